@@ -1,0 +1,91 @@
+"""Reading and writing results: NetCDF written atomically, with provenance attrs."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from dermsim.errors import DermsimError
+
+
+def _netcdf_safe_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """NetCDF attrs must be strings, numbers or 1-D numeric arrays: convert the rest."""
+    out: dict[str, Any] = {}
+    for k, v in attrs.items():
+        if isinstance(v, (bool, np.bool_)):
+            out[k] = int(v)
+        elif isinstance(v, (str, int, float, np.integer, np.floating)):
+            out[k] = v
+        elif isinstance(v, (list, tuple)) and all(isinstance(e, str) for e in v):
+            out[k] = ", ".join(v)
+        elif isinstance(v, (list, tuple, np.ndarray)):
+            out[k] = np.asarray(v, dtype=float)
+        elif v is None:
+            continue
+        else:
+            out[k] = str(v)
+    return out
+
+
+def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write ``ds`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    Either the complete file appears at ``path`` or nothing does, so an interrupted run never
+    leaves a half-written result behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean = ds.copy()
+    clean.attrs = _netcdf_safe_attrs(dict(ds.attrs))
+    for name in clean.variables:
+        clean[name].attrs = _netcdf_safe_attrs(dict(clean[name].attrs))
+        if clean[name].dtype == bool:
+            clean[name] = clean[name].astype(np.int8)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        clean.to_netcdf(tmp, engine="netcdf4")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_bytes(data: bytes, path: str | Path) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = 130) -> Path:
+    """Save a matplotlib figure atomically (PNG by the file suffix)."""
+    import io as _io
+
+    buf = _io.BytesIO()
+    fig.savefig(buf, dpi=dpi, format=Path(path).suffix.lstrip(".") or "png",
+                bbox_inches="tight")
+    return atomic_write_bytes(buf.getvalue(), path)
+
+
+def open_result(path: str | Path) -> xr.Dataset:
+    """Open a dermsim result (loads it into memory and closes the file)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DermsimError(f"result file not found: {path}")
+    with xr.open_dataset(path) as ds:
+        return ds.load()

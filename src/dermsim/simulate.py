@@ -1,0 +1,196 @@
+"""Orchestration: one scenario → one labelled :class:`xarray.Dataset`.
+
+The pipeline runs, for each session of the protocol: penetration (where the needles go and
+what they injure), then — when the stage modules are present — RF heating, growth-factor
+signalling over the acute window, and collagen remodelling through the interval. This module
+holds no physics formulas: it wires the stages together and labels the result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from dermsim import __version__
+from dermsim.config import Scenario
+from dermsim.penetration import PenetrationResult, injury_field, penetrate
+from dermsim.protocol import Session
+from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, Grid, default_depth_um, make_grid
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass
+class SessionPenetration:
+    """Penetration stage of one session on the scenario grid."""
+
+    session: Session
+    device: Any
+    result: PenetrationResult
+    injury: np.ndarray  # (nz, nx) 0..1
+
+
+def session_rngs(seed: int, n: int) -> list[np.random.Generator]:
+    """Independent generators per session from one seed (``SeedSequence.spawn``), so session
+    k's randomness does not depend on how many sessions came before it."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def build_grid(scenario: Scenario) -> tuple[Grid, list[Any]]:
+    """The scenario grid and the device of every session.
+
+    The slice width is a whole number of first-session needle spacings (≥ 2) close to
+    ``grid.width_um``; the depth defaults to 1 mm below the dermis (≥ 3 mm) and always reaches
+    500 µm below the longest needle, within the stack.
+    """
+    stack = scenario.stack()
+    timeline = scenario.protocol.timeline()
+    devices = [scenario.protocol.device_for(s.index, scenario.device) for s in timeline]
+    g = scenario.grid
+    from dermsim.penetration import slice_layout
+
+    _, nx, _ = slice_layout(devices[0].punctures_per_cm2(), g.width_um, g.h_um)
+    depth = g.depth_um
+    if depth is None:
+        longest = max(d.needle_length_um for d in devices)
+        depth = min(stack.total_um, max(default_depth_um(stack), longest + 500.0))
+    rf = scenario.stage("rf") if scenario.is_rf else None
+    freq = getattr(rf, "frequency_MHz", 1.0) if rf is not None else 1.0
+    grid = make_grid(stack, h_um=g.h_um, width_um=nx * g.h_um, depth_um=depth,
+                     frequency_mhz=freq)
+    return grid, devices
+
+
+def run_penetration(scenario: Scenario, grid: Grid, devices: list[Any]) -> list[SessionPenetration]:
+    """Penetration stage for every session (seeded per session)."""
+    timeline = scenario.protocol.timeline()
+    rngs = session_rngs(scenario.seed, len(timeline))
+    h_um = grid.h * 1e6
+    out = []
+    for session, device, rng in zip(timeline, devices, rngs):
+        res = penetrate(device, scenario.stack(), scenario.penetration, rng,
+                        width_um=grid.width * 1e6, h_um=h_um, nx=grid.nx)
+        out.append(SessionPenetration(session, device, res,
+                                      injury_field(grid, res, device, scenario.penetration)))
+    return out
+
+
+def base_dataset(scenario: Scenario, grid: Grid) -> xr.Dataset:
+    """Coordinates, layer map and provenance attrs shared by every result."""
+    z_um = grid.z * 1e6
+    x_um = grid.x * 1e6
+    ds = xr.Dataset(
+        coords={
+            "z": ("z", z_um, {"units": "um", "long_name": "depth below the skin surface"}),
+            "x": ("x", x_um, {"units": "um", "long_name": "lateral position"}),
+            "layer_name": ("layer_index", list(LAYER_NAMES)),
+        }
+    )
+    ds["layer"] = (("z", "x"), grid.layer, {
+        "long_name": "skin layer index", "units": "1",
+        "flag_values": np.arange(len(LAYER_NAMES), dtype=np.int8),
+        "flag_meanings": " ".join(LAYER_NAMES)})
+    ds["layer_top"] = ("layer_index", grid.interfaces_m[:-1] * 1e6,
+                       {"units": "um", "long_name": "depth of the top of each layer"})
+    ds["layer_bottom"] = ("layer_index", grid.interfaces_m[1:] * 1e6,
+                          {"units": "um", "long_name": "depth of the bottom of each layer"})
+    ds.attrs.update({
+        "title": f"dermsim result: {scenario.name}",
+        "scenario": scenario.name,
+        "config_toml": scenario.to_toml(),
+        "dermsim_version": __version__,
+        "seed": scenario.seed,
+        "site": scenario.skin.site,
+        "device_kind": scenario.device.kind,
+        "device_preset": scenario.device_preset or "custom",
+        "grid_h_um": grid.h * 1e6,
+        "grid_shape_zx": f"{grid.nz} x {grid.nx}",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "disclaimer": "dermsim is a research and teaching tool, not medical advice.",
+        "layer_labels": ", ".join(LAYER_LABELS),
+    })
+    return ds
+
+
+def penetration_dataset(stages: list[SessionPenetration], grid: Grid) -> xr.Dataset:
+    """Per-session penetration outcomes and injury fields as a Dataset (dims session, needle,
+    z, x)."""
+    n_needle = max(len(s.result.positions_um) for s in stages)
+    pad = np.full((len(stages), n_needle), math.nan)
+    xs, ds_ = pad.copy(), pad.copy()
+    for k, s in enumerate(stages):
+        xs[k, : len(s.result.positions_um)] = s.result.positions_um
+        ds_[k, : len(s.result.depths_um)] = s.result.depths_um
+    sess = [s.session.index for s in stages]
+    out = xr.Dataset(coords={"session": ("session", sess, {"long_name": "session number"})})
+    out["session_day"] = ("session", [s.session.day for s in stages],
+                          {"units": "day", "long_name": "day of the session"})
+    out["injury"] = (("session", "z", "x"), np.stack([s.injury for s in stages]).astype(np.float32),
+                     {"units": "1", "long_name": "tissue injury (1 = channel, rim < 1)"})
+    out["needle_x"] = (("session", "needle"), xs,
+                       {"units": "um", "long_name": "lateral position of each needle in the slice"})
+    out["needle_depth"] = (("session", "needle"), ds_,
+                           {"units": "um", "long_name": "effective depth of each needle"})
+
+    def per_session(attr: str, units: str, long_name: str) -> tuple:
+        vals = [getattr(s.result, attr) if not callable(getattr(s.result, attr))
+                else getattr(s.result, attr)() for s in stages]
+        return ("session", np.asarray(vals, dtype=float), {"units": units, "long_name": long_name})
+
+    out["nominal_length"] = per_session("nominal_length_um", "um", "nominal needle length")
+    out["effective_depth"] = per_session("mean_effective_depth_um", "um",
+                                         "mean effective penetration depth")
+    out["efficiency"] = per_session("efficiency", "1", "effective depth / nominal length")
+    out["bleeding_fraction"] = per_session("bleeding_fraction", "1",
+                                           "fraction of needles reaching papillary capillaries")
+    out["punctures_per_cm2"] = per_session("density_per_cm2", "1/cm2", "puncture density")
+    out["in_plane_spacing"] = per_session("spacing_um", "um", "needle spacing in the slice")
+    out["surface_fraction_punctured"] = per_session("surface_fraction_punctured", "1",
+                                                    "fraction of the skin surface punctured")
+    out["epidermal_injury"] = per_session("epidermal_injury_mm3_per_cm2", "mm3/cm2",
+                                          "injury-weighted epidermal volume per skin area")
+    out["dermal_injury"] = per_session("dermal_injury_mm3_per_cm2", "mm3/cm2",
+                                       "injury-weighted dermal volume per skin area")
+    deepest = [LAYER_NAMES.index(s.result.deepest_layer) if s.result.deepest_layer in LAYER_NAMES
+               else -1 for s in stages]
+    out["deepest_layer"] = ("session", np.asarray(deepest, dtype=np.int8),
+                            {"long_name": "index of the deepest layer reached (-1: none)",
+                             "flag_meanings": " ".join(LAYER_NAMES)})
+    h2 = (grid.h * 1e6) ** 2
+    out["injured_area"] = ("session", np.array([s.injury.sum() * h2 for s in stages]),
+                           {"units": "um2", "long_name": "injury-weighted area in the slice"})
+    return out
+
+
+def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr.Dataset:
+    """Run the whole pipeline for ``scenario`` and return the labelled result.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario (:func:`dermsim.load_scenario`).
+    progress
+        Optional callback ``progress(stage, session_index, n_sessions)``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``z``, ``x`` [µm], ``session`` and the stage dims; attrs hold the config as TOML,
+        the dermsim version and the seed.
+    """
+    grid, devices = build_grid(scenario)
+    ds = base_dataset(scenario, grid)
+    n = len(devices)
+    if progress:
+        progress("penetration", 0, n)
+    stages = run_penetration(scenario, grid, devices)
+    ds = ds.merge(penetration_dataset(stages, grid))
+    if progress:
+        progress("done", n, n)
+    return ds
