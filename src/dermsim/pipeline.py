@@ -1,4 +1,4 @@
-"""Orchestration: one scenario → one labelled :class:`xarray.Dataset`.
+"""Orchestration (the `simulate` step): one scenario → one labelled :class:`xarray.Dataset`.
 
 The pipeline runs, for each session of the protocol: penetration (where the needles go and
 what they injure), then — when the stage modules are present — RF heating, growth-factor

@@ -1,0 +1,187 @@
+"""Command-line interface: a thin layer over the Python API.
+
+Heavy libraries (numba, scipy, xarray, matplotlib) are imported inside the commands so that
+``dermsim --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DISCLAIMER = ("dermsim is a research and teaching tool. It is not medical advice and must not "
+              "be used to plan treatment of patients.")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(e) for e in v)
+    return str(v)
+
+
+def print_table(rows: Sequence[tuple[str, Any]], title: str | None = None) -> None:
+    """Two-column text table."""
+    if title:
+        print(title)
+    width = max((len(k) for k, _ in rows), default=0)
+    for k, v in rows:
+        print(f"  {k:<{width}}  {_fmt(v)}")
+
+
+class _Progress:
+    """Progress line per session and stage on a terminal (silent when piped or quiet)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+
+    def __call__(self, stage: str, i: int, n: int) -> None:
+        if self.enabled:
+            end = "\n" if stage == "done" else ""
+            print(f"\r  [{i}/{n}] {stage:<24}", end=end, file=sys.stderr, flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dermsim import load_scenario, simulate
+    from dermsim.io import save_figure, write_netcdf
+    from dermsim.metrics import summary_rows
+
+    scenario = load_scenario(args.config)
+    out_dir = Path(args.output or scenario.output.directory)
+    ds = simulate(scenario, progress=_Progress(args.quiet))
+    nc = write_netcdf(ds, out_dir / f"{scenario.name}.nc")
+    written = [nc]
+    if scenario.output.figure and not args.no_figure:
+        from dermsim.viz import plot_result
+
+        written.append(save_figure(plot_result(ds), out_dir / f"{scenario.name}.png"))
+    if not args.quiet:
+        print_table(summary_rows(ds), f"dermsim run: {scenario.name}")
+        for p in written:
+            print(f"  wrote {p}")
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from dermsim.devices import DEVICE_PRESETS, make_device
+    from dermsim.tissue import LAYER_NAMES, SITE_SOURCES, SITE_THICKNESS_UM
+
+    if args.json:
+        print(json.dumps({
+            "sites": {k: dict(zip(LAYER_NAMES, v)) for k, v in SITE_THICKNESS_UM.items()},
+            "devices": {k: {"kind": kind, **vals, "description": desc}
+                        for k, (kind, vals, desc) in DEVICE_PRESETS.items()},
+        }, indent=2))
+        return 0
+    print("Body sites (layer thicknesses in um: SC, epidermis, papillary, reticular, hypodermis)")
+    for k, v in SITE_THICKNESS_UM.items():
+        print(f"  {k:<12} {' / '.join(f'{t:g}' for t in v)}   [{SITE_SOURCES[k]}]")
+    print("\nDevices")
+    for k, (kind, _, desc) in DEVICE_PRESETS.items():
+        d = make_device({"preset": k})
+        print(f"  {k:<20} {kind:<7} L={d.needle_length_um:g} um, "
+              f"{d.punctures_per_cm2():.0f} punctures/cm2 per session — {desc}")
+    return 0
+
+
+def cmd_penetration(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from dermsim.config import build_dataclass
+    from dermsim.devices import make_device
+    from dermsim.errors import ConfigError
+    from dermsim.penetration import PenetrationConfig, penetrate
+    from dermsim.tissue import site_stack
+
+    spec: dict[str, Any] = {"preset": args.device}
+    if args.needle_length_um is not None:
+        spec["needle_length_um"] = args.needle_length_um
+    device = make_device(spec)
+    stack = site_stack(args.site)
+    if device.needle_length_um >= stack.total_um:
+        raise ConfigError("needle_length_um", device.needle_length_um,
+                          f"less than the {args.site} skin thickness ({stack.total_um:g} um)")
+    res = penetrate(device, stack, build_dataclass(PenetrationConfig, {}, "penetration"),
+                    np.random.default_rng(args.seed))
+    summary = {"device": args.device, "site": args.site, **res.summary()}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print_table(list(summary.items()), "dermsim penetration")
+    return 0
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    epilog = f"Disclaimer: {DISCLAIMER}"
+    parser = argparse.ArgumentParser(
+        prog="dermsim",
+        description="Simulate microneedling from needle to collagen: layered skin, needle "
+                    "penetration, growth-factor signalling, collagen remodelling, RF heating.",
+        epilog=epilog)
+    from dermsim import __version__
+
+    parser.add_argument("--version", action="version", version=f"dermsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run one scenario: write NAME.nc and NAME.png",
+                       description="Run the whole pipeline for one scenario TOML and write "
+                                   "DIR/NAME.nc (NetCDF) and DIR/NAME.png.", epilog=epilog)
+    p.add_argument("config", help="scenario TOML file (e.g. configs/baseline.toml)")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/)")
+    p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
+    _add_common(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("presets", help="list body-site and device presets", epilog=epilog)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("penetration", help="effective depth and layers reached for one device",
+                       description="Penetration model only: nominal vs effective depth, layers "
+                                   "reached, pinpoint bleeding.", epilog=epilog)
+    p.add_argument("--device", required=True, help="device preset (see `dermsim presets`)")
+    p.add_argument("--needle-length-um", type=float, help="nominal needle length [um]")
+    p.add_argument("--site", default="cheek", help="body-site preset (default: cheek)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the per-needle scatter")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_penetration)
+
+    for register in EXTRA_COMMANDS:
+        register(sub, epilog)
+    return parser
+
+
+#: Functions ``register(subparsers, epilog)`` adding further commands (compare, sweep, …).
+EXTRA_COMMANDS: list[Any] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dermsim`` console script. Returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    from dermsim.errors import DermsimError
+
+    try:
+        return int(args.func(args) or 0)
+    except DermsimError as exc:
+        print(f"dermsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dermsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
