@@ -53,3 +53,43 @@ EXTRA_SUMMARIES: list[Any] = []
 def finite_or_nan(x: Any) -> float:
     v = float(x)
     return v if np.isfinite(v) else float("nan")
+
+
+#: Names of the scalar outcomes every result reports (NaN when a stage did not run).
+#: Units are in the names; changes are relative to the untreated baseline in percent.
+OUTCOME_NAMES: tuple[str, ...] = (
+    "effective_depth_um",
+    "bleeding_fraction",
+    "surface_fraction_punctured",
+    "epidermal_injury_mm3_per_cm2",
+    "dermal_injury_mm3_per_cm2",
+    "collagen_I_change_pct",
+    "collagen_I_change_papillary_pct",
+    "collagen_I_change_reticular_pct",
+    "collagen_III_change_pct",
+    "ratio_I_III_end",
+    "peak_inflammation",
+    "downtime_h",
+    "time_to_plateau_day",
+    "coagulated_fraction",
+    "max_temperature_C",
+)
+
+#: Functions ``f(ds) -> dict`` computing the stage outcomes (registered by the stages).
+OUTCOME_FUNCTIONS: list[Any] = []
+
+
+def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
+    """All scalar outcomes of a result, keyed by :data:`OUTCOME_NAMES` (NaN if absent).
+
+    Penetration outcomes are for the first session; the others are over the protocol.
+    """
+    p = penetration_summary(ds)
+    out = {name: float("nan") for name in OUTCOME_NAMES}
+    for key in ("bleeding_fraction", "surface_fraction_punctured",
+                "epidermal_injury_mm3_per_cm2", "dermal_injury_mm3_per_cm2"):
+        out[key] = p[key]
+    out["effective_depth_um"] = p["effective_depth_um"]
+    for fn in OUTCOME_FUNCTIONS:
+        out.update({k: finite_or_nan(v) for k, v in fn(ds).items()})
+    return out
