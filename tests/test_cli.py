@@ -1,0 +1,121 @@
+"""The command line: run, presets, penetration, and bad input handled without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import xarray as xr
+
+from dermsim.cli import main
+
+
+def _run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "dermsim.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=600)
+
+
+def test_help_mentions_disclaimer(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "not medical advice" in out
+    for cmd in ("run", "presets", "penetration"):
+        with pytest.raises(SystemExit):
+            main([cmd, "--help"])
+        assert "not medical advice" in capsys.readouterr().out
+
+
+def test_presets_lists_sites_and_devices(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for word in ("cheek", "forehead", "periorbital", "neck", "abdomen", "back", "pen_12",
+                 "dermaroller_mf8", "stamp_35", "rf_insulated_49"):
+        assert word in out
+    assert main(["presets", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "cheek" in data["sites"] and "pen_12" in data["devices"]
+
+
+def test_penetration_json(capsys):
+    assert main(["penetration", "--device", "pen_12", "--needle-length-um", "1500",
+                 "--site", "cheek", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["nominal_length_um"] == 1500.0
+    assert 0 < data["effective_depth_um"] <= 1500.0
+    assert "reticular_dermis" in data["layers_reached"]
+    assert data["bleeding"] is True
+
+
+def test_run_writes_netcdf_and_png(tmp_path, small_scenario_dict):
+    import tomli_w
+
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(tomli_w.dumps(small_scenario_dict))
+    out = tmp_path / "out"
+    r = _run_cli("run", str(cfg), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "effective depth" in r.stdout
+    nc, png = out / "small.nc", out / "small.png"
+    assert nc.is_file() and png.is_file() and png.stat().st_size > 10_000
+    with xr.open_dataset(nc) as ds:
+        assert ds["z"].attrs["units"] == "um" and ds["x"].attrs["units"] == "um"
+        assert "long_name" in ds["injury"].attrs
+        assert "needle_length_um" in ds.attrs["config_toml"]
+        assert ds.attrs["dermsim_version"]
+        assert int(ds.attrs["seed"]) == 7
+    assert not list(out.glob(".*tmp"))  # no temporary files left behind
+
+
+BAD_INPUTS = [
+    ("needle_length_um = -5.0", "device.needle_length_um"),
+    ("needle_length_um = 0.0", "device.needle_length_um"),
+    ("needle_length_um = 6000.0", "device.needle_length_um"),
+    ("needle_length_um = nan", "device.needle_length_um"),
+    ('preset = "pen_99"', "device.preset"),
+    ("passes = 0", "device.passes"),
+    ("needles = 0", "device.needles"),
+    ("colour = 3", "device.colour"),
+]
+
+
+@pytest.mark.parametrize(("line", "field"), BAD_INPUTS)
+def test_bad_input_one_line_no_traceback_nothing_written(tmp_path, line, field, capsys):
+    key = line.split("=")[0].strip()
+    body = "[device]\n"
+    if key != "preset":
+        body += 'preset = "pen_12"\n'
+    body += line + "\n"
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(body)
+    out = tmp_path / "out"
+    code = main(["run", str(cfg), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "Traceback" not in err
+    lines = [x for x in err.strip().splitlines() if x]
+    assert len(lines) == 1 and field in lines[0], err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_file_and_unknown_site(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "missing.toml")]) != 0
+    assert "not found" in capsys.readouterr().err
+    assert main(["penetration", "--device", "pen_12", "--site", "cheeck"]) != 0
+    err = capsys.readouterr().err
+    assert "did you mean 'cheek'" in err and "Traceback" not in err
+    assert main(["penetration", "--device", "pen_12", "--site", "periorbital",
+                 "--needle-length-um", "2500"]) != 0
+    assert "skin thickness" in capsys.readouterr().err
+
+
+def test_subprocess_error_exit_code(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[skin]\nsite = "moon"\n')
+    r = _run_cli("run", str(cfg), "-o", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "skin.site" in r.stderr
+    assert not (tmp_path / "o").exists()
