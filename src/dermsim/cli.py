@@ -116,6 +116,33 @@ def cmd_penetration(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from dermsim import load_scenario
+    from dermsim.io import save_figure, write_netcdf
+    from dermsim.pipeline import compare_scenarios
+    from dermsim.viz import plot_comparison
+
+    scenarios = [load_scenario(p) for p in args.configs]
+    out_dir = Path(args.output or "out")
+    results, table = compare_scenarios(scenarios, progress=_Progress(args.quiet))
+    names = [str(n) for n in table["scenario"].values]
+    written = [write_netcdf(table, out_dir / f"{args.name}.nc")]
+    if not args.no_figure:
+        written.append(save_figure(plot_comparison(results, names), out_dir / f"{args.name}.png"))
+    if not args.quiet:
+        print("dermsim compare")
+        width = max(len(k) for k in table.data_vars)
+        print(f"  {'outcome':<{width}}  " + "  ".join(f"{n:>14}" for n in names))
+        for key in table.data_vars:
+            vals = table[key].values
+            if all(v != v for v in vals):  # every scenario NaN: stage not run
+                continue
+            print(f"  {key:<{width}}  " + "  ".join(f"{v:>14.4g}" for v in vals))
+        for p in written:
+            print(f"  wrote {p}")
+    return 0
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
 
@@ -154,6 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for the per-needle scatter")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_penetration)
+
+    p = sub.add_parser("compare", help="run several scenarios and compare them side by side",
+                       description="Run each scenario TOML and write DIR/NAME.nc (outcomes table, "
+                                   "dim scenario) and DIR/NAME.png (time courses with session "
+                                   "markers and final depth profiles).", epilog=epilog)
+    p.add_argument("configs", nargs="+", help="scenario TOML files")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/)")
+    p.add_argument("--name", default="compare", help="base name of the outputs")
+    p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
+    _add_common(p)
+    p.set_defaults(func=cmd_compare)
 
     for register in EXTRA_COMMANDS:
         register(sub, epilog)

@@ -194,3 +194,33 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     if progress:
         progress("done", n, n)
     return ds
+
+
+def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | None = None,
+                      ) -> tuple[list[xr.Dataset], xr.Dataset]:
+    """Simulate several scenarios and tabulate their scalar outcomes side by side.
+
+    Returns
+    -------
+    results
+        One result Dataset per scenario (same order).
+    table
+        Dataset with dim ``scenario`` (names) and one variable per scalar outcome.
+    """
+    from dermsim.metrics import OUTCOME_NAMES, scalar_outcomes
+
+    names = [s.name for s in scenarios]
+    counts = {n: names.count(n) for n in names}
+    seen: dict[str, int] = {}
+    for i, n in enumerate(list(names)):
+        if counts[n] > 1:  # keep the table unambiguous: suffix repeated names
+            seen[n] = seen.get(n, 0) + 1
+            names[i] = f"{n}#{seen[n]}"
+    results = [simulate(s, progress) for s in scenarios]
+    rows = [scalar_outcomes(ds) for ds in results]
+    table = xr.Dataset(coords={"scenario": ("scenario", names)})
+    for key in OUTCOME_NAMES:
+        table[key] = ("scenario", np.array([r[key] for r in rows], dtype=float))
+    table.attrs.update({"dermsim_version": __version__,
+                        "configs_toml": "\n# ----\n".join(s.to_toml() for s in scenarios)})
+    return results, table

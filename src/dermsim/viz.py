@@ -127,3 +127,48 @@ def plot_result(ds: xr.Dataset) -> Any:
 
 #: Extra panels registered by the stage figure functions (signalling, rf, remodelling).
 PANEL_FUNCTIONS: dict[str, Any] = {}
+
+
+def _dermis_mean_change(ds: xr.Dataset, var: str) -> xr.DataArray:
+    return ds[var].mean("band")
+
+
+def plot_comparison(results: list[xr.Dataset], names: list[str]) -> Any:
+    """Side-by-side comparison: collagen time courses with session markers and depth profiles
+    of the final change (when remodelling ran), else effective depth and injury per scenario."""
+    plt = _plt()
+    has_collagen = all("collagen_I_change" in ds for ds in results)
+    if not has_collagen:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+        depth = [float(ds["effective_depth"].isel(session=0)) for ds in results]
+        dermal = [float(ds["dermal_injury"].isel(session=0)) for ds in results]
+        axes[0].bar(names, depth, color="tab:red")
+        axes[0].set_ylabel("mean effective depth [µm]")
+        axes[1].bar(names, dermal, color="tab:purple")
+        axes[1].set_ylabel("dermal injury [mm³/cm²]")
+        for ax in axes:
+            ax.tick_params(axis="x", rotation=30)
+        return fig
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), layout="constrained")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (ds, name) in enumerate(zip(results, names)):
+        c = colours[k % len(colours)]
+        t = ds["time"].values
+        axes[0].plot(t, _dermis_mean_change(ds, "collagen_I_change"), color=c, label=name)
+        axes[1].plot(t, _dermis_mean_change(ds, "collagen_III_change"), color=c, label=name)
+        for day in ds["session_day"].values:
+            for ax in axes[:2]:
+                ax.axvline(day, color=c, lw=0.6, ls=":", alpha=0.7)
+        final = ds["collagen_I_change"].isel(time=-1)
+        axes[2].plot(final.values, ds["band"].values, color=c, label=name)
+    axes[0].set(xlabel="time [day]", ylabel="collagen I change, dermis mean [%]",
+                title="collagen I")
+    axes[1].set(xlabel="time [day]", ylabel="collagen III change, dermis mean [%]",
+                title="collagen III")
+    axes[2].set(xlabel="collagen I change at the end [%]", ylabel="depth [µm]",
+                title="final depth profile")
+    axes[2].invert_yaxis()
+    axes[0].legend(fontsize=8)
+    fig.suptitle("dermsim compare — dotted lines: sessions (research and teaching tool, "
+                 "not medical advice)", fontsize=9)
+    return fig
