@@ -219,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dermsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -272,8 +272,10 @@ DEVICE_PRESETS: dict[str, tuple[str, dict[str, Any], str]] = {
                         "Dermaroller MF8: 192 needles, 8x24, 0.25 mm, drum 2x2 cm "
                         "(Schwarz & Laaff 2011 [V])"),
     "dermaroller_192": ("roller", {"needles": 192, "needle_diameter_um": 100.0,
-                                   "needle_length_um": 1000.0, "passes": 15, "tip_length_um": 150.0},
-                        "standard 192-needle roller, 0.1 mm needles; 15 passes ≈ 250 holes/cm² [S]"),
+                                   "needle_length_um": 1000.0, "passes": 15,
+                                   "tip_length_um": 150.0},
+                        "standard 192-needle roller, 0.1 mm needles; "
+                        "15 passes ≈ 250 holes/cm² [S]"),
     "pen_12": ("pen", {"needles": 12, "stroke_frequency_hz": 100.0, "needle_diameter_um": 250.0,
                        "needle_length_um": 1500.0, "passes": 3},
                "motorized pen, 12-needle cartridge, 100 Hz (Dermapen-like [V]/[S])"),

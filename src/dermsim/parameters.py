@@ -67,7 +67,8 @@ class ParamCard:
         if self.tag not in EVIDENCE_TAGS:
             raise ValueError(f"card {self.name}: unknown evidence tag {self.tag!r}")
         if isinstance(self.value, (int, float)) and not (self.low <= self.value <= self.high):
-            raise ValueError(f"card {self.name}: default {self.value} outside [{self.low}, {self.high}]")
+            raise ValueError(
+                f"card {self.name}: default {self.value} outside [{self.low}, {self.high}]")
 
     @property
     def range_text(self) -> str:
