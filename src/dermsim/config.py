@@ -20,14 +20,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import tomllib
 import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from dermsim.devices import Device, device_to_dict, make_device
 from dermsim.errors import ConfigError, DermsimError
