@@ -81,6 +81,14 @@ def _row(a: np.ndarray | float | None, nx: int, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def _uniform_value(a: np.ndarray, allow_zero: bool = False) -> float:
+    """The common value of a uniform field (kernels then skip streaming it), else -1."""
+    v = float(a.flat[0])
+    if (v > 0 or (allow_zero and v == 0)) and np.all(a == v):
+        return v
+    return -1.0
+
+
 def harmonic_faces(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Harmonic-mean face coefficients of a cell field (convention of ``tissue.face_coefficients``).
 
@@ -179,14 +187,13 @@ class ADISolver:
         self.capacity = _field(capacity, self.shape, "capacity")
         if np.any(self.capacity <= 0):
             raise ValueError("capacity must be > 0")
-        self.sink = _field(0.0 if sink is None else sink, self.shape, "sink")
-        if np.any(self.sink < 0):
-            raise ValueError("sink must be >= 0")
-        self.g_top = _row(g_top, nx, "g_top")
-        self.g_bottom = _row(g_bottom, nx, "g_bottom")
+        self._cap_s = _uniform_value(self.capacity)
         self.max_cached = max(1, int(max_cached))
         self._xf: OrderedDict[float, tuple[np.ndarray, ...]] = OrderedDict()
         self._zf: OrderedDict[float, tuple[np.ndarray, ...]] = OrderedDict()
+        self.set_sink(0.0 if sink is None else sink)
+        self.g_top = _row(g_top, nx, "g_top")
+        self.g_bottom = _row(g_bottom, nx, "g_bottom")
         self._work = np.empty(self.shape)
         self._noq = np.zeros((1, 1))
         self.last_flux = StepBoundaryFlux()
@@ -212,7 +219,11 @@ class ADISolver:
 
     def set_sink(self, sink: np.ndarray | float) -> None:
         """Change the linear sink; all factors are rebuilt lazily."""
-        self.sink = _field(sink, self.shape, "sink")
+        new = _field(sink, self.shape, "sink")
+        if np.any(new < 0):
+            raise ValueError("sink must be >= 0")
+        self.sink = new
+        self._sink_s = _uniform_value(new, allow_zero=True)
         self._xf.clear()
         self._zf.clear()
 
@@ -223,7 +234,8 @@ class ADISolver:
             nz, _nx = self.shape
             xf = (np.empty(self.shape), np.empty(self.shape), np.empty(self.shape),
                   np.empty((nz, 2)))
-            _k.factor_x(self.fx, self.capacity, self.sink, self.h, tau, *xf)
+            _k.factor_x(self.fx, self.capacity, self.sink, self._cap_s, self._sink_s, self.h, tau,
+                        *xf)
             self._xf[tau] = xf
             self.n_factorisations += 1
             while len(self._xf) > self.max_cached:
@@ -233,8 +245,8 @@ class ADISolver:
         zf = self._zf.get(tau)
         if zf is None:
             zf = (np.empty(self.shape), np.empty(self.shape))
-            _k.factor_z(self.fz, self.capacity, self.sink, self.g_top, self.g_bottom, self.h, tau,
-                        *zf)
+            _k.factor_z(self.fz, self.capacity, self.sink, self._cap_s, self._sink_s, self.g_top,
+                        self.g_bottom, self.h, tau, *zf)
             self._zf[tau] = zf
             while len(self._zf) > self.max_cached:
                 self._zf.popitem(last=False)
@@ -300,9 +312,10 @@ class ADISolver:
         top0 = u[0].copy()
         bot0 = u[-1].copy()
         w = self._work
-        _k.sweep_x(u, w, self.fx, self.fz, self.capacity, self.sink, q, has_q, self.g_top,
+        cs, ss = self._cap_s, self._sink_s
+        _k.sweep_x(u, w, self.fx, self.fz, self.capacity, self.sink, cs, ss, q, has_q, self.g_top,
                    self.g_bottom, ut, ub, self.h, tau, theta, wq, *xf)
-        _k.sweep_z(w, u, self.fx, self.fz, self.capacity, self.sink, q, has_q, self.g_top,
+        _k.sweep_z(w, u, self.fx, self.fz, self.capacity, self.sink, cs, ss, q, has_q, self.g_top,
                    self.g_bottom, ut, ub, self.h, tau, theta, wq, *zf)
         # boundary inflow over the step (exact discrete amount), per metre in y
         h = self.h
@@ -325,16 +338,32 @@ class ADISolver:
 # ------------------------------------------------------------------------------------------------
 
 
-def explicit_dt_limit(kcell: np.ndarray, h: float, decay: float = 0.0) -> float:
-    """Largest stable forward-Euler step for capacity 1: ``h^2 / (4 max K + h^2 k)`` [s]."""
-    kmax = float(np.max(kcell))
-    return h * h / (4.0 * kmax + h * h * decay) if kmax > 0 or decay > 0 else np.inf
+def explicit_dt_limit(
+    fx: np.ndarray,
+    fz: np.ndarray,
+    h: float,
+    decay: float = 0.0,
+    g_top: np.ndarray | float | None = None,
+    g_bottom: np.ndarray | float | None = None,
+) -> float:
+    """Largest forward-Euler step keeping every update a convex combination (capacity 1) [s].
+
+    ``dt <= h^2 / max_cells(sum of the four face coefficients + h G_boundary + h^2 k)``; this
+    also guarantees non-negative results.
+    """
+    nx = fx.shape[1]
+    tot = fx + np.roll(fx, 1, axis=1) + fz[:-1] + fz[1:]
+    tot[0] += h * _row(g_top, nx, "g_top") - fz[0]
+    tot[-1] += h * _row(g_bottom, nx, "g_bottom") - fz[-1]
+    m = float(np.max(tot)) + h * h * decay
+    return h * h / m if m > 0 else np.inf
 
 
 def explicit_step(
     u: np.ndarray,
     out: np.ndarray,
-    kcell: np.ndarray,
+    fx: np.ndarray,
+    fz: np.ndarray,
     dt: float,
     h: float,
     decay: float = 0.0,
@@ -343,14 +372,14 @@ def explicit_step(
     u_top: np.ndarray | float = 0.0,
     u_bottom: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """Forward-Euler step of ``du/dt = div(K grad u) - k u`` (numba, harmonic faces on the fly).
+    """Forward-Euler step of ``du/dt = div(K grad u) - k u`` (numba, 5-point flux form).
 
     Parameters
     ----------
     u, out : (nz, nx) float64 C-contiguous arrays (distinct)
         Field at t and, on return, at t + dt.
-    kcell : (nz, nx) float64 C-contiguous array
-        Cell diffusivity [m2/s].
+    fx, fz : (nz, nx), (nz+1, nx) float64 C-contiguous arrays
+        Face diffusivities [m2/s] (:func:`dermsim.tissue.face_coefficients`).
     dt, h : float
         Time step [s] (<= :func:`explicit_dt_limit`) and cell size [m].
     decay : float
@@ -363,7 +392,7 @@ def explicit_step(
     out
     """
     nx = u.shape[1]
-    _k.explicit_step(u, out, kcell, _row(g_top, nx, "g_top"), _row(g_bottom, nx, "g_bottom"),
+    _k.explicit_step(u, out, fx, fz, _row(g_top, nx, "g_top"), _row(g_bottom, nx, "g_bottom"),
                      _row(u_top, nx, "u_top"), _row(u_bottom, nx, "u_bottom"), float(decay),
                      float(dt), float(h))
     return out
@@ -385,8 +414,8 @@ def explicit_step_reference(
 ) -> np.ndarray:
     """Numpy reference of :func:`explicit_step`: precomputed faces, in-place ufuncs, no temporaries.
 
-    Parameters are as for :func:`explicit_step` except ``fx`` (nz, nx) and ``fz`` (nz+1, nx)
-    face coefficients; ``work`` optionally supplies two buffers of shapes (nz, nx), (nz+1, nx).
+    Parameters are as for :func:`explicit_step`; ``work`` optionally supplies two buffers of
+    shapes (nz, nx) and (nz+1, nx).
     """
     nz, nx = u.shape
     if work is None:
