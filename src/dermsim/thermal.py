@@ -29,6 +29,9 @@ lattice), as the penetration stage does for puncture density. A power per unit l
 ``P'`` [W/m] of one pin's share of the slice therefore corresponds to a power per pin
 ``P_pin = P' · p``, and a 2-D area ``A`` to a volume ``A · p``; volume fractions per depth band
 equal the 2-D area fractions. The device power ``P`` [W] is spread evenly over the tip's pins.
+The card ``rf.out_of_plane_factor`` f < 1 lets each pin carry only a depth ``f p`` (the rest
+of the lattice cell unheated): ``P_pin = P' f p``, ``V = A f p``, fractions × f. With
+f = π d / (2 p) the slice electrode has the lateral surface area of the real pin.
 
 References
 ----------
@@ -163,6 +166,10 @@ DT_COOL = card("rf.dt_cooling_max_ms", 50.0, "ms", 1.0, 1000.0,
                "largest time step while RF is off (steps double from dt_pulse)")
 RESTART = card("rf.restart_steps", 2, "-", 1, 8, "Rannacher 1984 [V]; PERFORMANCE.md §2", "A",
                "L-stable backward-Euler half-steps after every pulse on/off", integer=True)
+OUT_OF_PLANE = card("rf.out_of_plane_factor", 1.0, "-", 0.1, 1.0,
+                    "slice mapping: 1 = pin spacing, as for puncture density [A]; "
+                    "pi d / (2 p) keeps the pin's electrode surface area [C]", "A",
+                    "out-of-plane depth carried by each pin, as a fraction of the pin spacing")
 POT_RTOL = card("rf.potential_rtol", 1e-10, "-", 1e-14, 1e-4, "numerics choice", "A",
                 "relative residual tolerance of the AMG-CG potential solve")
 
@@ -242,6 +249,7 @@ class RFConfig:
     dt_pulse_ms: float = param_field(DT_PULSE)
     dt_cooling_max_ms: float = param_field(DT_COOL)
     restart_steps: int = param_field(RESTART)
+    out_of_plane_factor: float = param_field(OUT_OF_PLANE)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -488,14 +496,14 @@ def rasterise_electrodes(
     h: float,
     pin_x_m: np.ndarray,
     polarity: np.ndarray,
-    depth_m: float,
+    depth_m: float | np.ndarray,
     exposed_length_m: float,
     diameter_m: float,
     tip_length_m: float = 0.0,
     ground_bottom: bool = False,
     spacing_m: float | None = None,
 ) -> ElectrodeLayout:
-    """Rasterise pins (vertical, from the surface to ``depth_m``) onto a periodic grid.
+    """Rasterise pins (vertical, from the surface to their tip depth) onto a periodic grid.
 
     Parameters
     ----------
@@ -504,9 +512,10 @@ def rasterise_electrodes(
     pin_x_m, polarity
         Pin centres [m] and unit potentials (±0.5 bipolar, 1 monopolar).
     depth_m
-        Depth of the pin tips below the surface [m].
+        Depth of the pin tips below the surface [m], one value or one per pin; pins shallower
+        than half a cell occupy no cell.
     exposed_length_m
-        Conducting length above the tip [m] (the rest, up to the surface, is insulated).
+        Conducting length above each tip [m] (the rest, up to the surface, is insulated).
     diameter_m
         Shaft width in the slice [m] (at least one cell).
     tip_length_m
@@ -514,7 +523,7 @@ def rasterise_electrodes(
     ground_bottom
         Deep boundary at 0 V (monopolar return pad).
     spacing_m
-        In-plane pin spacing [m] (default: from the pin positions).
+        In-plane pin spacing [m] (default: slice width / number of pins).
 
     Returns
     -------
@@ -522,23 +531,23 @@ def rasterise_electrodes(
     """
     pin_x_m = np.atleast_1d(np.asarray(pin_x_m, dtype=np.float64))
     polarity = np.broadcast_to(np.asarray(polarity, dtype=np.float64), pin_x_m.shape).copy()
-    if depth_m <= 0 or depth_m > nz * h:
-        raise ValueError(f"pin depth {depth_m} m outside the grid depth (0, {nz * h}]")
+    depths = np.broadcast_to(np.asarray(depth_m, dtype=np.float64), pin_x_m.shape)
+    if np.any(depths > nz * h) or np.any(depths < 0):
+        raise ValueError(f"pin depths {depths} m outside the grid depth [0, {nz * h}]")
     x = (np.arange(nx) + 0.5) * h
     z = (np.arange(nz) + 0.5) * h
     width = nx * h
     kind = np.zeros((nz, nx), np.int8)
     pin = np.full((nz, nx), -1, np.int16)
     pot = np.zeros((nz, nx))
-    exposed_top = depth_m - min(exposed_length_m, depth_m)
-    rows = np.nonzero(z < depth_m)[0]
-    for p, (xp, pol) in enumerate(zip(pin_x_m, polarity, strict=True)):
+    for p, (xp, pol, d) in enumerate(zip(pin_x_m, polarity, depths, strict=True)):
         dx = np.abs((x - xp + 0.5 * width) % width - 0.5 * width)
         jnear = int(np.argmin(dx))
-        for i in rows:
+        exposed_top = d - min(exposed_length_m, d)
+        for i in np.nonzero(z < d)[0]:
             w = diameter_m
             if tip_length_m > 0:
-                w *= min(1.0, (depth_m - z[i]) / tip_length_m)
+                w *= min(1.0, (d - z[i]) / tip_length_m)
             cols = np.nonzero(dx <= 0.5 * w)[0]
             if cols.size == 0:
                 cols = np.array([jnear])
@@ -549,34 +558,43 @@ def rasterise_electrodes(
                 pot[i, cols] = pol
     if spacing_m is None:
         spacing_m = width / max(1, pin_x_m.size)
-    return ElectrodeLayout(kind, pin, pot, bool(ground_bottom), pin_x_m, polarity, float(depth_m),
-                           float(min(exposed_length_m, depth_m)), float(diameter_m),
+    dmax = float(depths.max()) if depths.size else 0.0
+    return ElectrodeLayout(kind, pin, pot, bool(ground_bottom), pin_x_m, polarity, dmax,
+                           float(min(exposed_length_m, dmax)), float(diameter_m),
                            float(spacing_m))
 
 
-def layout_for_tip(nz: int, nx: int, h: float, tip: RFTip, depth_m: float,
-                   bipolar: bool) -> tuple[ElectrodeLayout, int]:
+def layout_for_tip(nz: int, nx: int, h: float, tip: RFTip, depth_m: float | np.ndarray,
+                   bipolar: bool,
+                   pin_x_m: np.ndarray | None = None) -> tuple[ElectrodeLayout, int]:
     """Electrode layout of an RF tip on an ``(nz, nx)`` grid, and the lateral tiling used.
 
-    Pins sit at ``(k + 1/2) W / n`` with ``n = round(W / pitch)`` pins in the slice of width
-    ``W``. A bipolar slice needs an even ``n`` for the ± alternation to be periodic; if ``n``
-    is odd, the layout is built on the grid tiled twice laterally (``tiling = 2``). The Joule
-    pattern of alternating pins repeats every pin spacing, so the first ``nx`` columns of the
-    tiled solution are the periodic solution on the original grid.
+    Pins sit at ``pin_x_m`` (e.g. the penetration stage's puncture positions) or, by default,
+    at ``(k + 1/2) W / n`` with ``n = round(W / pitch)`` pins in the slice of width ``W``. A
+    bipolar slice needs an even ``n`` for the ± alternation to be periodic; if ``n`` is odd,
+    the layout is built on the grid tiled twice laterally (``tiling = 2``; pin k + n is pin k
+    shifted by ``W`` with the opposite polarity). Reversing every polarity leaves the Joule
+    heat unchanged, so the first ``nx`` columns of the tiled solution are the ``W``-periodic
+    solution on the original grid.
 
-    The part of the pin inside the tissue is the distal ``depth_m``; its exposed length is
+    The part of a pin inside the tissue is the distal ``depth``; its exposed length is
     ``min(tip.exposed_length_um, depth)`` at the distal end (insulation measured from the face).
     """
     width = nx * h
-    pitch = tip.pin_pitch_um * 1e-6
-    n = max(1, round(width / pitch))
+    if pin_x_m is None:
+        n = max(1, round(width / (tip.pin_pitch_um * 1e-6)))
+        xs = (np.arange(n) + 0.5) * width / n
+    else:
+        xs = np.asarray(pin_x_m, dtype=np.float64) % width
+        n = xs.size
+    depths = np.broadcast_to(np.asarray(depth_m, dtype=np.float64), (n,))
     tiling = 2 if (bipolar and n % 2 == 1) else 1
+    xs_t = np.concatenate([xs + k * width for k in range(tiling)])
+    d_t = np.tile(depths, tiling)
     n_t = n * tiling
-    nx_t = nx * tiling
-    xs = (np.arange(n_t) + 0.5) * width / n
     pol = np.where(np.arange(n_t) % 2 == 0, 0.5, -0.5) if bipolar else np.ones(n_t)
     layout = rasterise_electrodes(
-        nz, nx_t, h, xs, pol, depth_m, tip.exposed_length_um * 1e-6,
+        nz, nx * tiling, h, xs_t, pol, d_t, tip.exposed_length_um * 1e-6,
         tip.needle_diameter_um * 1e-6, tip.tip_length_um * 1e-6, ground_bottom=not bipolar,
         spacing_m=width / n)
     return layout, tiling
@@ -719,6 +737,13 @@ def _joule(phi_full: np.ndarray, layout: ElectrodeLayout,
     return q.reshape(nz, nx), float(q.sum()), float(abs(cur))
 
 
+def _no_current(layout: ElectrodeLayout, method: str) -> PotentialField:
+    """Field of a layout without exposed electrode cells (no pin reached the tissue)."""
+    shape = layout.kind.shape
+    phi = np.where(layout.kind == INSULATED, np.nan, 0.0)
+    return PotentialField(phi, np.zeros(shape), 0.0, 0.0, 0, 0.0, 0.0, method)
+
+
 class PotentialProblem:
     """The potential problem for one electrode layout; keeps the AMG hierarchy for re-solves.
 
@@ -756,6 +781,8 @@ class PotentialProblem:
         ``sigma`` (σ(T) coupling) reuse the hierarchy as a CG preconditioner with a warm start.
         """
         sig = self.sigma0 if sigma is None else np.asarray(sigma, dtype=np.float64)
+        if not np.any(self.layout.kind == ELECTRODE):
+            return _no_current(self.layout, self.method)
         t0 = _time.perf_counter()
         mat, rhs, idx, faces = _assemble(sig, self.layout)
         iters = 0
@@ -864,6 +891,8 @@ def solve_potential_complex(sigma: np.ndarray, eps_r: np.ndarray, frequency_hz: 
     layout : ElectrodeLayout
         Electrodes.
     """
+    if not np.any(layout.kind == ELECTRODE):
+        return _no_current(layout, "complex-splu")
     sstar = np.asarray(sigma, np.float64) + 1j * 2.0 * np.pi * frequency_hz * EPS0 * np.asarray(
         eps_r, np.float64)
     t0 = _time.perf_counter()
@@ -1166,8 +1195,8 @@ def phase_steps(ph: Phase, restart_steps: int, growth_every: int = 4) -> list[tu
 # ------------------------------------------------------------------------------------------------
 
 
-def zone_metrics(mask: np.ndarray, h: float, pin_x_m: np.ndarray,
-                 spacing_m: float) -> dict[str, float]:
+def zone_metrics(mask: np.ndarray, h: float, pin_x_m: np.ndarray, spacing_m: float,
+                 out_of_plane_m: float | None = None) -> dict[str, float]:
     """Size of a thermal zone around the pins.
 
     Each pin owns the columns within half a spacing of it. Width is the largest lateral extent
@@ -1186,6 +1215,8 @@ def zone_metrics(mask: np.ndarray, h: float, pin_x_m: np.ndarray,
         Pin centres [m].
     spacing_m : float
         Pin spacing [m].
+    out_of_plane_m : float, optional
+        Out-of-plane depth carried by each pin [m] (default ``spacing_m``).
 
     Returns
     -------
@@ -1223,7 +1254,8 @@ def zone_metrics(mask: np.ndarray, h: float, pin_x_m: np.ndarray,
         "bottom_um": bottom * 1e6,
         "depth_extent_um": (bottom - top) * 1e6 if rows.size else 0.0,
         "area_mm2_per_pin": area * 1e6,
-        "volume_mm3_per_pin": area * spacing_m * 1e9,
+        "volume_mm3_per_pin": area * (spacing_m if out_of_plane_m is None
+                                      else out_of_plane_m) * 1e9,
         "column_volume_mm3_per_pin": float(np.mean(cols_vol)) * 1e9,
     }
 
@@ -1231,8 +1263,9 @@ def zone_metrics(mask: np.ndarray, h: float, pin_x_m: np.ndarray,
 def band_fractions(ds: xr.Dataset, band_edges_um: np.ndarray) -> dict[str, np.ndarray]:
     """Coagulated and heat-shocked volume fractions per depth band (for remodelling).
 
-    Volume fractions equal the 2-D area fractions under the slab mapping of the module
-    docstring. Rows partly inside a band are weighted by their overlap.
+    Volume fractions are the 2-D area fractions times ``rf.out_of_plane_factor`` (slab
+    mapping of the module docstring; factor 1 by default). Rows partly inside a band are
+    weighted by their overlap.
 
     Parameters
     ----------
@@ -1256,11 +1289,13 @@ def band_fractions(ds: xr.Dataset, band_edges_um: np.ndarray) -> dict[str, np.nd
     ov = np.clip(hi - lo, 0.0, None)
     tot = ov.sum(axis=1, keepdims=True)
     w = np.divide(ov, tot, out=np.zeros_like(ov), where=tot > 0)
+    factor = float(ds.attrs.get("out_of_plane_depth_um", 1.0)) / float(
+        ds.attrs.get("pin_spacing_um", 1.0))
     out = {}
     for name, var in (("coagulated_fraction", "coagulated"), ("heat_shock_fraction",
                                                               "heat_shock")):
         row = ds[var].values.astype(np.float64).mean(axis=1)
-        out[name] = np.clip(w @ row, 0.0, 1.0)
+        out[name] = np.clip(factor * (w @ row), 0.0, 1.0)
     return out
 
 
@@ -1323,16 +1358,19 @@ class RFResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | None = None) -> RFResult:
+def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray | None = None,
+           pin_x_um: np.ndarray | None = None) -> RFResult:
     """Run one RF delivery and return raw arrays (see :func:`simulate_rf_pulse`)."""
     from dermsim.tissue import BLOOD_C, BLOOD_RHO, LAYER_NAMES
 
     h = grid.h
     nz, nx = grid.nz, grid.nx
     bipolar = cfg.bipolar(tip)
-    depth_m = (tip.needle_length_um if depth_um is None else float(depth_um)) * 1e-6
-    depth_m = min(depth_m, (nz - 1) * h)
-    layout, tiling = layout_for_tip(nz, nx, h, tip, depth_m, bipolar)
+    depth_m = np.asarray(tip.needle_length_um if depth_um is None else depth_um,
+                         dtype=np.float64) * 1e-6
+    depth_m = np.clip(depth_m, 0.0, (nz - 1) * h)
+    layout, tiling = layout_for_tip(nz, nx, h, tip, depth_m, bipolar,
+                                    None if pin_x_um is None else np.asarray(pin_x_um) * 1e-6)
     # electrical properties at the RF frequency, tiled if needed
     sigma = np.tile(_layer_table(grid, "sigma", cfg.frequency_MHz), (1, tiling))
     t_pot0 = _time.perf_counter()
@@ -1349,7 +1387,7 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | None = None)
     q_unit = np.ascontiguousarray(pot.joule[:, :nx])
     p_unit = pot.power_per_m / tiling  # W/m per V² on the original slice
     n_slice = layout.n_pins // tiling
-    p_y = layout.spacing_m
+    p_y = layout.spacing_m * cfg.out_of_plane_factor  # out-of-plane depth per pin [m]
     # device power P [W] -> power per metre of the slice: P/N pins * n_slice / p_y
     def power_per_m(p_total_w: float) -> float:
         return p_total_w / tip.pins * n_slice / p_y
@@ -1415,6 +1453,8 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | None = None)
                         n_resolve += 1
                 if cfg.control == "voltage":
                     scale = cfg.voltage_V**2
+                elif p_cur <= 0.0:
+                    scale = 0.0  # no pin in the tissue: nothing delivered
                 elif cfg.control == "power":
                     scale = power_per_m(cfg.power_W) / p_cur
                 else:
@@ -1432,11 +1472,10 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | None = None)
             snapshots.append(model.T.copy())
             snap_times.append(t_now)
     time_s = np.asarray(times)
-    v_nom = {
-        "voltage": cfg.voltage_V,
-        "power": math.sqrt(power_per_m(cfg.power_W) / p_unit),
-        "temperature": math.sqrt(power_per_m(cfg.power_W) / p_unit),
-    }[cfg.control]
+    if cfg.control == "voltage":
+        v_nom = cfg.voltage_V
+    else:
+        v_nom = math.sqrt(power_per_m(cfg.power_W) / p_unit) if p_unit > 0 else 0.0
     energy_per_pin = energy_per_m * p_y / n_slice
     p_total_nom = v_nom**2 * p_unit * p_y / n_slice * tip.pins
     scalars = {
@@ -1446,7 +1485,7 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | None = None)
         "potential_wall_s": t_pot,
         "potential_iterations": float(pot.iterations),
         "sigma_resolves": float(n_resolve),
-        "load_resistance_ohm": v_nom**2 / p_total_nom,
+        "load_resistance_ohm": v_nom**2 / p_total_nom if p_total_nom > 0 else math.inf,
     }
     return RFResult(
         time_s=time_s,
@@ -1457,13 +1496,15 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | None = None)
         joule_nominal=q_unit * v_nom**2,
         phi_nominal=np.real(pot.phi[:, :nx]) * v_nom,
         layout=layout, tiling=tiling, scalars=scalars, ledger=model.ledger,
-        info={"bipolar": bipolar, "n_pins_slice": n_slice, "spacing_m": p_y, "depth_m": depth_m,
+        info={"bipolar": bipolar, "n_pins_slice": n_slice, "spacing_m": layout.spacing_m,
+              "out_of_plane_m": p_y, "depth_m": float(np.max(depth_m)),
               "potential": pot},
     )
 
 
 def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
-                      depth_um: float | None = None) -> xr.Dataset:
+                      depth_um: float | np.ndarray | None = None,
+                      pin_x_um: np.ndarray | None = None) -> xr.Dataset:
     """Simulate one RF-microneedling delivery on the grid.
 
     Parameters
@@ -1474,9 +1515,12 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
         Pin array (pins, pitch, diameter, conical tip length, insulated length, bipolar flag).
     rf_config : RFConfig, optional
         Delivery settings (defaults if omitted).
-    depth_um : float, optional
-        Depth reached by the pin tips [µm] (from the penetration stage); default the needle
-        length.
+    depth_um : float or (n,) array, optional
+        Depth reached by the pin tips [µm] (from the penetration stage; one value or one per
+        pin of the slice); default the needle length.
+    pin_x_um : (n,) array, optional
+        Lateral pin positions in the slice [µm] (e.g. the penetration stage's puncture
+        positions); default ``n = round(W / pitch)`` evenly spaced pins.
 
     Returns
     -------
@@ -1492,7 +1536,7 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
     import xarray as xr
 
     cfg = RFConfig() if rf_config is None else rf_config
-    res = run_rf(grid, tip, cfg, depth_um)
+    res = run_rf(grid, tip, cfg, depth_um, pin_x_um)
     nx = grid.nx
     z_um = grid.z * 1e6
     x_um = grid.x * 1e6
@@ -1503,8 +1547,9 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
     hs = (res.omega < 1.0) & tissue & (res.tmax_k >= cfg.heat_shock_C + KELVIN)
     t_peak = float(res.tmax_k.max()) - KELVIN
     pins = lay.pin_x_m[: res.info["n_pins_slice"]]
-    zc = zone_metrics(coag, grid.h, pins, res.info["spacing_m"])
-    zh = zone_metrics(hs | coag, grid.h, pins, res.info["spacing_m"])
+    zc = zone_metrics(coag, grid.h, pins, res.info["spacing_m"], res.info["out_of_plane_m"])
+    zh = zone_metrics(hs | coag, grid.h, pins, res.info["spacing_m"],
+                      res.info["out_of_plane_m"])
     epi = grid.layer <= 1
     dv = {
         "temperature_C": (("snapshot_time", "z", "x"), res.snapshots - KELVIN,
@@ -1573,6 +1618,7 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
             "pins": tip.pins,
             "pins_in_slice": res.info["n_pins_slice"],
             "pin_spacing_um": res.info["spacing_m"] * 1e6,
+            "out_of_plane_depth_um": res.info["out_of_plane_m"] * 1e6,
             "pin_x_um": pins * 1e6,
             "tip_depth_um": res.info["depth_m"] * 1e6,
             "exposed_length_um": lay.exposed_length_m * 1e6,
