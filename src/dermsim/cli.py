@@ -193,12 +193,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=cmd_compare)
 
-    for register in EXTRA_COMMANDS:
+    for register in [*_stage_commands(), *EXTRA_COMMANDS]:
         register(sub, epilog)
     return parser
 
 
-#: Functions ``register(subparsers, epilog)`` adding further commands (compare, sweep, …).
+def _stage_commands() -> list[Any]:
+    """``add_cli(subparsers, epilog)`` of the modules that own further commands (their
+    module-level imports are standard library only, so this stays fast)."""
+    from dermsim import animate, report, sweep, validation
+
+    return [sweep.add_cli, validation.add_cli, report.add_cli, animate.add_cli]
+
+
+#: Further ``register(subparsers, epilog)`` functions (plug-ins, tests).
 EXTRA_COMMANDS: list[Any] = []
 
 
