@@ -780,6 +780,10 @@ class PotentialProblem:
         The first call builds the AMG hierarchy (or LU factors); later calls with a different
         ``sigma`` (σ(T) coupling) reuse the hierarchy as a CG preconditioner with a warm start.
         """
+        with _SingleThreadBLAS():
+            return self._solve(sigma)
+
+    def _solve(self, sigma: np.ndarray | None) -> PotentialField:
         sig = self.sigma0 if sigma is None else np.asarray(sigma, dtype=np.float64)
         if not np.any(self.layout.kind == ELECTRODE):
             return _no_current(self.layout, self.method)
@@ -819,6 +823,65 @@ class PotentialProblem:
         q, ptot, cur = _joule(np.nan_to_num(phi), self.layout, faces)
         return PotentialField(phi, q / self.h**2, ptot, cur, iters, t1 - t0, t2 - t1,
                               self.method)
+
+
+class _SingleThreadBLAS:
+    """Context manager running BLAS single-threaded (pyamg's CG dot products).
+
+    On a 2-core machine the numpy OpenBLAS worker threads made the AMG-CG solve up to 10x
+    slower (benchmarks/bench_rf.py). Uses threadpoolctl when installed, otherwise numpy's
+    bundled scipy-openblas through ctypes; a no-op if neither is available.
+    """
+
+    _lib: Any = None
+    _probed = False
+
+    @classmethod
+    def _openblas(cls) -> Any:
+        if not cls._probed:
+            cls._probed = True
+            try:
+                import ctypes
+                import glob
+                import os
+
+                libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)),
+                                      "numpy.libs")
+                for path in glob.glob(os.path.join(libdir, "libscipy_openblas*.so")):
+                    lib = ctypes.CDLL(path)
+                    for suffix in ("64_", ""):
+                        get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
+                        put = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
+                        if get is not None and put is not None:
+                            get.restype = ctypes.c_int
+                            put.argtypes = [ctypes.c_int]
+                            cls._lib = (get, put)
+                            break
+            except OSError:  # pragma: no cover - platform without the bundled library
+                cls._lib = None
+        return cls._lib
+
+    def __enter__(self) -> _SingleThreadBLAS:
+        self._ctx = None
+        self._old = None
+        try:
+            from threadpoolctl import threadpool_limits
+
+            self._ctx = threadpool_limits(limits=1, user_api="blas")
+            return self
+        except ImportError:
+            pass
+        lib = self._openblas()
+        if lib is not None:
+            self._old = int(lib[0]())
+            lib[1](1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._ctx is not None:
+            self._ctx.restore_original_limits()
+        elif self._old is not None:
+            self._lib[1](self._old)
 
 
 _POTENTIAL_CACHE: OrderedDict[bytes, PotentialField] = OrderedDict()
@@ -897,9 +960,10 @@ def solve_potential_complex(sigma: np.ndarray, eps_r: np.ndarray, frequency_hz: 
         eps_r, np.float64)
     t0 = _time.perf_counter()
     mat, rhs, idx, faces = _assemble(sstar, layout)
-    lu = spla.splu(mat.tocsc(), permc_spec="MMD_AT_PLUS_A")
-    t1 = _time.perf_counter()
-    x = lu.solve(rhs.astype(complex))
+    with _SingleThreadBLAS():
+        lu = spla.splu(mat.tocsc(), permc_spec="MMD_AT_PLUS_A")
+        t1 = _time.perf_counter()
+        x = lu.solve(rhs.astype(complex))
     t2 = _time.perf_counter()
     phi = np.where(layout.kind == INSULATED, np.nan, layout.potential).astype(complex).ravel()
     t = idx >= 0
@@ -984,9 +1048,19 @@ def pennes_steady_state(h: float, k: np.ndarray, sink: np.ndarray, t_arterial: f
     mat, aff = assemble_operator(h, fx, fz, sink, gt, gb, t_top, t_bottom)
     rhs = aff + (sink * t_arterial + qq).ravel()
     a = (-mat).tocsr()
-    ml = pyamg.ruge_stuben_solver(a)
-    x = ml.solve(rhs, tol=1e-12, accel="cg", maxiter=500)
+    with _SingleThreadBLAS():
+        ml = pyamg.ruge_stuben_solver(a)
+        x = ml.solve(rhs, tol=1e-12, accel="cg", maxiter=500)
     return x.reshape(nz, nx)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Sum of the elementwise product without BLAS.
+
+    BLAS dot products wake OpenBLAS worker threads that then spin while the numba ADI sweeps
+    run; on 2 cores that made a step 5x slower (benchmarks/bench_rf.py).
+    """
+    return float(np.einsum("ij,ij->", a, b))
 
 
 @dataclass
@@ -1062,12 +1136,18 @@ class BioheatModel:
         self.solver = ADISolver(self.h, self.rho_c, fx, fz, self.sink, self.g_top, self.g_bottom,
                                 max_cached=6)
         self.base_source = self.sink * self.t_arterial_k
+        self._sink_total = float(self.sink.sum())
         self.damage = damage
         self.perfusion_shutdown = bool(perfusion_shutdown)
         self.T = np.zeros(self.k.shape)
         self.time = 0.0
-        self.ledger = EnergyLedger()
+        self._ledger = EnergyLedger()
         self._q = np.empty(self.k.shape)
+        self._q_key: Any = ("unset",)
+        self._qsum_key: Any = None
+        self._qsum = 0.0
+        self._sink_dot: float | None = None
+        self._dead_cache: Any = None
 
     def set_top(self, g_top: np.ndarray | float, t_top_k: float) -> None:
         """Change the surface condition (e.g. contact cooling plate applied)."""
@@ -1084,42 +1164,67 @@ class BioheatModel:
         self.reset_ledger()
         return self.T
 
+    def _stored(self) -> float:
+        return _dot(self.rho_c, self.T) * self.h * self.h
+
     def reset_ledger(self) -> None:
-        st = self.solver.total(self.T)
-        self.ledger = EnergyLedger(stored_start=st, stored=st)
+        st = self._stored()
+        self._ledger = EnergyLedger(stored_start=st, stored=st)
+        self._sink_dot = None
 
     def _dead_sink(self) -> np.ndarray | None:
+        """Perfusion coefficient of coagulated cells (Ω ≥ 1), None if none or disabled.
+
+        Recomputed only after a step with cells above the Arrhenius gate (Ω can only cross 1
+        there)."""
         if not self.perfusion_shutdown or self.damage is None:
             return None
-        dead = self.damage.omega >= 1.0
-        if not dead.any():
-            return None
-        return np.where(dead, self.sink, 0.0)
+        if self._dead_cache is None or self.damage.n_hot > 0:
+            dead = self.damage.omega >= 1.0
+            self._dead_cache = (np.where(dead, self.sink, 0.0) if dead.any() else False)
+        return None if self._dead_cache is False else self._dead_cache
+
+    @property
+    def ledger(self) -> EnergyLedger:
+        """Energy budget since the last :meth:`reset_ledger` (stored heat evaluated now)."""
+        self._ledger.stored = self._stored()
+        return self._ledger
 
     def step(self, dt: float, q_rf: np.ndarray | None = None, scale: float = 1.0,
              scheme: str = "pr") -> None:
         """Advance ``T`` by ``dt`` with Joule heat ``scale * q_rf`` [W/m³] inside the step."""
         h2 = self.h * self.h
+        led = self._ledger
         q = self._q
-        np.copyto(q, self.base_source)
-        if q_rf is not None and scale != 0.0:
-            q += scale * q_rf
-            self.ledger.joule += dt * scale * float(q_rf.sum()) * h2
         dead = self._dead_sink()
-        t_old = self.T.copy()
+        key = (id(q_rf) if q_rf is not None else None, scale)
+        if dead is not None or key != self._q_key:
+            np.copyto(q, self.base_source)
+            if q_rf is not None and scale != 0.0:
+                q += scale * q_rf
+            self._q_key = key if dead is None else None
+        if q_rf is not None and scale != 0.0:
+            if self._qsum_key is not q_rf:
+                self._qsum_key, self._qsum = q_rf, float(q_rf.sum())
+            led.joule += dt * scale * self._qsum * h2
+        if self._sink_dot is None:
+            self._sink_dot = _dot(self.sink, self.T)
+        perf_old = self._sink_dot
         if dead is not None:
-            q += dead * (self.T - self.t_arterial_k)
+            dead_dot = _dot(dead, self.T)
+            q += dead * self.T
+            q -= dead * self.t_arterial_k
         self.solver.step(self.T, dt, q, u_top=self.t_top_k, u_bottom=self.t_bottom_k,
                          scheme=scheme)
         lf = self.solver.last_flux
-        self.ledger.boundary_in += lf.top + lf.bottom
+        led.boundary_in += lf.top + lf.bottom
         # perfusion loss (trapezoid), minus the explicit shutdown correction
-        perf = 0.5 * dt * h2 * float(np.vdot(self.sink, (t_old - self.t_arterial_k)
-                                             + (self.T - self.t_arterial_k)))
+        self._sink_dot = _dot(self.sink, self.T)
+        perf = 0.5 * dt * h2 * (perf_old + self._sink_dot - 2.0 * self.t_arterial_k
+                                * self._sink_total)
         if dead is not None:
-            perf -= dt * h2 * float(np.vdot(dead, t_old - self.t_arterial_k))
-        self.ledger.perfusion_out += perf
-        self.ledger.stored = self.solver.total(self.T)
+            perf -= dt * h2 * (dead_dot - self.t_arterial_k * float(dead.sum()))
+        led.perfusion_out += perf
         self.time += dt
         if self.damage is not None:
             self.damage.update(self.T, dt)
@@ -1401,7 +1506,9 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
     g_bot = robin_conductance(np.inf, k[-1], h)
     model = BioheatModel(h, rho_c, k, sink, t_art, g_air, cfg.air_temperature_C + KELVIN, g_bot,
                          cfg.deep_temperature_C + KELVIN, None, cfg.perfusion_shutdown)
+    t_ss0 = _time.perf_counter()
     t0 = model.steady_state().copy()
+    t_ss = _time.perf_counter() - t_ss0
     damage = DamageAccumulator(t0, arrhenius_constants(cfg), cfg.arrhenius_gate_C + KELVIN,
                                cfg.cem43_gate_C + KELVIN)
     model.damage = damage
@@ -1435,6 +1542,8 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
     sig_ref_T = model.T.copy()
     n_resolve = 0
     q_cur, p_cur = q_unit, p_unit
+    t_st0 = _time.perf_counter()
+    n_steps = 0
     for ph in phases:
         for dt, scheme in phase_steps(ph, cfg.restart_steps):
             scale = 0.0
@@ -1465,12 +1574,14 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
                 p_w = p_slice * p_y / n_slice * tip.pins
                 energy_per_m += p_slice * dt
             model.step(dt, q_cur, scale, scheme)
+            n_steps += 1
             t_now += dt
             times.append(t_now)
             record(p_w, math.sqrt(scale))
         if ph.on or ph is phases[-1]:
             snapshots.append(model.T.copy())
             snap_times.append(t_now)
+    t_steps = _time.perf_counter() - t_st0
     time_s = np.asarray(times)
     if cfg.control == "voltage":
         v_nom = cfg.voltage_V
@@ -1483,6 +1594,9 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
         "voltage_nominal_V": v_nom,
         "power_per_pin_nominal_W": v_nom**2 * p_unit * p_y / n_slice,
         "potential_wall_s": t_pot,
+        "steady_state_wall_s": t_ss,
+        "stepping_wall_s": t_steps,
+        "steps": float(n_steps),
         "potential_iterations": float(pot.iterations),
         "sigma_resolves": float(n_resolve),
         "load_resistance_ohm": v_nom**2 / p_total_nom if p_total_nom > 0 else math.inf,
@@ -1627,6 +1741,9 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
             "power_per_pin_nominal_W": res.scalars["power_per_pin_nominal_W"],
             "load_resistance_ohm": res.scalars["load_resistance_ohm"],
             "potential_wall_s": res.scalars["potential_wall_s"],
+            "steady_state_wall_s": res.scalars["steady_state_wall_s"],
+            "stepping_wall_s": res.scalars["stepping_wall_s"],
+            "time_steps": int(res.scalars["steps"]),
             "potential_iterations": res.scalars["potential_iterations"],
             "sigma_resolves": res.scalars["sigma_resolves"],
             "energy_joule_J_per_m": res.ledger.joule,
