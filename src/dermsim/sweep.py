@@ -331,6 +331,11 @@ class SweepSpec:
 
     def unit_design(self) -> np.ndarray | None:
         """The sampled design in the unit hypercube, shape (n_runs, n_parameters)."""
+        u = self._unit_design
+        return None if u is None else u.copy()
+
+    @functools.cached_property
+    def _unit_design(self) -> np.ndarray | None:
         if not self.sampled:
             return None
         import numpy as np
@@ -979,20 +984,31 @@ class SweepStore:
                     n += 1
         return n
 
-    def read(self, h: str) -> dict[str, Any]:
-        """One run file as ``{status, error, elapsed_s, outcomes, series}``."""
-        import xarray as xr
+    def read(self, h: str, series: bool = True) -> dict[str, Any]:
+        """One run file as ``{status, error, elapsed_s, outcomes, series}`` (``series``:
+        also load the variables with dims, as DataArrays)."""
+        import netCDF4
 
-        with xr.open_dataset(self.path(h)) as ds:
-            ds = ds.load()
-        series = {k: v for k, v in ds.data_vars.items() if v.dims}
-        return {
-            "status": int(ds.attrs.get("status", STATUS_FAILED)),
-            "error": str(ds.attrs.get("error", "")),
-            "elapsed_s": float(ds.attrs.get("elapsed_s", math.nan)),
-            "outcomes": {k: float(v) for k, v in ds.data_vars.items() if not v.dims},
-            "series": series,
+        with netCDF4.Dataset(self.path(h)) as nc:
+            nc.set_auto_mask(False)  # NaN stays NaN (not a masked element)
+            attrs = {k: nc.getncattr(k) for k in nc.ncattrs()}
+            outcomes = {k: float(v[...]) for k, v in nc.variables.items()
+                        if not v.dimensions}
+            has_series = any(v.dimensions and k not in nc.dimensions
+                             for k, v in nc.variables.items())
+        out = {
+            "status": int(attrs.get("status", STATUS_FAILED)),
+            "error": str(attrs.get("error", "")),
+            "elapsed_s": float(attrs.get("elapsed_s", math.nan)),
+            "outcomes": outcomes,
+            "series": {},
         }
+        if series and has_series:
+            import xarray as xr
+
+            with xr.open_dataset(self.path(h)) as ds:
+                out["series"] = {k: v.load() for k, v in ds.data_vars.items() if v.dims}
+        return out
 
     def read_status(self, h: str) -> int:
         import netCDF4
@@ -1435,7 +1451,7 @@ def merge_runs(spec: SweepSpec, tasks: Sequence[RunTask], hashes: Mapping[int, s
             continue
         h = hashes[t.index]
         if h not in cache:
-            cache[h] = store.read(h)
+            cache[h] = store.read(h, series=bool(spec.time_series))
         r = cache[h]
         status[i], error[i], elapsed[i], run_id[i] = r["status"], r["error"], r["elapsed_s"], h
         for o in spec.outcomes:
@@ -1763,6 +1779,17 @@ def _reduce(da: xr.DataArray, ds: xr.Dataset, sel: Mapping[str, Any] | None,
     return da, note
 
 
+def _positions(values: np.ndarray) -> tuple[np.ndarray, list[str] | None]:
+    """Plot positions of parameter values: the numbers, or category indices and labels."""
+    import numpy as np
+
+    values = np.asarray(values)
+    if values.dtype.kind in "UOSb":
+        cats, idx = np.unique(values, return_inverse=True)
+        return idx.astype(float), [str(c) for c in cats]
+    return values, None
+
+
 def _ticks(values: np.ndarray) -> list[str]:
     return [_fmt(float(v)) if isinstance(v, (float, int)) and not isinstance(v, bool)
             else str(v) for v in (x.item() if hasattr(x, "item") else x for x in values)]
@@ -1808,8 +1835,14 @@ def plot_heatmap(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, y: str, 
         unit = attrs.get("units", "")
         ax.set_title(attrs.get("long_name", o), fontsize=9)
         if "run" in ds.dims:
-            sc = ax.scatter(ds[xn].values, ds[yn].values, c=ds[o].values, cmap=cmap, s=28,
-                            edgecolors="0.3", linewidths=0.4)
+            xs, xlab = _positions(ds[xn].values)
+            ys, ylab = _positions(ds[yn].values)
+            sc = ax.scatter(xs, ys, c=ds[o].values, cmap=cmap, s=28, edgecolors="0.3",
+                            linewidths=0.4)
+            if xlab is not None:
+                ax.set_xticks(range(len(xlab)), xlab)
+            if ylab is not None:
+                ax.set_yticks(range(len(ylab)), ylab)
             ax.set_xlabel(_label(ds, xn))
             ax.set_ylabel(_label(ds, yn))
             fig.colorbar(sc, ax=ax, label=f"{o} [{unit}]")
@@ -1879,13 +1912,21 @@ def plot_lines(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, *, hue: st
         xv = ds[xn].values
         categorical = xv.dtype.kind in "UOSb"
         if "run" in ds.dims:
-            xs = np.unique(xv, return_inverse=True)[1] if categorical else xv
-            c = ds[hn].values if hn else None
-            sc = ax.scatter(xs, ds[o].values, c=c, s=16, cmap="viridis")
-            if hn is not None and c is not None and c.dtype.kind not in "UOS":
+            xs, xlab = _positions(xv)
+            if xlab is not None:
+                ax.set_xticks(range(len(xlab)), xlab)
+            if hn is None:
+                ax.scatter(xs, ds[o].values, s=16)
+                continue
+            hv = ds[hn].values
+            if hv.dtype.kind in "UOSb":
+                for cat in np.unique(hv):
+                    m = hv == cat
+                    ax.scatter(xs[m], ds[o].values[m], s=16, label=str(cat))
+                ax.legend(title=_label(ds, hn), fontsize=7, title_fontsize=7)
+            else:
+                sc = ax.scatter(xs, ds[o].values, c=hv, s=16, cmap="viridis")
                 fig.colorbar(sc, ax=ax, label=_label(ds, hn))
-            if categorical:
-                ax.set_xticks(range(len(np.unique(xv))), list(np.unique(xv)))
             continue
         keep = (xn,) if hn is None else (xn, hn)
         da, note = _reduce(ds[o], ds, sel, keep, reduce)
