@@ -321,3 +321,31 @@ def test_input_validation() -> None:
         sol.step(p["u0"].copy(), 1.0, scheme="cn")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         sol.step(np.asfortranarray(p["u0"]), 1.0)
+
+
+@pytest.mark.parametrize("scheme", ["pr", "be"])
+def test_scale_argument_equals_prescaled_input(scheme: str) -> None:
+    p = _random_problem(seed=11)
+    sol = S.ADISolver(p["h"], p["cap"], p["fx"], p["fz"], p["sink"], p["gt"], p["gb"])
+    a = p["u0"].copy()
+    b = 0.37 * p["u0"]
+    sol.step(a, 25.0, p["q"], p["ut"], p["ub"], scheme, scale=0.37)
+    fa = sol.last_flux
+    sol.step(b, 25.0, p["q"], p["ut"], p["ub"], scheme)
+    assert np.max(np.abs(a - b)) <= 1e-14 * np.max(np.abs(b))
+    assert fa.top == pytest.approx(sol.last_flux.top, rel=1e-12)
+
+
+def test_fused_helpers_match_numpy() -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.random((7, 9)), rng.random((7, 9))
+    q = np.empty((7, 9))
+    assert np.allclose(S.combine_sources(q, a, 2.0, b, -3.0), 2 * a - 3 * b)
+    assert np.allclose(S.combine_sources(q, None, 2.0, b, 0.5), 0.5 * b)
+    u = rng.normal(size=(7, 9))
+    neg = np.minimum(u, 0).sum()
+    ref = np.maximum(u, 0)
+    rs, rm = np.empty(7), np.empty(7)
+    assert S.clip_row_stats(u, rs, rm) == pytest.approx(neg)
+    assert np.array_equal(u, ref)
+    assert np.allclose(rs, ref.sum(axis=1)) and np.allclose(rm, ref.max(axis=1))

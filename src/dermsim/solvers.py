@@ -56,6 +56,8 @@ __all__ = [
     "StepBoundaryFlux",
     "adi_step_reference",
     "assemble_operator",
+    "clip_row_stats",
+    "combine_sources",
     "explicit_dt_limit",
     "explicit_step",
     "explicit_step_reference",
@@ -263,8 +265,9 @@ class ADISolver:
         u_top: np.ndarray | float = 0.0,
         u_bottom: np.ndarray | float = 0.0,
         scheme: Scheme = "pr",
+        scale: float = 1.0,
     ) -> np.ndarray:
-        """Advance ``u`` by ``dt`` in place and return it.
+        """Advance ``scale * u`` by ``dt`` in place and return it.
 
         Parameters
         ----------
@@ -279,6 +282,9 @@ class ADISolver:
             Ambient values beyond the top and bottom faces (used where G > 0).
         scheme : {"pr", "be"}
             Peaceman–Rachford ADI or LOD backward Euler (L-stable restart step).
+        scale : float
+            Factor applied to ``u`` before the step, fused into the first sweep (e.g. an exact
+            decay factor ``exp(-k dt)`` of an integrating-factor scheme).
 
         Returns
         -------
@@ -309,12 +315,12 @@ class ADISolver:
         else:
             raise ValueError(f"scheme must be 'pr' or 'be', got {scheme!r}")
         xf, zf = self._factors(tau)
-        top0 = u[0].copy()
-        bot0 = u[-1].copy()
+        top0 = u[0] * scale
+        bot0 = u[-1] * scale
         w = self._work
         cs, ss = self._cap_s, self._sink_s
         _k.sweep_x(u, w, self.fx, self.fz, self.capacity, self.sink, cs, ss, q, has_q, self.g_top,
-                   self.g_bottom, ut, ub, self.h, tau, theta, wq, *xf)
+                   self.g_bottom, ut, ub, self.h, tau, theta, wq, float(scale), *xf)
         _k.sweep_z(w, u, self.fx, self.fz, self.capacity, self.sink, cs, ss, q, has_q, self.g_top,
                    self.g_bottom, ut, ub, self.h, tau, theta, wq, *zf)
         # boundary inflow over the step (exact discrete amount), per metre in y
@@ -331,6 +337,32 @@ class ADISolver:
     def total(self, u: np.ndarray) -> float:
         """Total amount ``sum(C u) h^2`` (per metre in the unresolved y direction)."""
         return float(np.vdot(self.capacity, u)) * self.h * self.h
+
+
+# ------------------------------------------------------------------------------------------------
+# fused per-step helpers (numba) for drivers marching many steps
+# ------------------------------------------------------------------------------------------------
+
+
+def combine_sources(
+    q: np.ndarray, a: np.ndarray | None, wa: float, b: np.ndarray | None, wb: float
+) -> np.ndarray:
+    """``q[...] = wa * a + wb * b`` in one pass (``None`` terms are left out); returns ``q``."""
+    dummy = q
+    _k.combine_sources(q, dummy if a is None else a, float(wa), dummy if b is None else b,
+                       float(wb), a is not None, b is not None)
+    return q
+
+
+def clip_row_stats(u: np.ndarray, rowsum: np.ndarray, rowmax: np.ndarray) -> float:
+    """Clip negative values of ``u`` to zero; fill row sums and maxima; one pass.
+
+    Returns
+    -------
+    float
+        Sum of the removed negative values (<= 0), for the mass budget.
+    """
+    return float(_k.clip_row_stats(u, rowsum, rowmax))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -221,8 +221,9 @@ def factor_z(fz, cap, sink, cap_s, sink_s, g_top, g_bottom, h, tau, cp, dinv):
 
 @njit(cache=True)
 def _rhs_x(u, i, fz, cap, sink, cap_s, sink_s, q, has_q, hg_top, hg_bottom, u_top, u_bottom, h,
-           tau, theta, wq, d):
-    """Right-hand side of row ``i`` of the x half-step into ``d`` (nx,)."""
+           tau, theta, wq, scale, d):
+    """Right-hand side of row ``i`` of the x half-step into ``d`` (nx,); ``u`` is read as
+    ``scale * u`` (the boundary ambient values are not scaled)."""
     nz, nx = u.shape
     h2 = h * h
     ui = u[i]
@@ -240,12 +241,21 @@ def _rhs_x(u, i, fz, cap, sink, cap_s, sink_s, q, has_q, hg_top, hg_bottom, u_to
         else:
             ud = u_bottom
             fs = hg_bottom
-        for j in range(nx):
-            c = ui[j]
-            d[j] = d[j] * c + theta * (fn[j] * (uu[j] - c) + fs[j] * (ud[j] - c))
+        if i == 0:
+            for j in range(nx):
+                c = scale * ui[j]
+                d[j] = d[j] * c + theta * (fn[j] * (uu[j] - c) + fs[j] * (scale * ud[j] - c))
+        elif i == nz - 1:
+            for j in range(nx):
+                c = scale * ui[j]
+                d[j] = d[j] * c + theta * (fn[j] * (scale * uu[j] - c) + fs[j] * (ud[j] - c))
+        else:
+            for j in range(nx):
+                c = ui[j]
+                d[j] = scale * (d[j] * c + theta * (fn[j] * (uu[j] - c) + fs[j] * (ud[j] - c)))
     else:
         for j in range(nx):
-            d[j] *= ui[j]
+            d[j] *= scale * ui[j]
     if has_q:
         qi = q[i]
         for j in range(nx):
@@ -254,13 +264,14 @@ def _rhs_x(u, i, fz, cap, sink, cap_s, sink_s, q, has_q, hg_top, hg_bottom, u_to
 
 @njit(cache=True)
 def sweep_x(u, out, fx, fz, cap, sink, cap_s, sink_s, q, has_q, g_top, g_bottom, u_top, u_bottom,
-            h, tau, theta, wq, cp, dinv, zc, rowc):
+            h, tau, theta, wq, scale, cp, dinv, zc, rowc):
     """Implicit in x, explicit (weight ``theta``) in z: one half-step.
 
     Solves ``(C/tau - Ax) out = C/tau u + theta (Az u + g_ext) + wq q`` row by row, where
     ``Az`` includes the Robin faces and half the sink and ``Ax`` the other half of the sink.
     ``theta = 1, wq = 1, tau = dt/2`` gives the first Peaceman–Rachford half-step;
     ``theta = 0, wq = 0.5, tau = dt`` the first LOD backward-Euler sub-step.
+    ``u`` is read as ``scale * u`` (e.g. an exact decay factor applied for free).
     Four rows are swept together (independent recurrences). ``out`` must not alias ``u``.
     """
     nz, nx = u.shape
@@ -272,7 +283,7 @@ def sweep_x(u, out, fx, fz, cap, sink, cap_s, sink_s, q, has_q, g_top, g_bottom,
         nr = min(4, nz - i0)
         for r in range(nr):
             _rhs_x(u, i0 + r, fz, cap, sink, cap_s, sink_s, q, has_q, hg_top, hg_bottom, u_top,
-                   u_bottom, h, tau, theta, wq, d[r])
+                   u_bottom, h, tau, theta, wq, scale, d[r])
         if nr == 4:
             i1, i2, i3 = i0 + 1, i0 + 2, i0 + 3
             p0 = d[0, 0] * dinv[i0, 0]
@@ -418,3 +429,65 @@ def explicit_step(u, out, fx, fz, g_top, g_bottom, u_top, u_bottom, decay, dt, h
         uu = u[i - 1] if i > 0 else u_top
         ud = u[i + 1] if i < nz - 1 else u_bottom
         _explicit_row(u[i], uu, ud, out[i], fx[i], fn, fs, kd, r)
+
+
+# ---------------------------------------------------------------------------------------------
+# fused helpers for drivers that march many steps (one pass over the grid each)
+# ---------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=True)
+def combine_sources(q, a, wa, b, wb, has_a, has_b):
+    """``q = wa * a + wb * b`` (terms switched off by ``has_a`` / ``has_b``) in one pass."""
+    nz, nx = q.shape
+    for i in range(nz):
+        qi = q[i]
+        if has_a and has_b:
+            ai = a[i]
+            bi = b[i]
+            for j in range(nx):
+                qi[j] = wa * ai[j] + wb * bi[j]
+        elif has_a:
+            ai = a[i]
+            for j in range(nx):
+                qi[j] = wa * ai[j]
+        elif has_b:
+            bi = b[i]
+            for j in range(nx):
+                qi[j] = wb * bi[j]
+        else:
+            for j in range(nx):
+                qi[j] = 0.0
+
+
+@njit(cache=True, fastmath=True)
+def clip_row_stats(u, rowsum, rowmax):
+    """Set negative values of ``u`` to 0 and return their sum; row sums and maxima in one pass.
+
+    Parameters
+    ----------
+    u : (nz, nx) float64, modified in place
+    rowsum, rowmax : (nz,) float64, out
+        Sum and maximum of each row after clipping.
+
+    Returns
+    -------
+    float
+        Sum of the negative values that were removed (<= 0).
+    """
+    nz, nx = u.shape
+    neg = 0.0
+    for i in range(nz):
+        ui = u[i]
+        s = 0.0
+        m = 0.0
+        for j in range(nx):
+            v = ui[j]
+            neg += min(v, 0.0)
+            v = max(v, 0.0)
+            ui[j] = v
+            s += v
+            m = max(m, v)
+        rowsum[i] = s
+        rowmax[i] = m
+    return neg
