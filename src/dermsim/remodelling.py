@@ -272,6 +272,12 @@ class RemodellingConfig:
         "pdgf_secretion_macrophage", 0.004, "pg/cell/day", 0.0, 10.0,
         "Adler et al. 2020 beta2 = 70 molecules/cell/min x 24.3 kDa (computed)", "C",
         "PDGF secretion per macrophage")
+    pdgf_damage_half_sat: float = _c(
+        "pdgf_damage_half_sat", 0.005, "-", 1e-6, 10.0,
+        "assumption; macrophages secrete PDGF/HB-EGF while activated by debris "
+        "(phagocytosis), so heparin-binding growth factors peak on day 2-3 and vanish by "
+        "day 8 (Marikovsky et al. 1993)", "A",
+        "damage level giving half-maximal PDGF secretion by macrophages")
     pdgf_decay_per_day: float = _c(
         "pdgf_decay_per_day", 2.0, "1/day", 0.01, 1000.0, "Adler et al. 2020 (gamma)", "S",
         "decay of tissue PDGF")
@@ -297,6 +303,11 @@ class RemodellingConfig:
         "pdgf_half_sat", 1.0, "ng/mL", 1e-4, 1000.0,
         "fibroblast mitogenic PDGF-BB range 1-10 ng/mL (in vitro; unverified)", "U",
         "PDGF giving half-maximal fibroblast proliferation")
+    macrophage_mitogen_half_sat: float = _c(
+        "macrophage_mitogen_half_sat", 200.0, "cells/mm^3", 1e-3, 1e6,
+        "assumption; macrophage-derived fibroblast mitogens other than PDGF (FGF-2, IGF-1) "
+        "act while macrophages are present", "A",
+        "macrophage density giving half-maximal fibroblast proliferation")
     tgfb_half_sat_mitogen: float = _c(
         "tgfb_half_sat_mitogen", 1.0, "ng/mL", 1e-4, 1000.0, "assumption", "U",
         "active TGF-beta giving half-maximal fibroblast proliferation")
@@ -478,6 +489,7 @@ class _P:
     sA: float
     kA: float
     sP: float
+    KPD: float
     kP: float
     kH: float
     KH: float
@@ -485,6 +497,7 @@ class _P:
     dF: float
     Fmax: float
     KP: float
+    KFM: float
     KFA: float
     KXA: float
     Kdef: float
@@ -552,6 +565,7 @@ def _derived(cfg: RemodellingConfig) -> _P:
         sA=cfg.tgfb_active_fraction_late * cfg.tgfb_secretion_macrophage,
         kA=cfg.tgfb_decay_per_day,
         sP=cfg.pdgf_secretion_macrophage,
+        KPD=cfg.pdgf_damage_half_sat,
         kP=cfg.pdgf_decay_per_day,
         kH=ln2 / cfg.heat_shock_half_life_day,
         KH=cfg.heat_shock_half_sat,
@@ -559,6 +573,7 @@ def _derived(cfg: RemodellingConfig) -> _P:
         dF=cfg.fibroblast_apoptosis_per_day,
         Fmax=cfg.fibroblast_max_rel,
         KP=cfg.pdgf_half_sat,
+        KFM=cfg.macrophage_mitogen_half_sat,
         KFA=cfg.tgfb_half_sat_mitogen,
         KXA=cfg.tgfb_half_sat_synthesis,
         Kdef=cfg.matrix_deficit_half_sat,
@@ -856,13 +871,13 @@ def _rhs_reference(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: _P) -> np.n
     sM = D / p.KMD + N / p.KMN + p.fa1 * cT / p.KMT + cP / p.KMP
     out[:, iM] = p.rM * sM / (1.0 + sM) - p.dM * M
     out[:, iA] = p.sA * M - p.kA * A
-    out[:, iP] = p.sP * M - p.kP * P
+    out[:, iP] = p.sP * M * D / (p.KPD + D) - p.kP * P
     out[:, iH] = -p.kH * H
     Atot = p.fa1 * cT + A
     Ptot = cP + P
     C0 = p.C1_0 + p.C3_0
     deficit = np.maximum(C0 - (C1 + C3), 0.0) / C0
-    sF = Ptot / p.KP + Atot / p.KFA + H / p.KH + deficit / p.Kdef
+    sF = Ptot / p.KP + M / p.KFM + Atot / p.KFA + H / p.KH + deficit / p.Kdef
     Phi = sF / (1.0 + sF)
     out[:, iF] = p.rF * Phi * F * (1.0 - F / p.Fmax) - p.dF * (F - 1.0)
     sX = Atot / p.KXA + H / p.KH + deficit / p.Kdef
@@ -900,7 +915,6 @@ def _linear_part(p: _P) -> np.ndarray:
     a(iM, iM, -p.dM)
     a(iA, iM, p.sA)
     a(iA, iA, -p.kA)
-    a(iP, iM, p.sP)
     a(iP, iP, -p.kP)
     a(iH, iH, -p.kH)
     a(iF, iF, -p.dF)
@@ -931,7 +945,7 @@ def _fast_constants(p: _P) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[fl
         1.0 / p.KMD, 1.0 / p.KMN, 1.0 / p.KP, 1.0 / p.KFA, 1.0 / p.KXA, 1.0 / p.KH,
         1.0 / p.Fmax, 1.0 / (p.Cmax - p.C1_0 - p.C3_0),
         ks * p.q * p.f3e, ks * p.q * p.f3m, ks * p.q * (1.0 - p.f3e), ks * p.q * (1.0 - p.f3m),
-        p.rho0 * p.e3, p.rho0 * p.e1, 1.0 / (p.Kdef * (p.C1_0 + p.C3_0)),
+        p.rho0 * p.e3, p.rho0 * p.e1, 1.0 / (p.Kdef * (p.C1_0 + p.C3_0)), 1.0 / p.KFM,
     )
     return _linear_part(p), kE_vec, fx_vec, k
 
@@ -944,7 +958,7 @@ def _rhs_bands(
     ``fc`` is ``_fast_constants(p)`` (looked up if None; pass it to save the cache lookup).
     """
     lin, kE_vec, fx_vec, k = _fast_constants(p) if fc is None else fc
-    iKMD, iKMN, iKP, iKFA, iKXA, iKH, iFmax, ig, a3e, a3m, a1e, a1m, b3, b1, iKdef = k
+    iKMD, iKMN, iKP, iKFA, iKXA, iKH, iFmax, ig, a3e, a3m, a1e, a1m, b3, b1, iKdef, iKFM = k
     out = Y @ lin
     D, N, M, A, P, H, F = Y[:, iD], Y[:, iN], Y[:, iM], Y[:, iA], Y[:, iP], Y[:, iH], Y[:, iF]
     Xe, Xm, E = Y[:, iXe], Y[:, iXm], Y[:, iE]
@@ -953,6 +967,7 @@ def _rhs_bands(
     out[:, iC3:] -= E[:, None] * (Y[:, iC3:] * kE_vec)
     out[:, iD] -= (p.kDN * N + p.kDM * M) * D
     out[:, iN] += p.rN * D / (p.KND + D)
+    out[:, iP] += p.sP * M * D / (p.KPD + D)
     aT = p.fa1 * cT
     sM = D * iKMD + N * iKMN + (aT / p.KMT + cP / p.KMP)
     out[:, iM] += p.rM - p.rM / (1.0 + sM)
@@ -960,7 +975,7 @@ def _rhs_bands(
     C = Y[:, iC1] + Y[:, iC3]
     hs = H * iKH + np.maximum(p.C1_0 + p.C3_0 - C, 0.0) * iKdef
     sX = Atot * iKXA + hs
-    sF = (cP + P) * iKP + Atot * iKFA + hs
+    sF = (cP + P) * iKP + M * iKFM + Atot * iKFA + hs
     out[:, iF] += p.dF + p.rF * (1.0 - 1.0 / (1.0 + sF)) * F * (1.0 - F * iFmax)
     out[:, iXe] += p.kon * (1.0 - 1.0 / (1.0 + sX)) * (1.0 - X)
     Fg = F * np.maximum(p.Cmax - C, 0.0) * ig
@@ -983,9 +998,9 @@ _PATTERN: tuple[tuple[int, int], ...] = tuple(
             (iN, iD), (iN, iN),
             (iM, iD), (iM, iN), (iM, iM),
             (iA, iM), (iA, iA),
-            (iP, iM), (iP, iP),
+            (iP, iD), (iP, iM), (iP, iP),
             (iH, iH),
-            (iF, iA), (iF, iP), (iF, iH), (iF, iF), (iF, iC3), (iF, iC1),
+            (iF, iM), (iF, iA), (iF, iP), (iF, iH), (iF, iF), (iF, iC3), (iF, iC1),
             (iXe, iA), (iXe, iH), (iXe, iXe), (iXe, iXm), (iXe, iC3), (iXe, iC1),
             (iXm, iXe), (iXm, iXm),
             (iE, iN), (iE, iM), (iE, iF), (iE, iXe), (iE, iXm), (iE, iE),
@@ -1024,7 +1039,8 @@ def _jac_blocks(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: _P) -> np.ndar
     put(iM, iM, -p.dM)
     put(iA, iM, p.sA)
     put(iA, iA, -p.kA)
-    put(iP, iM, p.sP)
+    put(iP, iM, p.sP * D / (p.KPD + D))
+    put(iP, iD, p.sP * M * p.KPD / (p.KPD + D) ** 2)
     put(iP, iP, -p.kP)
     put(iH, iH, -p.kH)
     Atot = p.fa1 * cT + A
@@ -1033,10 +1049,11 @@ def _jac_blocks(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: _P) -> np.ndar
     below = C0 - (C1 + C3) > 0.0
     deficit = np.where(below, (C0 - (C1 + C3)) / C0, 0.0)
     ddef = np.where(below, -1.0 / (C0 * p.Kdef), 0.0)  # d(deficit/Kdef)/dC_i
-    sF = Ptot / p.KP + Atot / p.KFA + H / p.KH + deficit / p.Kdef
+    sF = Ptot / p.KP + M / p.KFM + Atot / p.KFA + H / p.KH + deficit / p.Kdef
     Phi = sF / (1.0 + sF)
     dPhi = 1.0 / (1.0 + sF) ** 2
     logi = F * (1.0 - F / p.Fmax)
+    put(iF, iM, p.rF * logi * dPhi / p.KFM)
     put(iF, iC3, p.rF * logi * dPhi * ddef)
     put(iF, iC1, p.rF * logi * dPhi * ddef)
     put(iF, iA, p.rF * logi * dPhi / p.KFA)

@@ -1,0 +1,151 @@
+"""Benchmark of the band remodelling ODE (dermsim.remodelling).
+
+Prints the machine, then:
+
+1. one vectorised system (all bands, interleaved layout, analytic banded/sparse Jacobian)
+   versus a loop of solve_ivp over the bands, N = 100 bands, 4 sessions over 6 months
+   (target: vectorised >= 30x faster);
+2. the vectorised system at N = 10 000 bands (PERFORMANCE.md T7: <= 10 s);
+3. the ODE alone for a 4-session, 6-month protocol at N = 40 and N = 100 bands
+   (target <= 0.5 s), with solver counters, and ``simulate_remodelling`` (ODE + Dataset);
+4. accuracy of the default tolerance against a Radau rtol = 1e-10 reference.
+
+Usage: ``python benchmarks/bench_remodelling.py [--quick] [--calibrate]``
+(``--quick`` loops over 20 bands and extrapolates x5, skips N = 10 000;
+``--calibrate`` also prints :func:`dermsim.remodelling.calibration_report`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+import scipy
+
+from dermsim import remodelling as rm
+
+SESSIONS = [0.0, 30.0, 60.0, 90.0]
+T_END = 180.0
+
+
+def machine() -> str:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return (f"{platform.platform()} | {cpu} | {os.cpu_count()} cores | load {load} | "
+            f"python {platform.python_version()} numpy {np.__version__} scipy {scipy.__version__}")
+
+
+def setup(n_band: int) -> tuple[np.ndarray, list[rm.SessionDrive], np.ndarray]:
+    z = np.linspace(100.0, 2050.0, n_band)
+    drives = rm.synthetic_protocol(SESSIONS, z, 1500.0, band_thickness_um=50.0)
+    return z, drives, rm.baseline_state(n_band)
+
+
+def best(fn, repeat: int) -> float:
+    t = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        t.append(time.perf_counter() - t0)
+    return min(t)
+
+
+def band_drive(d: rm.SessionDrive, b: int) -> rm.SessionDrive:
+    return rm.SessionDrive(
+        day=d.day, band_injury=d.band_injury[b:b + 1], band_bleeding=d.band_bleeding[b:b + 1],
+        gf_time_day=d.gf_time_day,
+        gf_band_ng_ml={k: v[:, b:b + 1] for k, v in d.gf_band_ng_ml.items()},
+        coagulated_fraction=d.coagulated_fraction[b:b + 1],
+        heat_shock_fraction=d.heat_shock_fraction[b:b + 1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--calibrate", action="store_true")
+    args = ap.parse_args()
+    print("machine:", machine())
+    print(f"protocol: {len(SESSIONS)} sessions at days {SESSIONS}, to day {T_END:g}; "
+          f"{rm.N_VAR} variables per band; default {rm.DEFAULT_METHOD}, rtol {rm.DEFAULT_RTOL:g}")
+    cfg = rm.RemodellingConfig()
+    rm.integrate(*setup(4)[2:], 0.0, T_END, setup(4)[1], cfg)  # warm caches
+
+    # 1. vectorised vs loop, N = 100
+    n = 100
+    z, drives, y0 = setup(n)
+    print(f"\n[1] vectorised vs loop over bands, N = {n}")
+    n_loop = 20 if args.quick else n
+    per_band = [[band_drive(d, b) for d in drives] for b in range(n_loop)]
+    for method, jac in (("LSODA", "analytic"), ("BDF", "analytic"), ("BDF", "sparsity")):
+        tv = best(lambda m=method, j=jac: rm.integrate(y0, 0.0, T_END, drives, cfg, method=m,
+                                                       jac=j), 3)
+        if method == "BDF" and jac == "sparsity":
+            print(f"  vectorised {method:5s} jac_sparsity : {tv:7.3f} s")
+            continue
+        nl = n_loop if method == "LSODA" else min(n_loop, 20)
+        t0 = time.perf_counter()
+        for b in range(nl):
+            rm.integrate(y0[b:b + 1], 0.0, T_END, per_band[b], cfg, method=method, jac=jac)
+        tl = (time.perf_counter() - t0) * n / nl
+        ext = "" if nl == n else f" (extrapolated from {nl} bands)"
+        print(f"  vectorised {method:5s} {jac:9s}: {tv:7.3f} s | loop: {tl:7.2f} s{ext} | "
+              f"ratio {tl / tv:6.1f}x (target >= 30x)")
+
+    # 2. N = 10 000
+    if not args.quick:
+        n = 10_000
+        z, drives, y0 = setup(n)
+        print(f"\n[2] vectorised, N = {n}")
+        for method in ("LSODA", "BDF"):
+            st: dict[str, int] = {}
+            t0 = time.perf_counter()
+            rm.integrate(y0, 0.0, T_END, drives, cfg, method=method, stats=st)
+            print(f"  {method:5s}: {time.perf_counter() - t0:7.2f} s  {st}")
+
+    # 3. protocol timing
+    print("\n[3] 4-session 6-month protocol, ODE alone (best of 5; target <= 0.5 s)")
+    for n in (40, 100):
+        z, drives, y0 = setup(n)
+        for method in ("LSODA", "BDF"):
+            st = {}
+            rm.integrate(y0, 0.0, T_END, drives, cfg, method=method, stats=st)
+            tb = best(lambda m=method, y=y0, d=drives: rm.integrate(y, 0.0, T_END, d, cfg,
+                                                                    method=m), 5)
+            print(f"  N = {n:3d} {method:5s}: {tb:6.3f} s  {st}")
+        tb = best(lambda z=z, d=drives: rm.simulate_remodelling(z, d, T_END, cfg), 3)
+        print(f"  N = {n:3d} simulate_remodelling (ODE + Dataset, default outputs): {tb:6.3f} s")
+
+    # 4. accuracy of the default tolerance
+    n = 40
+    z, drives, y0 = setup(n)
+    tout = np.array([7.0, 30.0, 90.0, 180.0])
+    _, ref = rm.integrate(y0, 0.0, T_END, drives, cfg, tout, method="Radau", rtol=1e-10)
+    print("\n[4] error vs Radau rtol=1e-10 (N = 40): max |dC|/C_baseline for collagen I, III")
+    for method in ("LSODA", "BDF"):
+        for rtol in (1e-4, rm.DEFAULT_RTOL, 1e-6):
+            _, y = rm.integrate(y0, 0.0, T_END, drives, cfg, tout, method=method, rtol=rtol)
+            e1 = np.abs(y[..., rm.iC1] - ref[..., rm.iC1]).max() / cfg.collagen_I_baseline
+            e3 = np.abs(y[..., rm.iC3] - ref[..., rm.iC3]).max() / cfg.collagen_III_baseline
+            print(f"  {method:5s} rtol {rtol:7.0e}: {e1:.1e}, {e3:.1e}")
+
+    if args.calibrate:
+        print("\n[5] calibration report (synthetic 1.5 mm drive)")
+        rep = rm.calibration_report(cfg)
+        for k, v in rep.items():
+            flag = "ok " if v["ok"] else ("BAD" if v["required"] else "info")
+            print(f"  {flag:4s} {k:44s} {v['value']:10.4g}   target {v['target']}")
+
+
+if __name__ == "__main__":
+    main()
