@@ -160,8 +160,11 @@ def _make_drawer(ds: Any, frames: list[Frame], species: str | None) -> tuple[Any
     from matplotlib.colors import LogNorm
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10.5, 4.6), layout="constrained")
-    ax_map, cax, ax_side = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.7, 0.05, 1]})
+    # a fixed layout (constrained layout would be recomputed for every frame)
+    fig = Figure(figsize=(10.5, 4.6))
+    ax_map = fig.add_axes((0.07, 0.12, 0.50, 0.74))
+    cax = fig.add_axes((0.58, 0.12, 0.012, 0.74))
+    ax_side = fig.add_axes((0.71, 0.12, 0.27, 0.74))
     ext = _extent(ds)
     zlim = _depth_limit(ds)
     title = fig.suptitle("", fontsize=11)
@@ -367,7 +370,8 @@ def cmd_animate(args: Any) -> int:
 
     ds = open_result(args.result)
     out = Path(args.output) if args.output else Path(args.result).with_suffix(".gif")
-    written = animate_result(ds, out, mp4=args.mp4, fps=args.fps, species=args.species)
+    written = animate_result(ds, out, mp4=args.mp4, fps=args.fps, species=args.species,
+                             max_collagen_frames=args.frames)
     if args.mp4 and not ffmpeg_available():
         print("dermsim animate: ffmpeg not found, MP4 skipped (GIF written)", file=sys.stderr)
     if not args.quiet:
@@ -390,5 +394,7 @@ def add_cli(subparsers: Any, epilog: str) -> None:
     p.add_argument("--mp4", action="store_true", help="also write an MP4 (needs ffmpeg)")
     p.add_argument("--fps", type=float, default=3.0, help="frames per second (default 3)")
     p.add_argument("--species", help="growth factor to show (default tgfb1)")
+    p.add_argument("--frames", type=int, default=48, metavar="N",
+                   help="frames over the collagen time course (default 48)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=cmd_animate)
