@@ -349,3 +349,27 @@ def test_fused_helpers_match_numpy() -> None:
     assert S.clip_row_stats(u, rs, rm) == pytest.approx(neg)
     assert np.array_equal(u, ref)
     assert np.allclose(rs, ref.sum(axis=1)) and np.allclose(rm, ref.max(axis=1))
+
+
+def test_top_conductance_update_equals_fresh_factorisation() -> None:
+    """set_boundary(g_top=...) only updates the top pivot (bottom-up z elimination)."""
+    p = _random_problem(seed=4)
+    sol = S.ADISolver(p["h"], p["cap"], p["fx"], p["fz"], p["sink"], p["gt"], p["gb"])
+    u = p["u0"].copy()
+    sol.step(u, 20.0, scheme="be")  # factors cached for tau = 20 s
+    n0 = sol.n_factorisations
+    new_gt = p["gt"] * 50.0
+    sol.set_boundary(g_top=new_gt)
+    a = p["u0"].copy()
+    sol.step(a, 40.0, p["q"], p["ut"], p["ub"], "pr")  # tau = 20 s again
+    assert sol.n_factorisations == n0
+    fresh = S.ADISolver(p["h"], p["cap"], p["fx"], p["fz"], p["sink"], new_gt, p["gb"])
+    b = p["u0"].copy()
+    fresh.step(b, 40.0, p["q"], p["ut"], p["ub"], "pr")
+    assert np.max(np.abs(a - b)) <= 1e-13 * np.max(np.abs(b))
+    sol.set_boundary(g_bottom=p["gb"] * 3.0)  # the bottom face needs a new factorisation
+    sol.step(a, 40.0, scheme="pr")
+    assert sol.n_factorisations == n0
+    ref = S.adi_step_reference(b, 40.0, p["h"], p["cap"], p["fx"], p["fz"], p["sink"], new_gt,
+                               p["gb"] * 3.0)
+    assert np.max(np.abs(a - ref)) <= 1e-12 * np.max(np.abs(ref))

@@ -193,6 +193,9 @@ class ADISolver:
         self.max_cached = max(1, int(max_cached))
         self._xf: OrderedDict[float, tuple[np.ndarray, ...]] = OrderedDict()
         self._zf: OrderedDict[float, tuple[np.ndarray, ...]] = OrderedDict()
+        # evicted factor arrays are reused: fresh large allocations cost page faults
+        self._pool_x: list[tuple[np.ndarray, ...]] = []
+        self._pool_z: list[tuple[np.ndarray, ...]] = []
         self.set_sink(0.0 if sink is None else sink)
         self.g_top = _row(g_top, nx, "g_top")
         self.g_bottom = _row(g_bottom, nx, "g_bottom")
@@ -205,19 +208,30 @@ class ADISolver:
     def set_boundary(
         self, g_top: np.ndarray | float | None = None, g_bottom: np.ndarray | float | None = None
     ) -> None:
-        """Change the Robin conductances (``None`` keeps one); z factors are rebuilt lazily."""
+        """Change the Robin conductances (``None`` keeps one).
+
+        A new ``g_top`` only updates the top-row pivot of the cached z factors (O(nx); the z
+        elimination runs from the bottom up), so a surface condition that changes every step
+        (channels closing) costs nothing extra; a new ``g_bottom`` drops the z factors.
+        """
         nx = self.shape[1]
-        changed = False
-        if g_top is not None:
-            new = _row(g_top, nx, "g_top")
-            changed |= not np.array_equal(new, self.g_top)
-            self.g_top = new
         if g_bottom is not None:
             new = _row(g_bottom, nx, "g_bottom")
-            changed |= not np.array_equal(new, self.g_bottom)
-            self.g_bottom = new
-        if changed:
-            self._zf.clear()
+            if not np.array_equal(new, self.g_bottom):
+                self.g_bottom = new
+                self._recycle(self._zf, self._pool_z)
+        if g_top is not None:
+            new = _row(g_top, nx, "g_top")
+            if not np.array_equal(new, self.g_top):
+                self.g_top = new
+                for tau, zf in self._zf.items():
+                    _k.refactor_z_top(self.fz, self.capacity, self.sink, self._cap_s,
+                                      self._sink_s, self.g_top, self.g_bottom, self.h, tau, *zf)
+
+    @staticmethod
+    def _recycle(cache: OrderedDict, pool: list) -> None:
+        pool.extend(cache.values())
+        cache.clear()
 
     def set_sink(self, sink: np.ndarray | float) -> None:
         """Change the linear sink; all factors are rebuilt lazily."""
@@ -226,32 +240,34 @@ class ADISolver:
             raise ValueError("sink must be >= 0")
         self.sink = new
         self._sink_s = _uniform_value(new, allow_zero=True)
-        self._xf.clear()
-        self._zf.clear()
+        self._recycle(self._xf, self._pool_x)
+        self._recycle(self._zf, self._pool_z)
 
     # -- factors --------------------------------------------------------------------------------
     def _factors(self, tau: float) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        nz = self.shape[0]
         xf = self._xf.get(tau)
         if xf is None:
-            nz, _nx = self.shape
-            xf = (np.empty(self.shape), np.empty(self.shape), np.empty(self.shape),
-                  np.empty((nz, 2)))
+            while len(self._xf) >= self.max_cached:
+                self._pool_x.append(self._xf.popitem(last=False)[1])
+            xf = self._pool_x.pop() if self._pool_x else (
+                np.empty(self.shape), np.empty(self.shape), np.empty(self.shape),
+                np.empty((nz, 2)))
             _k.factor_x(self.fx, self.capacity, self.sink, self._cap_s, self._sink_s, self.h, tau,
                         *xf)
             self._xf[tau] = xf
             self.n_factorisations += 1
-            while len(self._xf) > self.max_cached:
-                self._xf.popitem(last=False)
         else:
             self._xf.move_to_end(tau)
         zf = self._zf.get(tau)
         if zf is None:
-            zf = (np.empty(self.shape), np.empty(self.shape))
+            while len(self._zf) >= self.max_cached:
+                self._pool_z.append(self._zf.popitem(last=False)[1])
+            zf = self._pool_z.pop() if self._pool_z else (np.empty(self.shape),
+                                                          np.empty(self.shape))
             _k.factor_z(self.fz, self.capacity, self.sink, self._cap_s, self._sink_s, self.g_top,
                         self.g_bottom, self.h, tau, *zf)
             self._zf[tau] = zf
-            while len(self._zf) > self.max_cached:
-                self._zf.popitem(last=False)
         else:
             self._zf.move_to_end(tau)
         return xf, zf

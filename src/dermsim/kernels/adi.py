@@ -169,8 +169,12 @@ def factor_x(fx, cap, sink, cap_s, sink_s, h, tau, cp, dinv, zc, rowc):
 
 
 @njit(cache=True)
-def factor_z(fz, cap, sink, cap_s, sink_s, g_top, g_bottom, h, tau, cp, dinv):
-    """Thomas factors of the z-operators (one per column) with Robin boundary conductances.
+def factor_z(fz, cap, sink, cap_s, sink_s, g_top, g_bottom, h, tau, gz, dinv):
+    """Factors of the z-operators (one per column), eliminated from the bottom row upwards.
+
+    Writing ``u_i = e_i + gz_i u_{i-1}`` from the bottom up, the pivots of rows ``nz-1 .. 1``
+    do not depend on the top conductance, so a change of ``g_top`` (channels closing) only
+    needs :func:`refactor_z_top` (one row) instead of a new factorisation.
 
     Parameters
     ----------
@@ -182,36 +186,54 @@ def factor_z(fz, cap, sink, cap_s, sink_s, g_top, g_bottom, h, tau, cp, dinv):
         Boundary conductances [K/m units]; 0 means no flux.
     h, tau : float
         Cell size [m] and implicit sub-step [s].
-    cp, dinv : (nz, nx) float64, out
-        Modified super-diagonal and inverse pivots (swept row by row, vectorised over columns).
+    gz, dinv : (nz, nx) float64, out
+        Coupling ``gz_i = fz_i / pivot_i`` (``gz_0 = 0``) and inverse pivots, swept row by row
+        (vectorised over columns).
     """
     nz = fz.shape[0] - 1
     nx = fz.shape[1]
     h2 = h * h
     b = np.empty(nx)
-    for i in range(nz):
+    for i in range(nz - 1, 0, -1):
         _diag_row(cap, sink, cap_s, sink_s, i, h2 / tau, 0.5 * h2, b)
         di = dinv[i]
-        ci = cp[i]
-        if i > 0:
-            fn = fz[i]
-            cprev = cp[i - 1]
-            for j in range(nx):
-                b[j] += fn[j] * (1.0 + cprev[j])
-        else:
-            for j in range(nx):
-                b[j] += h * g_top[j]
+        gi = gz[i]
+        fn = fz[i]
         if i < nz - 1:
             fs = fz[i + 1]
+            gnext = gz[i + 1]
             for j in range(nx):
-                dv = 1.0 / (b[j] + fs[j])
+                dv = 1.0 / (b[j] + fn[j] + fs[j] * (1.0 - gnext[j]))
                 di[j] = dv
-                ci[j] = -fs[j] * dv
+                gi[j] = fn[j] * dv
         else:
             for j in range(nx):
-                dv = 1.0 / (b[j] + h * g_bottom[j])
+                dv = 1.0 / (b[j] + fn[j] + h * g_bottom[j])
                 di[j] = dv
-                ci[j] = 0.0
+                gi[j] = fn[j] * dv
+    refactor_z_top(fz, cap, sink, cap_s, sink_s, g_top, g_bottom, h, tau, gz, dinv)
+
+
+@njit(cache=True)
+def refactor_z_top(fz, cap, sink, cap_s, sink_s, g_top, g_bottom, h, tau, gz, dinv):
+    """Recompute the top-row pivot of :func:`factor_z` for a new ``g_top`` (O(nx))."""
+    nz = fz.shape[0] - 1
+    nx = fz.shape[1]
+    h2 = h * h
+    b = np.empty(nx)
+    _diag_row(cap, sink, cap_s, sink_s, 0, h2 / tau, 0.5 * h2, b)
+    d0 = dinv[0]
+    g0 = gz[0]
+    if nz > 1:
+        fs = fz[1]
+        g1 = gz[1]
+        for j in range(nx):
+            d0[j] = 1.0 / (b[j] + h * g_top[j] + fs[j] * (1.0 - g1[j]))
+            g0[j] = 0.0
+    else:
+        for j in range(nx):
+            d0[j] = 1.0 / (b[j] + h * g_top[j] + h * g_bottom[j])
+            g0[j] = 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,16 +349,17 @@ def sweep_x(u, out, fx, fz, cap, sink, cap_s, sink_s, q, has_q, g_top, g_bottom,
 
 @njit(cache=True)
 def sweep_z(u, out, fx, fz, cap, sink, cap_s, sink_s, q, has_q, g_top, g_bottom, u_top, u_bottom,
-            h, tau, theta, wq, cp, dinv):
+            h, tau, theta, wq, gz, dinv):
     """Implicit in z (Robin faces), explicit (weight ``theta``) in x: one half-step.
 
     Solves ``(C/tau - Az) out = C/tau u + theta Ax u + g_ext + wq q`` for all columns at
-    once, row by row (contiguous, vectorised inner loops). ``out`` must not alias ``u``.
+    once: elimination from the bottom row up (factors of :func:`factor_z`), then substitution
+    downwards; contiguous, vectorised inner loops. ``out`` must not alias ``u``.
     """
     nz, nx = u.shape
     h2 = h * h
     d = np.empty(nx)
-    for i in range(nz):
+    for i in range(nz - 1, -1, -1):
         ui = u[i]
         _diag_row(cap, sink, cap_s, sink_s, i, h2 / tau, -0.5 * theta * h2, d)
         if theta != 0.0:
@@ -356,25 +379,28 @@ def sweep_z(u, out, fx, fz, cap, sink, cap_s, sink_s, q, has_q, g_top, g_bottom,
             qi = q[i]
             for j in range(nx):
                 d[j] += wq * h2 * qi[j]
-        oi = out[i]
-        di = dinv[i]
         if i == 0:
             for j in range(nx):
-                oi[j] = (d[j] + h * g_top[j] * u_top[j]) * di[j]
-        else:
-            if i == nz - 1:
-                for j in range(nx):
-                    d[j] += h * g_bottom[j] * u_bottom[j]
-            op = out[i - 1]
-            fi = fz[i]
+                d[j] += h * g_top[j] * u_top[j]
+        if i == nz - 1:
             for j in range(nx):
-                oi[j] = (d[j] + fi[j] * op[j]) * di[j]
-    for i in range(nz - 2, -1, -1):
+                d[j] += h * g_bottom[j] * u_bottom[j]
         oi = out[i]
-        on = out[i + 1]
-        ci = cp[i]
+        di = dinv[i]
+        if i == nz - 1:
+            for j in range(nx):
+                oi[j] = d[j] * di[j]
+        else:
+            on = out[i + 1]
+            fs = fz[i + 1]
+            for j in range(nx):
+                oi[j] = (d[j] + fs[j] * on[j]) * di[j]
+    for i in range(1, nz):
+        oi = out[i]
+        op = out[i - 1]
+        gi = gz[i]
         for j in range(nx):
-            oi[j] -= ci[j] * on[j]
+            oi[j] += gi[j] * op[j]
 
 
 # ---------------------------------------------------------------------------------------------
