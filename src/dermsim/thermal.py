@@ -410,6 +410,7 @@ class DamageAccumulator:
         self.tmax_k = t0.copy()
         self._rate = np.zeros(t0.shape)
         self._cem_rate = np.zeros(t0.shape)
+        self._row_active = np.zeros(t0.shape[0], np.uint8)
         self.n_hot = 0
         if use_reference:
             from dermsim.kernels.damage import damage_step_reference as fn
@@ -424,7 +425,8 @@ class DamageAccumulator:
         c = self.constants
         self.n_hot = int(self._fn(t_k, float(dt), self.omega, self._rate, self.cem43_min,
                                   self._cem_rate, self.tmax_k, c.ln_a_lo, c.ea_r_lo, c.ln_a_hi,
-                                  c.ea_r_hi, c.t_switch_k, self.gate_arrhenius_k, self.gate_cem_k))
+                                  c.ea_r_hi, c.t_switch_k, self.gate_arrhenius_k, self.gate_cem_k,
+                                  self._row_active))
         return self.n_hot
 
 
