@@ -109,8 +109,8 @@ _OUTCOME_ATTRS = {
 _UNIT_SUFFIXES = (("_mm3_per_cm2", "mm3/cm2"), ("_pct", "%"), ("_um", "um"), ("_day", "day"),
                   ("_h", "h"), ("_C", "degC"), ("_fraction", "1"), ("_s", "s"))
 
-_TOP_KEYS = ("name", "description", "base", "parameters", "design", "outcomes", "time_series",
-             "seed", "seeds", "output", "figures")
+_TOP_KEYS = ("name", "description", "base", "fixed", "parameters", "design", "outcomes",
+             "time_series", "seed", "seeds", "output", "figures")
 _RESERVED = frozenset({"run", "run_seed", "status", "error", "elapsed_s", "run_id", "parameter",
                        "design_unit", "name"})
 _HASH_RE = re.compile(r"[0-9a-f]{24}")
@@ -759,6 +759,28 @@ def _parse_spec(table: dict[str, Any], text: str, base_dir: Path, default_name: 
             errs.append(f"base = {entry!r}: allowed a path to a scenario TOML or a [base] table")
     except DermsimError as exc:
         errs.append(f"base: {exc}")
+    # fixed overrides of the base, e.g. a coarser sweep grid: [fixed] "grid.h_um" = 20
+    fixed = table.get("fixed", {})
+    if not isinstance(fixed, Mapping):
+        errs.append(f"fixed = {fixed!r}: allowed a table of dotted scenario keys = values")
+    elif fixed and base is not None:
+        flat_fixed = _flatten(fixed)
+        valid_fixed = _valid_keys(base, sorted({k.split(".", 1)[0] for k in flat_fixed}
+                                               & {"signalling", "remodelling", "rf"}))
+        ok = True
+        for k, v in flat_fixed.items():
+            if k not in valid_fixed:
+                errs.append(f"fixed.{k}: unknown scenario key{_suggest(k, list(valid_fixed))}")
+                ok = False
+            elif not _check_value(base, k, v, f"fixed.{k}", errs):
+                ok = False
+        if ok:
+            from dermsim.config import with_overrides
+
+            try:
+                base = with_overrides(base, flat_fixed)
+            except DermsimError as exc:
+                errs.append(f"fixed: {exc}")
     # seeds
     seed = table.get("seed", base.seed if base is not None else 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= _MAX_SEED:
@@ -812,6 +834,8 @@ def _parse_spec(table: dict[str, Any], text: str, base_dir: Path, default_name: 
     if output is not None and not isinstance(output, str):
         errs.append(f"output = {output!r}: allowed a folder path")
         output = None
+    elif output is not None and not Path(output).is_absolute():
+        output = os.path.normpath(base_dir / output)  # relative to the sweep file, like base
     # dataset names of the parameters
     taken = set(outcomes) | set(series) | _RESERVED
     short = [p.key.rsplit(".", 1)[-1] for p in params]
@@ -1608,8 +1632,8 @@ def plan_text(spec: SweepSpec, out_dir: str | Path | None = None, *, n_workers: 
         n_w = max(1, min(n_workers, pending))
         total = math.ceil(pending / n_w) * t1
         lines.append(f"  one run: {_fmt_duration(t1)} ({note})")
-        lines.append(f"  estimated time: {_fmt_duration(total)} on {n_w} {backend} worker"
-                     f"{'s' if n_w > 1 else ''}")
+        lines.append(f"  estimated time: {_fmt_duration(total)} on "
+                     f"{_workers_text(backend, n_w)}")
     lines.append(f"  results: {store.result_path}")
     return "\n".join(lines)
 
@@ -1824,7 +1848,7 @@ def plot_heatmap(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, y: str, 
     plt = _plt()
     outs = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     xn, yn = _dim(ds, x), _dim(ds, y)
-    ncol = min(3, len(outs))
+    ncol = 2 if len(outs) == 4 else min(3, len(outs))
     nrow = math.ceil(len(outs) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol + 0.4, 3.9 * nrow), squeeze=False,
                              layout="constrained")
@@ -1898,7 +1922,7 @@ def plot_lines(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, *, hue: st
     outs = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     xn = _dim(ds, x)
     hn = _dim(ds, hue) if hue else None
-    ncol = min(3, len(outs))
+    ncol = 2 if len(outs) == 4 else min(3, len(outs))
     nrow = math.ceil(len(outs) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol + 0.6, 3.5 * nrow), squeeze=False,
                              layout="constrained")
@@ -2037,6 +2061,14 @@ def add_cli(subparsers: Any, epilog: str) -> None:
     p.set_defaults(func=cmd_sweep)
 
 
+def _workers_text(backend: str, n: int) -> str:
+    if backend == "serial":
+        return "1 process (serial)"
+    if backend == "dask":
+        return f"{n} dask worker{'s' if n > 1 else ''}"
+    return f"{n} worker process{'es' if n > 1 else ''}"
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Handler of ``dermsim sweep``."""
     spec = load_sweep(args.spec)
@@ -2074,8 +2106,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"dermsim sweep {spec.name}: {ds.attrs['n_runs']} runs ({n_ok} ok, "
               f"{ds.attrs['n_failed']} failed, {ds.attrs['n_invalid']} invalid; "
               f"{rep.n_reused} reused, {rep.n_computed} computed"
-              + (f" on {rep.n_workers} {rep.backend} worker{'s' if rep.n_workers > 1 else ''}"
-                 if rep.n_computed else "") + f") in {_fmt_duration(rep.wall_s)}")
+              + (f" on {_workers_text(rep.backend, rep.n_workers)}" if rep.n_computed else "")
+              + f") in {_fmt_duration(rep.wall_s)}")
         for line in failure_summary(ds):
             print(f"  not ok: {line}")
         by = args.by or next(iter(_finite_outcomes(ds, spec.outcomes)), None)
