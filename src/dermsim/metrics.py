@@ -41,13 +41,23 @@ def summary_rows(ds: xr.Dataset) -> list[tuple[str, Any]]:
         ("epidermal injury [mm3/cm2]", p["epidermal_injury_mm3_per_cm2"]),
         ("dermal injury [mm3/cm2]", p["dermal_injury_mm3_per_cm2"]),
     ]
-    for fn in EXTRA_SUMMARIES:
-        rows.extend(fn(ds))
+    o = scalar_outcomes(ds)
+    labels = {
+        "max_temperature_C": "RF peak tissue temperature [degC]",
+        "coagulated_fraction": "RF coagulated dermal volume fraction",
+        "peak_inflammation": "peak inflammatory cells above baseline [cells/mm3]",
+        "downtime_h": "downtime proxy after session 1 [h]",
+        "collagen_III_change_pct": "collagen III change at the end, dermis [%]",
+        "collagen_I_change_pct": "collagen I change at the end, dermis [%]",
+        "collagen_I_change_papillary_pct": "  papillary dermis [%]",
+        "collagen_I_change_reticular_pct": "  reticular dermis [%]",
+        "ratio_I_III_end": "collagen I:III ratio at the end",
+        "time_to_plateau_day": "collagen I plateau, days after last session",
+    }
+    for key, label in labels.items():
+        if np.isfinite(o[key]):
+            rows.append((label, o[key]))
     return rows
-
-
-#: Functions ``f(ds) -> rows`` adding stage outcomes (signalling, remodelling, RF).
-EXTRA_SUMMARIES: list[Any] = []
 
 
 def finite_or_nan(x: Any) -> float:
@@ -75,10 +85,6 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "max_temperature_C",
 )
 
-#: Functions ``f(ds) -> dict`` computing the stage outcomes (registered by the stages).
-OUTCOME_FUNCTIONS: list[Any] = []
-
-
 def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
     """All scalar outcomes of a result, keyed by :data:`OUTCOME_NAMES` (NaN if absent).
 
@@ -90,6 +96,58 @@ def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
                 "epidermal_injury_mm3_per_cm2", "dermal_injury_mm3_per_cm2"):
         out[key] = p[key]
     out["effective_depth_um"] = p["effective_depth_um"]
-    for fn in OUTCOME_FUNCTIONS:
-        out.update({k: finite_or_nan(v) for k, v in fn(ds).items()})
+    if "collagen_I_rel_change" in ds:
+        out.update(remodelling_outcomes(ds))
+    if "rf_peak_temperature" in ds:
+        out.update(rf_outcomes(ds))
+    return {k: finite_or_nan(v) for k, v in out.items()}
+
+
+def _dermis_bands(ds: xr.Dataset) -> tuple[np.ndarray, list[int]]:
+    from dermsim.tissue import PAPILLARY, RETICULAR
+
+    return ds["band_layer"].values, [PAPILLARY, RETICULAR]
+
+
+def remodelling_outcomes(ds: xr.Dataset, at_day: float | None = None) -> dict[str, float]:
+    """Collagen, inflammation and downtime outcomes of a result with remodelling.
+
+    Changes are relative to the untreated baseline, in percent, at ``at_day`` (default: the
+    end of the run), thickness-weighted over the dermis bands and per layer.
+    """
+    from dermsim import remodelling as rm
+    from dermsim.tissue import PAPILLARY, RETICULAR
+
+    t_end = float(ds["time"].values[-1]) if at_day is None else at_day
+    band_layer, _ = _dermis_bands(ds)
+    present = [layer for layer in (PAPILLARY, RETICULAR) if (band_layer == layer).any()]
+    ch = rm.collagen_change(ds, [t_end], band_layer, present)
+    w = ds["band_thickness"]
+    out: dict[str, float] = {
+        "collagen_I_change_pct": 100 * float(
+            (ch["collagen_I_rel_change"].isel(time=0) * w).sum() / w.sum()),
+        "collagen_III_change_pct": 100 * float(
+            (ch["collagen_III_rel_change"].isel(time=0) * w).sum() / w.sum()),
+    }
+    for layer, key in ((PAPILLARY, "papillary"), (RETICULAR, "reticular")):
+        if layer in present:
+            out[f"collagen_I_change_{key}_pct"] = 100 * float(
+                ch["collagen_I_rel_change_layer"].sel(layer=layer).isel(time=0))
+    c1 = float((ds["collagen_I"].interp(time=t_end) * w).sum())
+    c3 = float((ds["collagen_III"].interp(time=t_end) * w).sum())
+    out["ratio_I_III_end"] = c1 / c3
+    out["peak_inflammation"] = rm.peak_inflammation(ds, "inflammation")[0]
+    out["downtime_h"] = rm.downtime_h(ds)
+    out["time_to_plateau_day"] = rm.time_to_plateau_day(ds)
     return out
+
+
+def rf_outcomes(ds: xr.Dataset) -> dict[str, float]:
+    """RF outcomes: peak temperature and coagulated dermal volume fraction (session means)."""
+    from dermsim.tissue import PAPILLARY, RETICULAR
+
+    dermis = np.isin(ds["layer"].values, [PAPILLARY, RETICULAR])
+    coag = ds["rf_coagulated"].values.astype(float)
+    frac = [float(c[dermis].mean()) for c in coag]
+    return {"max_temperature_C": float(ds["rf_peak_temperature"].max()),
+            "coagulated_fraction": float(np.mean(frac))}

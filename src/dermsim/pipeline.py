@@ -168,29 +168,213 @@ def penetration_dataset(stages: list[SessionPenetration], grid: Grid) -> xr.Data
     return out
 
 
+@dataclass
+class SessionStages:
+    """Outputs of the per-session stages (RF, signalling) and the remodelling drive."""
+
+    rf: xr.Dataset | None
+    signalling: xr.Dataset
+    drive: Any  # dermsim.remodelling.SessionDrive (without its day)
+
+
+#: Per-session stage results, memoised across scenarios within a process so that protocols
+#: sharing their first sessions (same skin, device, grid, seed) do not recompute them.
+_SESSION_CACHE: dict[str, SessionStages] = {}
+_SESSION_CACHE_MAX = 64
+
+
+def _session_key(scenario: Scenario, grid: Grid, index: int, device: Any) -> str:
+    import hashlib
+    import json
+
+    from dermsim.devices import device_to_dict
+
+    d = scenario.to_dict()
+    for key in ("name", "protocol", "output", "remodelling"):
+        d.pop(key, None)
+    d["device"] = device_to_dict(device)
+    d["_grid"] = (grid.nx, grid.nz, grid.h)
+    d["_session"] = index
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def clear_cache() -> None:
+    """Forget memoised session stages."""
+    _SESSION_CACHE.clear()
+
+
+def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
+                       progress: ProgressCallback | None = None, n_sessions: int = 1,
+                       ) -> SessionStages:
+    """RF heating (RF tips), growth-factor signalling and the remodelling drive of a session.
+
+    Results are memoised by (scenario without its protocol, grid, session number, device).
+    """
+    from dermsim import signalling
+    from dermsim.remodelling import SessionDrive
+
+    key = _session_key(scenario, grid, sp.session.index, sp.device)
+    if key in _SESSION_CACHE:
+        return _SESSION_CACHE[key]
+    injury = sp.injury
+    rf_ds = None
+    edges = grid.band_edges(scenario.stage("signalling").band_um)
+    coag = np.zeros(len(edges) - 1)
+    shock = np.zeros(len(edges) - 1)
+    if sp.device.kind == "rf_tip":
+        from dermsim import thermal
+
+        if progress:
+            progress(f"session {sp.session.index}: RF heating", sp.session.index - 1, n_sessions)
+        rf_ds = thermal.simulate_rf_pulse(grid, sp.device, scenario.stage("rf"),
+                                          depth_um=sp.result.depths_um,
+                                          pin_x_um=sp.result.positions_um)
+        fr = thermal.band_fractions(rf_ds, edges)
+        coag, shock = fr["coagulated_fraction"], fr["heat_shock_fraction"]
+        # coagulated tissue is injured tissue: it releases damage signals like a channel wall
+        injury = np.maximum(injury, rf_ds["coagulated"].values.astype(float))
+    if progress:
+        progress(f"session {sp.session.index}: growth factors", sp.session.index - 1, n_sessions)
+    inputs = signalling.session_inputs(grid, injury, sp.result)
+    sig = signalling.run_acute_window(grid, injury, cfg=scenario.stage("signalling"), **inputs)
+    weights = grid.band_weights(edges)
+    # 3-D injured volume fraction per band: slice band fraction x the 3-D/slice volume scale
+    band_injury = np.clip(inputs["volume_scale"] * (weights @ injury.mean(axis=1)), 0.0, 1.0)
+    bleed_rows = weights @ inputs["bleeding"].mean(axis=1)
+    inj_rows = weights @ injury.mean(axis=1)
+    band_bleeding = np.clip(np.divide(bleed_rows, inj_rows, out=np.zeros_like(bleed_rows),
+                                      where=inj_rows > 0), 0.0, 1.0)
+    gf = {name: sig["gf_band"].sel(species=name).values for name in signalling.SPECIES}
+    drive = SessionDrive(0.0, band_injury, band_bleeding, sig["time"].values, gf, coag, shock)
+    out = SessionStages(rf_ds, sig, drive)
+    if len(_SESSION_CACHE) >= _SESSION_CACHE_MAX:
+        _SESSION_CACHE.pop(next(iter(_SESSION_CACHE)))
+    _SESSION_CACHE[key] = out
+    return out
+
+
+def _signalling_dataset(stages: list[SessionStages], sessions: list[int]) -> xr.Dataset:
+    """Signalling outputs of all sessions on the first session's time axis (dim gf_time [h])."""
+    first = stages[0].signalling
+    t_day = first["time"].values
+    out = xr.Dataset(coords={"gf_time": ("gf_time", t_day * 24.0,
+                                         {"units": "h", "long_name": "time after the session"}),
+                             "species": first["species"].values,
+                             "band": ("band", first["band"].values, first["band"].attrs),
+                             "band_top": ("band", first["band_top"].values,
+                                          first["band_top"].attrs),
+                             "band_bottom": ("band", first["band_bottom"].values,
+                                             first["band_bottom"].attrs)})
+    per_session = ["gf_band", "gf_max", "gf_reach", "gf_released", "gf_decayed",
+                   "gf_remaining", "gf_lost", "gf_layer_amount"]
+    for var in per_session:
+        arrs = []
+        for st in stages:
+            v = st.signalling[var]
+            if not np.array_equal(st.signalling["time"].values, t_day):
+                v = v.interp(time=t_day)
+            arrs.append(v.values)
+        dims = ("session", *["gf_time" if d == "time" else d for d in first[var].dims])
+        if "layer_name" in dims:
+            dims = tuple("layer_index" if d == "layer_name" else d for d in dims)
+        out[var] = (dims, np.stack(arrs), dict(first[var].attrs))
+    out["gf_snapshot"] = (first["gf_snapshot"].dims, first["gf_snapshot"].values,
+                          {**first["gf_snapshot"].attrs, "session": sessions[0]})
+    out = out.assign_coords(snapshot_time=first["snapshot_time"])
+    for var in first.data_vars:
+        if str(var).startswith("topical"):
+            v = first[var]
+            dims = tuple({"time_topical": "topical_time", "layer_name": "layer_index"}.get(d, d)
+                         for d in v.dims)
+            out[f"{var}"] = (dims, v.values, dict(v.attrs))
+    if "time_topical" in first.coords:
+        out = out.assign_coords(topical_time=("topical_time", first["time_topical"].values * 24,
+                                              {"units": "h",
+                                               "long_name": "time after the session"}))
+    return out
+
+
+def _rf_dataset(stages: list[SessionStages]) -> xr.Dataset:
+    """RF outputs per session (fields on z, x; traces on the first session's time axis)."""
+    rfs = [st.rf for st in stages]
+    first = rfs[0]
+    out = xr.Dataset(coords={"rf_time": ("rf_time", first["time"].values, first["time"].attrs)})
+    fields = {"peak_temperature_C": "rf_peak_temperature", "omega": "rf_damage",
+              "coagulated": "rf_coagulated", "heat_shock": "rf_heat_shock",
+              "cem43_min": "rf_cem43"}
+    for src, dst in fields.items():
+        out[dst] = (("session", "z", "x"),
+                    np.stack([r[src].values.astype(np.float32) for r in rfs]),
+                    dict(first[src].attrs))
+    for src in ("tip_temperature_C", "epidermis_max_temperature_C", "max_temperature_C",
+                "power_W"):
+        if src in first:
+            arrs = [np.interp(first["time"].values, r["time"].values, r[src].values)
+                    for r in rfs]
+            out[f"rf_{src}"] = (("session", "rf_time"), np.stack(arrs), dict(first[src].attrs))
+    for name in first.data_vars:
+        if first[name].ndim == 0:
+            out[f"rf_{name}"] = ("session", np.array([float(r[name]) for r in rfs]),
+                                 dict(first[name].attrs))
+    return out
+
+
 def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr.Dataset:
     """Run the whole pipeline for ``scenario`` and return the labelled result.
+
+    Per session: penetration → RF heating (RF tips) → growth-factor signalling over the acute
+    window; then the remodelling ODE through the whole protocol, driven by every session.
 
     Parameters
     ----------
     scenario
         A validated scenario (:func:`dermsim.load_scenario`).
     progress
-        Optional callback ``progress(stage, session_index, n_sessions)``.
+        Optional callback ``progress(stage, sessions_done, n_sessions)``.
 
     Returns
     -------
     xarray.Dataset
-        Dims ``z``, ``x`` [µm], ``session`` and the stage dims; attrs hold the config as TOML,
-        the dermsim version and the seed.
+        Dims ``z``, ``x`` [µm], ``session``, ``band`` [µm], ``gf_time`` [h], ``time`` [day]
+        (and ``rf_time`` [ms] for RF); attrs hold the config as TOML, the dermsim version and
+        the seed.
     """
+    from dataclasses import replace
+
+    from dermsim.remodelling import simulate_remodelling
+
     grid, devices = build_grid(scenario)
     ds = base_dataset(scenario, grid)
     n = len(devices)
     if progress:
         progress("penetration", 0, n)
-    stages = run_penetration(scenario, grid, devices)
-    ds = ds.merge(penetration_dataset(stages, grid))
+    pen = run_penetration(scenario, grid, devices)
+    ds = ds.merge(penetration_dataset(pen, grid))
+    stages = [run_session_stages(scenario, grid, sp, progress, n) for sp in pen]
+    sessions = [sp.session.index for sp in pen]
+    ds = ds.merge(_signalling_dataset(stages, sessions))
+    if any(st.rf is not None for st in stages):
+        ds = ds.merge(_rf_dataset(stages))
+    if progress:
+        progress("collagen remodelling", n, n)
+    drives = [replace(st.drive, day=sp.session.day) for st, sp in zip(stages, pen)]
+    remod = simulate_remodelling(ds["band"].values, drives, scenario.protocol.end_day,
+                                 scenario.stage("remodelling"),
+                                 band_thickness_um=float(scenario.stage("signalling").band_um))
+    remod = remod.drop_vars([v for v in ("band_top", "band_bottom") if v in remod])
+    for var in ("collagen_I", "collagen_III"):
+        change = 100.0 * remod[f"{var}_rel_change"]
+        remod[f"{var}_change"] = change.assign_attrs(
+            units="%", long_name=f"{var.replace('_', ' ')} change relative to baseline")
+    keep = {k: remod.attrs[k] for k in ("session_days", "erythema_threshold_um",
+                                        "collagen_I_baseline", "collagen_III_baseline")}
+    ds = ds.merge(remod.drop_vars("band"), compat="override", combine_attrs="drop_conflicts")
+    ds.attrs.update(keep)
+    ds["band_injury"] = (("session", "band"), np.stack([st.drive.band_injury for st in stages]),
+                         {"units": "1", "long_name": "injured volume fraction per band"})
+    ds["band_layer"] = ("band", grid.stack.layer_at(ds["band"].values),
+                        {"long_name": "layer index of each band",
+                         "flag_meanings": " ".join(LAYER_NAMES)})
     if progress:
         progress("done", n, n)
     return ds
