@@ -183,6 +183,20 @@ def test_spec_file_relative_base_and_missing(tmp_path):
         load_sweep(f)
 
 
+def test_fixed_overrides_and_output_relative_to_spec(tmp_path):
+    spec = _spec({"protocol.sessions": [1, 2]}, fixed={"grid.h_um": 40.0, "protocol":
+                                                      {"interval_days": 21.0}})
+    assert spec.base.grid.h_um == 40.0 and spec.base.protocol.interval_days == 21.0
+    assert all(t.scenario.grid.h_um == 40.0 for t in spec.tasks())
+    with pytest.raises(SweepSpecError, match=r"fixed.grid.h_mu: unknown scenario key \(did"):
+        _spec({"protocol.sessions": [1]}, fixed={"grid.h_mu": 40.0})
+    with pytest.raises(SweepSpecError, match=r"fixed.grid.h_um = 400.0: allowed \[1, 50\]"):
+        _spec({"protocol.sessions": [1]}, fixed={"grid.h_um": 400.0})
+    f = tmp_path / "s.toml"
+    f.write_text('output = "results"\n[parameters]\n"protocol.sessions" = [1]\n')
+    assert load_sweep(f).output == str(tmp_path / "results")
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lengths=st.lists(st.integers(100, 2000), min_size=1, max_size=4, unique=True),
        sessions=st.lists(st.integers(1, 8), min_size=1, max_size=3, unique=True),
@@ -370,8 +384,7 @@ def test_resume_after_sigkill_of_a_parallel_sweep(tmp_path, monkeypatch):
 
 def test_serial_processes_dask_identical_with_real_simulate(tmp_path):
     pytest.importorskip("distributed")
-    spec = _spec({"device.needle_length_um": [600, 1200], "skin.site": ["cheek", "neck"],
-                  "device.passes": [1, 2]})
+    spec = _spec({"device.needle_length_um": [600, 1200], "skin.site": ["cheek", "neck"]})
     outs = ["effective_depth_um", "bleeding_fraction"]
     results, reports = {}, {}
     for backend, kw in (("serial", {}), ("processes", {"workers": 2}),
@@ -387,7 +400,6 @@ def test_serial_processes_dask_identical_with_real_simulate(tmp_path):
         for o in [*outs, "run_seed"]:
             np.testing.assert_array_equal(results[backend][o].values,
                                           results["serial"][o].values, err_msg=backend)
-    # seeded noise is present: the depth differs between the two passes settings
     assert np.isfinite(results["serial"]["effective_depth_um"]).all()
 
 

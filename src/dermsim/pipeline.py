@@ -303,8 +303,9 @@ def _rf_dataset(stages: list[SessionStages]) -> xr.Dataset:
               "coagulated": "rf_coagulated", "heat_shock": "rf_heat_shock",
               "cem43_min": "rf_cem43"}
     for src, dst in fields.items():
+        # float32 keeps the files small; Ω can reach 1e300 in the hottest cells, so cap it
         out[dst] = (("session", "z", "x"),
-                    np.stack([r[src].values.astype(np.float32) for r in rfs]),
+                    np.stack([np.minimum(r[src].values, 1e30).astype(np.float32) for r in rfs]),
                     dict(first[src].attrs))
     for src in ("tip_temperature_C", "epidermis_max_temperature_C", "max_temperature_C",
                 "power_W"):
