@@ -31,6 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# numba's fork-safe threading layer, so that the process pool forks from this process (which
+# ran the serial sweep) and the workers' CPU time is accounted to it (RUSAGE_CHILDREN)
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +93,15 @@ def pick_real_grid(target_s: float) -> tuple[float, float] | None:
         if t >= 0.6 * target_s:
             return (h, t) if t <= 4 * target_s else None
     return None
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its terminated children [s]."""
+    import resource
+
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def machine() -> str:
@@ -157,14 +170,31 @@ def main(argv: list[str] | None = None) -> int:
             wall = time.perf_counter() - t0
             rows[label] = (wall, rep.compute_s, rep.n_workers)
             print(f"  {label:<22} wall {wall:7.2f} s  in-run {rep.compute_s:7.2f} s  "
-                  f"workers {rep.n_workers}  runs/min {60 * args.runs / wall:6.1f}")
+                  f"workers {rep.n_workers}  runs/min {60 * args.runs / wall:6.1f}  "
+                  f"(load average now {os.getloadavg()[0]:.2f})")
 
+        cpu = {}
+        c0 = cpu_seconds()
         go("serial", backend="serial")
+        cpu["serial"] = cpu_seconds() - c0
+        c0 = cpu_seconds()
         go(f"processes ({w})", backend="processes", workers=w)
+        cpu["processes"] = cpu_seconds() - c0
+        c0 = cpu_seconds()
         import logging
 
         import distributed
 
+        def local_cluster():
+            return distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR,
+                                            env=dict(sweep.THREAD_ENV))
+
+        c0 = cpu_seconds()  # CPU of starting and stopping an idle cluster, charged separately
+        with local_cluster() as idle, distributed.Client(idle) as cl:
+            cl.wait_for_workers(w)
+            cl.submit(os.getpid).result()
+        cpu["dask_idle"] = cpu_seconds() - c0
         t0 = time.perf_counter()
         cluster = distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                                            dashboard_address=None, silence_logs=logging.ERROR,
@@ -178,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             client.close()
             cluster.close()
+        # worker CPU is charged to this process when the workers exit; the start-up share is
+        # estimated from the parent's CPU during start-up
+        cpu["dask"] = cpu_seconds() - c0  # includes cluster start-up and shutdown
 
     n = args.runs
     ts, cs, _ = rows["serial"]
@@ -192,6 +225,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<22} speed-up {ts / wall:5.2f}x  efficiency T_s/(W T_p) = {eff:5.2f}  "
               f"overhead/run {1e3 * over:7.1f} ms = {100 * over / mean_run:5.1f} % of a run  "
               f"(in-run time {comp / cs:5.2f}x serial)")
+    print("\n  CPU seconds of the whole sweep (this process + its worker processes; robust to "
+          "other load on the machine):")
+    d_extra = cpu["dask"] - cpu["dask_idle"] - cpu["serial"]
+    p_extra = cpu["processes"] - cpu["serial"]
+    print(f"    serial {cpu['serial']:.2f} s; processes {cpu['processes']:.2f} s "
+          f"({1e3 * p_extra / n:+.1f} ms per run = {100 * p_extra / cpu['serial']:+.1f} %); "
+          f"dask {cpu['dask']:.2f} s, of which {cpu['dask_idle']:.2f} s starting/stopping the "
+          f"cluster -> {1e3 * d_extra / n:+.1f} ms per run = {100 * d_extra / cpu['serial']:+.1f} %")
     wall_p = rows[f"processes ({w})"][0]
     wall_d, comp_d, nw_d = rows[f"dask ({w})"]
     eff_p = ts / (w * wall_p)

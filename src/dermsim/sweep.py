@@ -1138,9 +1138,13 @@ def _default_start_method() -> str:
     import multiprocessing as mp
 
     methods = mp.get_all_start_methods()
+    busy = threading.active_count() > 1
     par = sys.modules.get("numba.np.ufunc.parallel")
-    busy = threading.active_count() > 1 or (par is not None and
-                                            getattr(par, "_is_initialized", False))
+    if par is not None and getattr(par, "_is_initialized", False):
+        try:  # GNU OpenMP aborts a forked child; numba's workqueue and TBB layers do not
+            busy = busy or sys.modules["numba"].threading_layer() not in ("workqueue", "tbb")
+        except Exception:
+            busy = True
     if "fork" in methods and sys.platform.startswith("linux") and not busy:
         return "fork"
     return "forkserver" if "forkserver" in methods else "spawn"
@@ -1402,7 +1406,8 @@ def run_sweep(
         rep.backend, rep.n_workers = be.name, be.n_workers
         batches = ([[p] for p in pending] if be.name == "serial"
                    else guided_batches(pending, be.n_workers, max_batch))
-        batch_fn = functools.partial(_run_batch, run_fn=fn, runs_dir=str(store.runs_dir),
+        batch_fn = functools.partial(_run_batch, run_fn=fn,
+                                     runs_dir=str(store.runs_dir.resolve()),
                                      outcomes=spec.outcomes, time_series=spec.time_series,
                                      limit_threads=be.name != "serial")
         bar = _progress_bar(progress, len(valid_hashes), len(valid_hashes) - len(pending),
