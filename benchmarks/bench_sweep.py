@@ -232,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    serial {cpu['serial']:.2f} s; processes {cpu['processes']:.2f} s "
           f"({1e3 * p_extra / n:+.1f} ms per run = {100 * p_extra / cpu['serial']:+.1f} %); "
           f"dask {cpu['dask']:.2f} s, of which {cpu['dask_idle']:.2f} s starting/stopping the "
-          f"cluster -> {1e3 * d_extra / n:+.1f} ms per run = {100 * d_extra / cpu['serial']:+.1f} %")
+          f"cluster -> {1e3 * d_extra / n:+.1f} ms per run = "
+          f"{100 * d_extra / cpu['serial']:+.1f} %")
     wall_p = rows[f"processes ({w})"][0]
     wall_d, comp_d, nw_d = rows[f"dask ({w})"]
     eff_p = ts / (w * wall_p)
