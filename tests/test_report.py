@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 
 import dermsim
 from dermsim import animate, cli, report
@@ -31,68 +30,12 @@ SCENARIO = {
 }
 
 
-def _add_stage_outputs(scenario, ds: xr.Dataset) -> xr.Dataset:
-    """Add signalling and remodelling outputs (result-contract names) with the real stage APIs.
-
-    Used only while :func:`dermsim.simulate` does not produce them itself.
-    """
-    from dermsim import pipeline
-    from dermsim import remodelling as rm
-    from dermsim import signalling as sg
-
-    grid, devices = pipeline.build_grid(scenario)
-    stages = pipeline.run_penetration(scenario, grid, devices)
-    cfg = sg.SignallingConfig(topical_concentration_ng_ml=0.0, window_day=3.0)
-    edges = grid.band_edges(cfg.band_um)
-    w = grid.band_weights(edges)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    drives, bands, snap, t_ref = [], [], None, None
-    for k, st in enumerate(stages):
-        inputs = sg.session_inputs(grid, st.injury, st.result)
-        out = sg.run_acute_window(grid, st.injury, cfg=cfg, topical=False,
-                                  snapshot_times_h=(1.0, 6.0, 24.0, 72.0) if k == 0 else (),
-                                  **inputs)
-        if k == 0:
-            snap = out["gf_snapshot"]
-            t_ref = out["time"].values
-        gfb = out["gf_band"].interp(time=t_ref)
-        bands.append(gfb.values)
-        inj = np.clip(w @ st.injury.mean(axis=1), 0, 1)
-        bleed = np.clip(np.divide(w @ inputs["bleeding"].mean(axis=1), inj,
-                                  out=np.zeros_like(inj), where=inj > 0), 0, 1)
-        drives.append(rm.SessionDrive(
-            day=st.session.day, band_injury=inj, band_bleeding=bleed, gf_time_day=t_ref,
-            gf_band_ng_ml={str(s): gfb.sel(species=s).values for s in gfb["species"].values},
-            coagulated_fraction=np.zeros_like(inj), heat_shock_fraction=np.zeros_like(inj)))
-    t_end = stages[-1].session.day + scenario.protocol.follow_up_days
-    rem = rm.simulate_remodelling(centres, drives, t_end)
-    out = ds.copy()
-    out = out.assign_coords(species=("species", [str(s) for s in snap["species"].values]),
-                            snapshot_time=("snapshot_time", snap["snapshot_time"].values,
-                                           {"units": "h"}),
-                            gf_time=("gf_time", t_ref * 24.0, {"units": "h"}),
-                            band=("band", centres, {"units": "um"}),
-                            time=("time", rem["time"].values, {"units": "day"}))
-    out["gf_snapshot"] = (("species", "snapshot_time", "z", "x"), snap.values,
-                          {"units": "ng/mL"})
-    out["gf_band"] = (("session", "species", "gf_time", "band"), np.stack(bands),
-                      {"units": "ng/mL"})
-    out["collagen_I_change"] = (("time", "band"), rem["collagen_I_rel_change"].values * 100,
-                                {"units": "%"})
-    out["collagen_III_change"] = (("time", "band"), rem["collagen_III_rel_change"].values * 100,
-                                  {"units": "%"})
-    for v in ("macrophages", "fibroblasts", "neutrophils", "tgfb_active"):
-        out[v] = (("time", "band"), rem[v].values, dict(rem[v].attrs))
-    return out
-
-
 @pytest.fixture(scope="module")
 def staged_path(tmp_path_factory) -> Path:
-    """A small two-session result with penetration, signalling and remodelling outputs."""
-    scenario = dermsim.load_scenario(SCENARIO)
-    ds = dermsim.simulate(scenario)
-    if "gf_snapshot" not in ds or "collagen_I_change" not in ds:
-        ds = _add_stage_outputs(scenario, ds)
+    """A small two-session result of the whole pipeline (penetration, signalling, remodelling)."""
+    ds = dermsim.simulate(dermsim.load_scenario(SCENARIO))
+    for var in ("injury", "gf_snapshot", "gf_band", "collagen_I_change"):
+        assert var in ds, f"dermsim.simulate no longer writes {var}"
     return write_netcdf(ds, tmp_path_factory.mktemp("staged") / "staged.nc")
 
 
@@ -107,6 +50,17 @@ def penetration_only_path(tmp_path_factory) -> Path:
     ds = ds.drop_dims([d for d in ds.dims if d not in ("z", "x", "layer_index", "session",
                                                        "needle")])
     return write_netcdf(ds, tmp_path_factory.mktemp("pen") / "pen_only.nc")
+
+
+@pytest.fixture(scope="module")
+def rf_path(tmp_path_factory) -> Path:
+    """A small RF-microneedling result (RF stage present)."""
+    ds = dermsim.simulate(dermsim.load_scenario({
+        "name": "rf_small", "seed": 3, "device": {"preset": "rf_insulated_49"},
+        "protocol": {"sessions": 1, "follow_up_days": 30.0},
+        "grid": {"h_um": 20.0, "width_um": 2000.0}, "rf": {"power_W": 7.0}}))
+    assert "rf_peak_temperature" in ds
+    return write_netcdf(ds, tmp_path_factory.mktemp("rf") / "rf_small.nc")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -148,6 +102,12 @@ def test_report_penetration_only_result(penetration_only_path, tmp_path):
     assert "fig-overview" in page and "fig-sessions" in page
     assert "fig-remodelling" not in page and "fig-signalling" not in page
     assert "data-figure-error" not in page
+
+
+def test_report_rf_result_has_rf_figure(rf_path):
+    page = report.build_html(open_result(rf_path), validation="skip")
+    assert "fig-rf" in page and "data-figure-error" not in page
+    assert "max_temperature_C" in page
 
 
 def test_report_validation_status_runs_fast_cases(monkeypatch, tmp_path):

@@ -232,14 +232,17 @@ def figure_signalling(ds: Any) -> Any:
         ncols = pick.size + (1 if has_band else 0)
         fig = Figure(figsize=(3.0 * ncols, 2.6 * len(sp) + 0.5), layout="constrained")
         axes = np.atleast_2d(fig.subplots(len(sp), ncols, squeeze=False))
+        from matplotlib.colors import LogNorm
+
         for r, s in enumerate(sp):
             field = snap.sel(species=s) if s is not None else snap
             vmax = float(field.max()) or 1.0
+            norm = LogNorm(vmin=vmax * 1e-3, vmax=vmax)
             im = None
             for c, k in enumerate(pick):
                 ax = axes[r, c]
-                im = ax.imshow(field.isel(snapshot_time=int(k)).values, cmap="viridis", vmin=0,
-                               vmax=vmax, extent=_extent(ds), aspect="auto")
+                im = ax.imshow(np.maximum(field.isel(snapshot_time=int(k)).values, norm.vmin),
+                               cmap="viridis", norm=norm, extent=_extent(ds), aspect="auto")
                 _layer_lines(ax, ds, "w", 0.6)
                 ax.set_ylim(min(float(ds["z"].values[-1]), 1800.0), 0)
                 ax.set_title(f"{s or ''} {times[k]:g} h", fontsize=9)
@@ -351,7 +354,8 @@ def figure_rf(ds: Any) -> Any:
     tp = ds["rf_peak_temperature"]
     if "session" in tp.dims:
         tp = tp.isel(session=0)
-    traces = [v for v in ds.data_vars if v.startswith("rf_") and "rf_time" in ds[v].dims]
+    traces = [v for v in ds.data_vars if v.startswith("rf_") and "rf_time" in ds[v].dims
+              and "temperature" in v]
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     axes = fig.subplots(1, 2 if traces else 1, squeeze=False).ravel()
     ax = axes[0]
@@ -375,10 +379,19 @@ def figure_rf(ds: Any) -> Any:
             da = ds[v]
             if "session" in da.dims:
                 da = da.isel(session=0)
-            ax2.plot(ds["rf_time"].values, da.values, label=v.replace("rf_", "").replace("_", " "))
+            ax2.plot(ds["rf_time"].values, da.values,
+                     label=v.replace("rf_", "").replace("_temperature_C", "").replace("_", " "))
         ax2.set(xlabel=f"time [{ds['rf_time'].attrs.get('units', 'ms')}]",
                 ylabel="temperature [°C]", title="temperature traces, session 1")
         ax2.legend(fontsize=8)
+        if "rf_power_W" in ds:
+            pw = ds["rf_power_W"]
+            if "session" in pw.dims:
+                pw = pw.isel(session=0)
+            ax3 = ax2.twinx()
+            ax3.fill_between(ds["rf_time"].values, 0, pw.values, step="pre", color="k",
+                             alpha=0.1)
+            ax3.set_ylabel("generator power [W]")
     return fig
 
 
@@ -455,29 +468,54 @@ def _strip_md(text: str) -> str:
     return " ".join(text.split())
 
 
-def model_summary(model_md: Path | None) -> list[tuple[str, str]]:
-    """(section heading, first paragraph) of every ``## `` section of docs/model.md."""
+def model_summary(model_md: Path | None, max_chars: int = 420) -> list[tuple[str, str]]:
+    """(section heading, opening prose) of every ``## `` section of docs/model.md.
+
+    The opening prose is the first paragraph that is not a list, table or code block, cut at
+    a sentence end near ``max_chars``; a closing sentence that only introduces a table or list
+    (ends with a colon) is dropped.
+    """
     if model_md is None:
         return []
+    sections: list[tuple[str, list[str]]] = []
+    for line in model_md.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            sections.append((line[3:].strip(), []))
+        elif sections and not line.startswith("#"):
+            sections[-1][1].append(line)
     out = []
-    lines = model_md.read_text(encoding="utf-8").splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("## ") and "parameter" not in line.lower():
-            head = line[3:].strip()
-            para: list[str] = []
-            j = i + 1
-            while j < len(lines) and not lines[j].strip():
-                j += 1
-            while j < len(lines) and lines[j].strip() and not lines[j].startswith(("#", "|",
-                                                                                   "```", "<!")):
-                para.append(lines[j].strip())
-                j += 1
-            out.append((head, _strip_md(" ".join(para))))
-            i = j
-        else:
-            i += 1
+    for head, lines in sections:
+        if "parameter" in head.lower():
+            continue
+        paras, cur, in_code = [], [], False
+        for ln in [*lines, ""]:
+            st = ln.strip()
+            if st.startswith("```"):
+                in_code = not in_code
+                continue
+            if in_code or st.startswith(("|", "<!", ">")) or (ln.startswith("    ") and not cur):
+                st = ""
+            if st:
+                cur.append(st)
+            elif cur:
+                paras.append(cur)
+                cur = []
+        prose = next((p for p in paras if not p[0].startswith(("-", "*", "1."))), None)
+        if prose is None and paras:  # only a list: join its items
+            prose = [" ".join(x.lstrip("-* ") for x in paras[0])]
+        if not prose:
+            continue
+        text = _strip_md(" ".join(prose))
+        sentences = re.split(r"(?<=[.!?:])\s+", text)
+        kept: list[str] = []
+        for sent in sentences:
+            if kept and len(" ".join(kept)) + len(sent) > max_chars:
+                break
+            kept.append(sent)
+        while len(kept) > 1 and kept[-1].endswith(":"):
+            kept.pop()
+        summary = " ".join(kept).rstrip(":")
+        out.append((_strip_md(head), summary))
     return out
 
 
