@@ -65,10 +65,12 @@ Numerics
 * Time: after every event (session, end of topical contact) ``n_be_restart`` L-stable LOD
   backward-Euler steps at ``dt_initial`` (Rannacher start; PERFORMANCE.md §2: plain CN/ADI ring
   after sharp events), then Peaceman–Rachford ADI with dt doubling every ``steps_per_level``
-  steps up to ``dt_max`` (factors are reused within a level: BE at dt and PR at 2 dt share them).
-  Steps land exactly on the snapshot times. A species stops stepping when its maximum has
-  fallen below ``stop_threshold`` × its peak and its remaining release is below the same
-  fraction (its later values are then reported as exact decay of the band means).
+  steps (factors are reused: BE at dt and PR at 2 dt share them), capped by ``dt_max_h``, by
+  ``dt_max_half_lives`` × the shortest half-life while species are released (a large k dt
+  over-diffuses the freshly released source within a step), and by the channel closure while a
+  topical product is in contact. Steps land exactly on the snapshot times. A species stops
+  stepping when its maximum has fallen below ``stop_threshold`` × its peak and its remaining
+  release is below the same fraction (it then decays exactly).
 * Non-negativity: the BE steps are positivity preserving; PR steps can undershoot at sharp
   fronts: any negative value is set to zero and the amount is reported (``clipped``).
 
@@ -102,6 +104,7 @@ __all__ = [
     "SPECIES",
     "SignallingConfig",
     "SpeciesParams",
+    "TimeGrid",
     "bleeding_mask",
     "figure_snapshots",
     "open_channel_fraction",
