@@ -752,7 +752,7 @@ def _parse_spec(table: dict[str, Any], text: str, base_dir: Path, default_name: 
         elif isinstance(entry, str):
             p = Path(entry)
             p = p if p.is_absolute() else base_dir / p
-            base, base_source = load_scenario(p), str(p)
+            base, base_source = load_scenario(p), os.path.normpath(p)
         elif isinstance(entry, Mapping):
             base, base_source = load_scenario(dict(entry)), "inline [base] table"
         else:
@@ -902,23 +902,68 @@ def simulate_outcomes(scenario: Scenario, time_series: Sequence[str] = ()) -> di
     return out
 
 
-def _callable_id(fn: Any) -> str:
+def _callable_id(fn: Any, source: bool = True) -> str:
+    """Name of a run function (with partial arguments and, outside dermsim, a source hash)."""
     if isinstance(fn, functools.partial):
-        return (f"{_callable_id(fn.func)}({', '.join(map(repr, fn.args))}"
-                f"{', ' if fn.args and fn.keywords else ''}"
-                f"{', '.join(f'{k}={v!r}' for k, v in sorted(fn.keywords.items()))})")
-    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+        out = (f"{_callable_id(fn.func, False)}({', '.join(map(repr, fn.args))}"
+               f"{', ' if fn.args and fn.keywords else ''}"
+               f"{', '.join(f'{k}={v!r}' for k, v in sorted(fn.keywords.items()))})")
+    else:
+        out = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+    fp = _function_fingerprint(fn) if source else ""
+    return f"{out} [source {fp}]" if fp else out
+
+
+#: dermsim modules that do not change what a run computes (left out of the model fingerprint,
+#: so that editing them does not invalidate stored runs). Any other module counts as model code.
+PRESENTATION_MODULES = frozenset({"cli", "viz", "sweep", "sensitivity", "report", "animate",
+                                  "docs", "validation", "io", "__main__"})
+
+
+@functools.cache
+def model_fingerprint() -> str:
+    """Hash of the dermsim model source (every module except :data:`PRESENTATION_MODULES`),
+    so that stored runs are recomputed after the physics changed."""
+    import dermsim
+
+    root = Path(dermsim.__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        rel = p.relative_to(root)
+        if "__pycache__" in rel.parts or rel.parts[0].removesuffix(".py") in PRESENTATION_MODULES:
+            continue
+        h.update(str(rel).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _function_fingerprint(fn: Any) -> str:
+    """Hash of the source file of a run function defined outside dermsim ('' otherwise)."""
+    import inspect
+
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    try:
+        path = Path(inspect.getsourcefile(fn) or "").resolve()
+    except TypeError:
+        return ""
+    import dermsim
+
+    if not path.is_file() or Path(dermsim.__file__).resolve().parent in path.parents:
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def run_hash(scenario: Scenario, outcomes: Sequence[str], time_series: Sequence[str],
              fn_id: str) -> str:
     """Identity of one run's inputs: resolved scenario (incl. seed), kept outcomes and series,
-    run function and dermsim version. A run file is reused only if this matches."""
+    run function (name and, for functions outside dermsim, source file), dermsim version and
+    model source (:func:`model_fingerprint`). A run file is reused only if this matches."""
     from dermsim import __version__
 
     blob = json.dumps({"scenario": scenario.to_dict(), "outcomes": list(outcomes),
                        "time_series": list(time_series), "run_function": fn_id,
-                       "dermsim_version": __version__}, sort_keys=True, default=str)
+                       "dermsim_version": __version__, "model": model_fingerprint()},
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -1584,7 +1629,8 @@ def load_sweep_result(path: str | Path) -> xr.Dataset:
 
 
 def time_one_run(spec: SweepSpec, run_fn: RunFunction | None = None) -> tuple[float, str]:
-    """Wall time [s] of the first valid run (single-threaded, in this process) and a note."""
+    """Wall time [s] of the first valid run (single-threaded, in this process; a second call
+    if the first was short, to leave out imports and compilation) and a note."""
     fn = run_fn or functools.partial(simulate_outcomes, time_series=spec.time_series)
     task = next((t for t in spec.tasks() if t.scenario is not None), None)
     if task is None:
@@ -1595,8 +1641,13 @@ def time_one_run(spec: SweepSpec, run_fn: RunFunction | None = None) -> tuple[fl
             fn(task.scenario)
         except Exception as exc:
             return time.perf_counter() - t0, f"the timed run failed: {_one_line(exc)}"
-        return time.perf_counter() - t0, "timed now; includes first-call compilation if the " \
-                                         "numba cache is cold"
+        first = time.perf_counter() - t0
+        if first > 10.0:
+            return first, "timed now; includes imports and first-call compilation"
+        t0 = time.perf_counter()
+        fn(task.scenario)
+        return time.perf_counter() - t0, (f"timed now, second call; the first took {first:.3g} s "
+                                          "with imports and compilation")
 
 
 def plan_text(spec: SweepSpec, out_dir: str | Path | None = None, *, n_workers: int = 1,
