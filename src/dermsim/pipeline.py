@@ -235,15 +235,17 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
         injury = np.maximum(injury, rf_ds["coagulated"].values.astype(float))
     if progress:
         progress(f"session {sp.session.index}: growth factors", sp.session.index - 1, n_sessions)
-    inputs = signalling.session_inputs(grid, injury, sp.result)
+    # 3-D/slice scale factors come from the mechanical channels (penetration's 3-D volume);
+    # the coagulated columns add to the releasing tissue but enter remodelling separately
+    inputs = signalling.session_inputs(grid, sp.injury, sp.result)
     sig = signalling.run_acute_window(grid, injury, cfg=scenario.stage("signalling"), **inputs)
     weights = grid.band_weights(edges)
+    mech_rows = weights @ sp.injury.mean(axis=1)
     # 3-D injured volume fraction per band: slice band fraction x the 3-D/slice volume scale
-    band_injury = np.clip(inputs["volume_scale"] * (weights @ injury.mean(axis=1)), 0.0, 1.0)
+    band_injury = np.clip(inputs["volume_scale"] * mech_rows, 0.0, 1.0)
     bleed_rows = weights @ inputs["bleeding"].mean(axis=1)
-    inj_rows = weights @ injury.mean(axis=1)
-    band_bleeding = np.clip(np.divide(bleed_rows, inj_rows, out=np.zeros_like(bleed_rows),
-                                      where=inj_rows > 0), 0.0, 1.0)
+    band_bleeding = np.clip(np.divide(bleed_rows, mech_rows, out=np.zeros_like(bleed_rows),
+                                      where=mech_rows > 0), 0.0, 1.0)
     gf = {name: sig["gf_band"].sel(species=name).values for name in signalling.SPECIES}
     drive = SessionDrive(0.0, band_injury, band_bleeding, sig["time"].values, gf, coag, shock)
     out = SessionStages(rf_ds, sig, drive)
