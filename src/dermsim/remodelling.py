@@ -47,15 +47,22 @@ from dermsim.errors import ConfigError
 from dermsim.parameters import card, param_field, validate_dataclass
 
 __all__ = [
+    "CAL_BAND_Z_UM",
+    "DEFAULT_METHOD",
+    "DEFAULT_RTOL",
     "N_VAR",
     "VAR_NAMES",
     "RemodellingConfig",
     "SessionDrive",
+    "apply_session",
     "baseline_state",
     "calibration_report",
     "collagen_change",
+    "default_band_layers",
+    "default_output_times",
     "downtime_h",
     "integrate",
+    "jac_sparsity",
     "layer_mean",
     "peak_inflammation",
     "ratio_I_III",
@@ -1013,6 +1020,9 @@ _PATTERN: tuple[tuple[int, int], ...] = tuple(
     )
 )
 _PAT_INDEX = {rc: k for k, rc in enumerate(_PATTERN)}
+#: lower and upper bandwidth of the interleaved Jacobian (for LSODA's banded solver)
+LBAND = max(r - c for r, c in _PATTERN)
+UBAND = max(c - r for r, c in _PATTERN)
 
 
 def _jac_blocks(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: _P) -> np.ndarray:
@@ -1221,7 +1231,7 @@ def _segment_functions(
 
     kw: dict[str, Any] = {}
     if method == "LSODA":
-        lb = ub = N_VAR - 1
+        lb, ub = LBAND, UBAND
         diag = ub + rows - cols
 
         def jband(t: float, yy: np.ndarray) -> np.ndarray:
@@ -1292,7 +1302,7 @@ def integrate(
         rtol = 1e-10 reference (4 sessions, 6 months, 40 bands), collagen errors are
         < 1e-6 of the baseline content at the default (docs/model_remodelling.md).
     method
-        ``"LSODA"`` (default; analytic Jacobian in banded storage, lband = uband = 15),
+        ``"LSODA"`` (default; analytic Jacobian in banded storage, lband = 8, uband = 5),
         ``"BDF"`` or ``"Radau"`` (analytic sparse CSC Jacobian or ``jac_sparsity``).
     jac
         ``"analytic"`` (default) or ``"sparsity"`` (finite differences with the
