@@ -212,6 +212,12 @@ EXTRA_COMMANDS: list[Any] = []
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dermsim`` console script. Returns the exit status."""
+    import os
+
+    # dermsim's hot loops are numba kernels; idle OpenBLAS threads spinning next to them slow
+    # the sparse solves several-fold on small machines (measured by the RF stage), so keep
+    # BLAS single-threaded unless the user chose otherwise
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

@@ -142,13 +142,15 @@ def insertion_threshold_N(device: Device, cfg: PenetrationConfig) -> float:
 
 
 def slice_layout(density_per_cm2: float, width_um: float, h_um: float,
-                 nx: int | None = None) -> tuple[int, int, float]:
+                 nx: int | None = None, even: bool = False) -> tuple[int, int, float]:
     """Needles in the slice, grid columns and in-plane spacing for an areal density.
 
     The lattice spacing is ``a = 1/√n``. Without ``nx`` the slice holds ``N ≥ 2`` needles and
     its width is the whole number of cells closest to ``N·a`` with ``N·a ≈ width_um``; with
     ``nx`` (a grid fixed by an earlier session) ``N = max(1, round(nx·h/a))``. The returned
-    spacing is the slice width divided by ``N`` (within half a spacing of ``a``).
+    spacing is the slice width divided by ``N`` (within half a spacing of ``a``). With ``even``
+    (bipolar RF tips: pins alternate in polarity, so a periodic slice needs an even count)
+    ``N`` is rounded to an even number when the grid is laid out.
 
     Returns
     -------
@@ -157,6 +159,8 @@ def slice_layout(density_per_cm2: float, width_um: float, h_um: float,
     a = 1e4 / math.sqrt(density_per_cm2)
     if nx is None:
         n = max(2, int(round(width_um / a)))
+        if even and n % 2:
+            n += 1
         nx = max(4, int(round(n * a / h_um)))
     else:
         n = max(1, int(round(nx * h_um / a)))

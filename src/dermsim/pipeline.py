@@ -55,7 +55,8 @@ def build_grid(scenario: Scenario) -> tuple[Grid, list[Any]]:
     g = scenario.grid
     from dermsim.penetration import slice_layout
 
-    _, nx, _ = slice_layout(devices[0].punctures_per_cm2(), g.width_um, g.h_um)
+    bipolar = devices[0].kind == "rf_tip" and getattr(devices[0], "bipolar", False)
+    _, nx, _ = slice_layout(devices[0].punctures_per_cm2(), g.width_um, g.h_um, even=bipolar)
     depth = g.depth_um
     if depth is None:
         longest = max(d.needle_length_um for d in devices)
