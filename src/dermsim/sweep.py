@@ -94,15 +94,14 @@ _OUTCOME_ATTRS = {
                                                 "area (first session)"),
     "dermal_injury_mm3_per_cm2": ("mm3/cm2", "injury-weighted dermal volume per skin area "
                                              "(first session)"),
-    "collagen_I_change_pct": ("%", "change of dermal collagen I from the untreated baseline"),
-    "collagen_I_change_papillary_pct": ("%", "change of papillary-dermis collagen I"),
-    "collagen_I_change_reticular_pct": ("%", "change of reticular-dermis collagen I"),
-    "collagen_III_change_pct": ("%", "change of dermal collagen III from the untreated "
-                                     "baseline"),
+    "collagen_I_change_pct": ("%", "dermal collagen I change at the end (vs untreated)"),
+    "collagen_I_change_papillary_pct": ("%", "papillary-dermis collagen I change at the end"),
+    "collagen_I_change_reticular_pct": ("%", "reticular-dermis collagen I change at the end"),
+    "collagen_III_change_pct": ("%", "dermal collagen III change at the end (vs untreated)"),
     "ratio_I_III_end": ("1", "collagen I : III ratio at the end of the follow-up"),
-    "peak_inflammation": ("1", "peak inflammation level"),
-    "downtime_h": ("h", "downtime proxy (visible inflammation after a session)"),
-    "time_to_plateau_day": ("day", "time until collagen I reaches its plateau"),
+    "peak_inflammation": ("cells/mm3", "peak inflammatory cells above baseline"),
+    "downtime_h": ("h", "downtime proxy: erythema after the first session"),
+    "time_to_plateau_day": ("day", "collagen I plateau, days after the last session"),
     "coagulated_fraction": ("1", "RF-coagulated (Arrhenius Omega >= 1) dermal fraction"),
     "max_temperature_C": ("degC", "maximum tissue temperature"),
 }
@@ -138,7 +137,15 @@ def _suggest(name: str, valid: Sequence[str] | set[str]) -> str:
 
 
 def outcome_attrs(name: str) -> dict[str, str]:
-    """``units`` and ``long_name`` of a scalar outcome (from its name if not tabulated)."""
+    """``units`` and ``long_name`` of a scalar outcome (from its name if not tabulated).
+
+    ``dermsim.metrics.OUTCOME_ATTRS`` (name -> (units, long_name)) takes precedence when the
+    metrics module provides it."""
+    metrics = sys.modules.get("dermsim.metrics")
+    table = getattr(metrics, "OUTCOME_ATTRS", None)
+    if isinstance(table, Mapping) and name in table:
+        units, long_name = table[name]
+        return {"units": str(units), "long_name": str(long_name)}
     if name in _OUTCOME_ATTRS:
         units, long_name = _OUTCOME_ATTRS[name]
     else:
