@@ -215,6 +215,21 @@ def test_factorial_property(lengths, sessions, seed):
         seed=seed).run_seeds()
 
 
+@settings(max_examples=30, deadline=None)
+@given(lo=st.floats(14, 120, allow_nan=False), hi=st.floats(14, 120, allow_nan=False),
+       n=st.integers(2, 6))
+def test_range_validation_property(lo, hi, n):
+    params = {"protocol.interval_days": {"low": lo, "high": hi, "n": n}}
+    if lo < hi:
+        levels = _spec(params).parameters[0].levels()
+        assert len(levels) == n and levels[0] == pytest.approx(lo)
+        assert levels[-1] == pytest.approx(hi)
+        assert all(a < b for a, b in itertools.pairwise(levels))
+    else:
+        with pytest.raises(SweepSpecError, match="allowed low < high"):
+            _spec(params)
+
+
 def test_seed_policies():
     per_run = _spec({"protocol.sessions": [1, 2, 3]}, seed=5).run_seeds()
     expect = [int(s.generate_state(1, dtype=np.uint64)[0] >> np.uint64(11))
