@@ -164,7 +164,7 @@ def _make_drawer(ds: Any, frames: list[Frame], species: str | None) -> tuple[Any
     fig = Figure(figsize=(10.5, 4.6))
     ax_map = fig.add_axes((0.07, 0.12, 0.50, 0.74))
     cax = fig.add_axes((0.58, 0.12, 0.012, 0.74))
-    ax_side = fig.add_axes((0.71, 0.12, 0.27, 0.74))
+    ax_side = fig.add_axes((0.745, 0.12, 0.235, 0.74))
     ext = _extent(ds)
     zlim = _depth_limit(ds)
     title = fig.suptitle("", fontsize=11)
