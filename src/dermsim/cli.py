@@ -147,7 +147,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     epilog = f"Disclaimer: {DISCLAIMER}"
     parser = argparse.ArgumentParser(
         prog="dermsim",
@@ -193,17 +193,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=cmd_compare)
 
-    for register in [*_stage_commands(), *EXTRA_COMMANDS]:
+    words = list(sys.argv[1:] if argv is None else argv)
+    requested = next((w for w in words if not w.startswith("-")), None)
+    for register in [*_stage_commands(requested), *EXTRA_COMMANDS]:
         register(sub, epilog)
     return parser
 
 
-def _stage_commands() -> list[Any]:
-    """``add_cli(subparsers, epilog)`` of the modules that own further commands (their
-    module-level imports are standard library only, so this stays fast)."""
-    from dermsim import animate, report, sweep, validation
+#: Commands owned by other modules: name → (module with ``add_cli``, one-line help). Only the
+#: module of the command being run is imported, so ``dermsim --help`` stays fast.
+STAGE_COMMANDS: dict[str, tuple[str, str]] = {
+    "sweep": ("dermsim.sweep", "run a parameter sweep (resumable, parallel)"),
+    "validate": ("dermsim.validation", "run the validation cases (analytic, literature)"),
+    "report": ("dermsim.report", "one self-contained HTML page of a result"),
+    "animate": ("dermsim.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),
+}
 
-    return [sweep.add_cli, validation.add_cli, report.add_cli, animate.add_cli]
+
+def _stage_commands(requested: str | None) -> list[Any]:
+    """Registration functions for :data:`STAGE_COMMANDS`: the real one for the requested
+    command, a help-only placeholder for the others."""
+    import importlib
+
+    out = []
+    for name, (module, help_text) in STAGE_COMMANDS.items():
+        if name == requested:
+            out.append(importlib.import_module(module).add_cli)
+        else:
+            out.append(lambda sub, epilog, n=name, h=help_text: sub.add_parser(n, help=h))
+    return out
 
 
 #: Further ``register(subparsers, epilog)`` functions (plug-ins, tests).
@@ -218,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the sparse solves several-fold on small machines (measured by the RF stage), so keep
     # BLAS single-threaded unless the user chose otherwise
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
