@@ -272,6 +272,30 @@ class CaseContext:
             dev.validate()
         return dev
 
+    @staticmethod
+    def scenario(table: dict[str, Any]) -> Any:
+        """A validated :class:`dermsim.config.Scenario` from a plain table, with the active
+        overrides of scenario sections (``penetration.*``, ``signalling.*``,
+        ``remodelling.*``, ``rf.*``, ``device.*`` of the scenario's device kind) applied."""
+        from dermsim.config import load_scenario, with_overrides
+
+        sc = load_scenario(table)
+        kind = sc.device.kind
+        family = "rf" if kind == "rf_tip" else kind
+        ov = {}
+        for key, value in _OVERRIDES.items():
+            parts = key.split(".")
+            if parts[0] in ("penetration", "signalling", "remodelling", "rf") and len(parts) == 2:
+                if parts[0] == "rf" and kind != "rf_tip":
+                    continue
+                ov[key] = value
+            elif parts[0] == "device" and (len(parts) == 2 or parts[1] in (kind, family)):
+                ov[f"device.{parts[-1]}"] = value
+            else:
+                continue
+            _USED.add(key)
+        return with_overrides(sc, ov) if ov else sc
+
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:
         """``fn()`` computed once per :func:`run_cases` call (and per override set)."""
         k = (key, tuple(sorted(_OVERRIDES.items())))
@@ -1137,7 +1161,10 @@ def v10_multisession(ctx: CaseContext) -> tuple[str, str, bool]:
     Protocols with 1.5 mm needles (synthetic drives as in V8): El-Domyati, 6 sessions every
     2 weeks, collagen I and III changes in the papillary dermis 1 and 3 months from the first
     session; Lotfi, 5 monthly sessions, total collagen (I + III) change in the papillary
-    dermis 8 weeks after the fifth session (Masson staining measures total collagen).
+    dermis 8 weeks after the fifth session (Masson staining measures total collagen). Both
+    protocols are then run end to end with ``dermsim.simulate`` (penetration → growth
+    factors → remodelling) for a Dermaroller MF8 with 1.5 mm needles on the cheek (the
+    device of both studies; 20 µm grid) and checked against the same targets.
     """
     rem = _rem(ctx)
     lab = rem.default_band_layers(rem.CAL_BAND_Z_UM)
@@ -1156,6 +1183,15 @@ def v10_multisession(ctx: CaseContext) -> tuple[str, str, bool]:
     lot = float(sL.interp(time=176.0)) * 100
     checks.append(ctx.check("Lotfi papillary collagen 8 weeks after the 5th session",
                             f"{lot:+.1f} % (+26.6 to +79.8 %)", 26.6 <= lot <= 79.8))
+    e2e = _v10_pipeline(ctx)
+    if e2e is not None:
+        (e1, e3, lot_p) = e2e
+        for (nm, tm), v in {**{("I", k): x for k, x in e1.items()},
+                            **{("III", k): x for k, x in e3.items()}}.items():
+            checks.append(ctx.check(f"pipeline: El-Domyati collagen {nm} at {tm}",
+                                    f"{v:+.1f} % (> 0)", v > 0))
+        checks.append(ctx.check("pipeline: Lotfi papillary collagen 8 weeks after the 5th",
+                                f"{lot_p:+.1f} % (+26.6 to +79.8 %)", 26.6 <= lot_p <= 79.8))
     if ctx.figures:
         fig, (a1, a2) = _new_figure()
         for var, col in (("collagen_I_rel_change", "tab:blue"),
@@ -1176,6 +1212,8 @@ def v10_multisession(ctx: CaseContext) -> tuple[str, str, bool]:
             a2.axvline(d, color="0.7", lw=0.6)
         a2.errorbar([176], [53.2], yerr=[[26.6], [26.6]], fmt="ks", mfc="none",
                     label="Lotfi 2013 ±50 %")
+        if e2e is not None:
+            a2.plot([176], [e2e[2]], "D", color="tab:purple", label="full pipeline, roller")
         a2.axhline(0, color="k", lw=0.5)
         a2.set(xlabel="day", ylabel="change vs baseline [%]",
                title="Lotfi 5 × monthly (papillary)")
@@ -1185,8 +1223,60 @@ def v10_multisession(ctx: CaseContext) -> tuple[str, str, bool]:
             "collagen ≈ +53 %",
             f"I {vals[('I', '1 month')]:+.1f} / {vals[('I', '3 months')]:+.1f} %, III "
             f"{vals[('III', '1 month')]:+.1f} / {vals[('III', '3 months')]:+.1f} % (1 / 3 mo); "
-            f"Lotfi {lot:+.1f} %",
+            f"Lotfi {lot:+.1f} %" + (f"; full pipeline (roller): Lotfi {e2e[2]:+.1f} %"
+                                     if e2e is not None else ""),
             all(checks))
+
+
+def _papillary_mean(ds: Any, var: str, t_day: float) -> float:
+    """Thickness-weighted papillary-dermis mean of a (time, band) result variable at t."""
+    from dermsim.tissue import LAYER_NAMES
+
+    pap = ds["band_layer"].values == LAYER_NAMES.index("papillary_dermis")
+    w = ds["band_thickness"].values[pap]
+    v = ds[var].interp(time=t_day).values[pap]
+    return float((v * w).sum() / w.sum())
+
+
+def _v10_pipeline(ctx: CaseContext) -> tuple[dict[str, float], dict[str, float], float] | None:
+    """V10 end to end with :func:`dermsim.simulate` (penetration → signalling → remodelling):
+    Dermaroller MF8 with 1.5 mm needles on the cheek, 20 µm grid; ``None`` if the pipeline
+    does not produce the remodelling variables."""
+    try:
+        pl = ctx.require("dermsim.pipeline", "simulate")
+    except StageUnavailable:
+        return None
+
+    def run(sessions: int, interval: float, follow: float) -> Any:
+        sc = ctx.scenario({
+            "name": f"v10_{sessions}x{interval:g}", "seed": 5, "skin": {"site": "cheek"},
+            "device": {"preset": "dermaroller_mf8", "needle_length_um": 1500.0},
+            "protocol": {"sessions": sessions, "interval_days": interval,
+                         "follow_up_days": follow},
+            "grid": {"h_um": 20.0, "width_um": 3000.0}})
+        return pl.simulate(sc)
+
+    dsE = ctx.cached("pipe:eldomyati", lambda: run(6, 14.0, 21.0))
+    dsL = ctx.cached("pipe:lotfi", lambda: run(5, 30.0, 56.0))
+    needed = ("collagen_I_change", "collagen_III_change", "band_layer", "band_thickness")
+    if not all(v in dsE for v in needed):
+        ctx.note("the pipeline result has no remodelling variables: end-to-end check skipped")
+        return None
+    e1 = {tm: _papillary_mean(dsE, "collagen_I_change", t)
+          for t, tm in ((30.0, "1 month"), (90.0, "3 months"))}
+    e3 = {tm: _papillary_mean(dsE, "collagen_III_change", t)
+          for t, tm in ((30.0, "1 month"), (90.0, "3 months"))}
+    t_end = float(dsL["time"].values[-1])
+    if "collagen_total_rel_change" in dsL:
+        lot = 100 * _papillary_mean(dsL, "collagen_total_rel_change", t_end)
+    else:
+        c10 = float(dsL.attrs.get("collagen_I_baseline", 0.80))
+        c30 = float(dsL.attrs.get("collagen_III_baseline", 0.15))
+        lot = (c10 * _papillary_mean(dsL, "collagen_I_change", t_end)
+               + c30 * _papillary_mean(dsL, "collagen_III_change", t_end)) / (c10 + c30)
+    eff = float(dsL["effective_depth"].values[0])
+    ctx.note(f"pipeline runs: Dermaroller MF8 1.5 mm on the cheek (effective depth {eff:.0f} µm)")
+    return e1, e3, lot
 
 
 @case("V11", "Gupta et al. 2011 (human barrier ≤ 2 h) [V]; Kalluri 2011 (rat 4–5 h, pores "
