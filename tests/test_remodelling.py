@@ -363,7 +363,7 @@ def test_in_range_values_are_accepted(idx, u):
     hi = min(c.high, 10 * max(abs(c.value), 1e-3) + c.low)
     v = c.low + u * (hi - c.low)
     if f.name in ("collagen_I_baseline", "collagen_III_baseline"):
-        v = min(v, 0.8 if f.name == "collagen_III_baseline" else 0.85)
+        v = min(v, 0.2 if f.name == "collagen_III_baseline" else 0.85)
     if f.name in ("collagen_half_life_y", "collagen_fsr_percent_per_h"):
         return  # jointly constrained (baseline survival < 1); covered below
     cfg = rm.RemodellingConfig(**{f.name: v})
