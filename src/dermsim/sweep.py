@@ -1157,17 +1157,20 @@ def _run_batch(batch: Sequence[tuple[int, str, Any, Mapping[str, Any]]], *, run_
         _limit_threads()
     out = []
     for index, h, scenario, values in batch:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         status, error, ovals, series = STATUS_OK, "", {o: math.nan for o in outcomes}, {}
         try:
             ovals, series = _split_result(run_fn(scenario), outcomes, time_series)
         except Exception as exc:
             status, error = STATUS_FAILED, _one_line(exc)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         _write_run(Path(runs_dir) / f"{h}.nc", index, h, scenario.seed, values, status, error,
                    elapsed, ovals, series)
         out.append({"index": index, "hash": h, "status": status, "error": error,
-                    "elapsed_s": elapsed, "outcomes": ovals, "pid": os.getpid()})
+                    "elapsed_s": elapsed, "cpu_s": cpu, "outcomes": ovals, "pid": os.getpid()})
+    t = os.times()
+    for s in out:  # CPU of this worker process so far (imports, runs, file writes, ...)
+        s["process_cpu_s"] = t.user + t.system
     return out
 
 
@@ -1358,7 +1361,19 @@ def _progress_bar(enabled: bool, total: int, initial: int, desc: str) -> Any:
 
 @dataclass
 class SweepReport:
-    """What :func:`run_sweep` did (also in the result's attrs)."""
+    """What :func:`run_sweep` did (counts also in the result's attrs).
+
+    ``compute_s`` / ``cpu_s`` sum the wall / CPU time of the computed runs measured inside the
+    workers; ``summaries`` hold one dict per computed run (``elapsed_s``, ``cpu_s``, ``pid``,
+    ``process_cpu_s`` = the worker's CPU so far, ...).
+    """
+
+    def worker_cpu_s(self) -> float:
+        """Total CPU of the worker processes up to their last batch [s] (not for serial)."""
+        last: dict[int, float] = {}
+        for s in self.summaries:
+            last[s["pid"]] = max(last.get(s["pid"], 0.0), s["process_cpu_s"])
+        return sum(last.values())
 
     n_runs: int = 0
     n_reused: int = 0
@@ -1367,6 +1382,7 @@ class SweepReport:
     n_invalid: int = 0
     wall_s: float = 0.0
     compute_s: float = 0.0
+    cpu_s: float = 0.0
     backend: str = ""
     n_workers: int = 1
     workers_pids: set[int] = field(default_factory=set)
@@ -1470,6 +1486,7 @@ def run_sweep(
                 for s in summaries:
                     rep.n_computed += 1
                     rep.compute_s += s["elapsed_s"]
+                    rep.cpu_s += s["cpu_s"]
                     rep.workers_pids.add(s["pid"])
                     rep.summaries.append(s)
                     if s["status"] != STATUS_OK:
