@@ -89,6 +89,8 @@ def test_report_is_self_contained_with_all_sections(staged_path, tmp_path):
     assert "data-figure-error" not in page
     for fig in ("fig-overview", "fig-sessions", "fig-signalling", "fig-remodelling"):
         assert fig in page
+    if "topical_exposure" in open_result(staged_path):
+        assert "fig-topical" in page
     # every outcome name is listed
     from dermsim.metrics import OUTCOME_NAMES
 

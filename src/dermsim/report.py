@@ -395,6 +395,45 @@ def figure_rf(ds: Any) -> Any:
     return fig
 
 
+def figure_topical(ds: Any) -> Any:
+    """Topical product delivered through the channels versus intact skin (first session)."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    if "topical_exposure" not in ds or "topical_exposure_intact" not in ds:
+        return None
+    names = [str(n).replace("_", " ") for n in ds["layer_name"].values] \
+        if "layer_name" in ds else [str(i) for i in range(ds.sizes["layer_index"])]
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    y = np.arange(len(names))
+    floor = 1e-12
+    ax1.barh(y - 0.2, np.maximum(ds["topical_exposure"].values, floor), height=0.4,
+             color="tab:green", label="microneedled")
+    ax1.barh(y + 0.2, np.maximum(ds["topical_exposure_intact"].values, floor), height=0.4,
+             color="0.6", label="intact skin")
+    ax1.set_xscale("log")
+    ax1.set_yticks(y, names)
+    ax1.invert_yaxis()
+    ax1.set(xlabel="exposure [ng·h/cm²] (log)", title="topical product per layer")
+    ax1.legend(fontsize=8, loc="lower right", framealpha=0.9)
+    if "topical_entered" in ds and "topical_time" in ds.coords:
+        t = ds["topical_time"].values
+        ax2.plot(t, ds["topical_entered"].values, color="tab:green", label="entered (needled)")
+        if "topical_remaining" in ds:
+            ax2.plot(t, ds["topical_remaining"].values, color="tab:green", ls="--",
+                     label="in the skin (needled)")
+        if "topical_entered_intact" in ds:
+            ax2.plot(t, ds["topical_entered_intact"].values, color="0.5",
+                     label="entered (intact)")
+        ax2.set(xlabel=f"time after session 1 [{ds['topical_time'].attrs.get('units', 'h')}]",
+                ylabel="ng/cm²", title="uptake over time", xlim=(0, min(float(t[-1]), 24.0)))
+        ax2.legend(fontsize=8)
+    else:
+        ax2.set_visible(False)
+    return fig
+
+
 def figure_overview(ds: Any) -> Any:
     """The figure written by ``dermsim run`` (:func:`dermsim.viz.plot_result`)."""
     from dermsim import viz
@@ -421,6 +460,9 @@ FIGURES: list[tuple[str, str, str, Callable[[Any], Any]]] = [
      "response.", figure_remodelling),
     ("rf", "RF heating", "Peak temperature of the first RF session with the coagulation "
      "contour (Arrhenius Ω = 1).", figure_rf),
+    ("topical", "Topical product", "A product applied on the skin after the first session: "
+     "its exposure per layer through the open channels versus intact skin, and its uptake "
+     "over time.", figure_topical),
 ]
 
 
