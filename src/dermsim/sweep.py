@@ -1126,27 +1126,85 @@ def _split_result(result: Mapping[str, Any], outcomes: Sequence[str],
         if not isinstance(da, xr.DataArray):
             raise TypeError(f"time series {s!r} is {type(da).__name__}, not an xarray "
                             "DataArray")
-        series[s] = da.reset_coords(drop=True).rename(s)
+        da = da.reset_coords(drop=True).rename(s)
+        if da.dtype.kind not in "iufb":
+            raise TypeError(f"time series {s!r} has dtype {da.dtype}, not numbers")
+        for d in da.dims:
+            if d in da.coords and da[d].dtype.kind not in "iufUSO":
+                raise TypeError(f"time series {s!r}: coordinate {d!r} has dtype "
+                                f"{da[d].dtype}; use numbers (e.g. days) or strings")
+            for other in series.values():
+                if d in other.dims and (other.sizes[d] != da.sizes[d] or (
+                        d in other.coords and d in da.coords
+                        and not other[d].equals(da[d]))):
+                    raise ValueError(f"time series {s!r}: dim {d!r} differs from another "
+                                     "series of the same run")
+        series[s] = da
     return values, series
+
+
+def _nc_attr(v: Any) -> Any:
+    import numpy as np
+
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    if isinstance(v, (str, int, float, np.integer, np.floating)):
+        return v
+    if isinstance(v, (list, tuple, np.ndarray)) and all(
+            isinstance(e, (int, float, np.integer, np.floating)) for e in v):
+        return np.asarray(v, dtype=float)
+    return str(v)
 
 
 def _write_run(path: Path, task_index: int, h: str, seed: int, values: Mapping[str, Any],
                status: int, error: str, elapsed: float, outcome_values: Mapping[str, float],
                series: Mapping[str, Any]) -> None:
-    import xarray as xr
+    """Write one run's file atomically with netCDF4 directly (no xarray backend machinery in
+    the workers). Scalar outcomes are 0-d variables; series keep their dims and coords."""
+    import tempfile
+
+    import netCDF4
+    import numpy as np
 
     from dermsim import __version__
-    from dermsim.io import write_netcdf
 
-    ds = xr.Dataset({o: ((), v, outcome_attrs(o)) for o, v in outcome_values.items()})
-    for s, da in series.items():
-        ds[s] = da
-    ds.attrs.update({
-        "run_index": task_index, "run_hash": h, "seed": str(seed), "status": status,
-        "error": error, "elapsed_s": elapsed, "dermsim_version": __version__,
-        "parameters_json": json.dumps(dict(values), default=str),
-    })
-    write_netcdf(ds, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with netCDF4.Dataset(tmp, "w", format="NETCDF4") as nc:
+            nc.setncatts({
+                "run_index": task_index, "run_hash": h, "seed": str(seed), "status": status,
+                "error": error, "elapsed_s": elapsed, "dermsim_version": __version__,
+                "parameters_json": json.dumps(dict(values), default=str),
+            })
+            for o, v in outcome_values.items():
+                var = nc.createVariable(o, "f8", (), fill_value=np.nan)
+                var[...] = v
+                var.setncatts(outcome_attrs(o))
+            for name, da in series.items():
+                for d in da.dims:
+                    if d in nc.dimensions:
+                        continue
+                    nc.createDimension(d, da.sizes[d])
+                    if d in da.coords:
+                        c = np.asarray(da[d].values)
+                        if c.dtype.kind in "USO":
+                            cv = nc.createVariable(d, str, (d,))
+                            for i, e in enumerate(c):
+                                cv[i] = str(e)
+                        else:
+                            cv = nc.createVariable(d, c.dtype.str.lstrip("<>=|"), (d,))
+                            cv[:] = c
+                        cv.setncatts({k: _nc_attr(a) for k, a in da[d].attrs.items()})
+                var = nc.createVariable(name, "f8", da.dims, fill_value=np.nan)
+                var[...] = np.asarray(da.values, dtype=float)
+                var.setncatts({k: _nc_attr(a) for k, a in da.attrs.items()
+                               if k not in ("_FillValue",)})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _run_batch(batch: Sequence[tuple[int, str, Any, Mapping[str, Any]]], *, run_fn: RunFunction,
@@ -1223,14 +1281,22 @@ class _SerialBackend:
 class _ProcessBackend:
     name = "processes"
 
-    def __init__(self, workers: int, start_method: str | None = None) -> None:
+    def __init__(self, workers: int, start_method: str | None = None,
+                 preload: Sequence[str] = ()) -> None:
         import concurrent.futures as cf
+        import importlib
         import multiprocessing as mp
 
         method = start_method or _default_start_method()
         ctx = mp.get_context(method)
+        # modules every worker needs: imported once here (fork: the workers inherit them) or in
+        # the fork server, instead of once per worker
+        modules = ["netCDF4", *preload]
         if method == "forkserver":
-            ctx.set_forkserver_preload(["dermsim.pipeline"])
+            ctx.set_forkserver_preload(modules)
+        elif method == "fork":
+            for m in modules:
+                importlib.import_module(m)
         self.start_method = method
         self.n_workers = workers
         self._cf = cf
@@ -1324,12 +1390,12 @@ def _n_local_workers(workers: int | None) -> int:
 
 
 def _open_backend(backend: str, workers: int | None, scheduler: Any, dask_local: int | None,
-                  n_pending: int, start_method: str | None) -> Any:
+                  n_pending: int, start_method: str | None, preload: Sequence[str] = ()) -> Any:
     if backend == "serial":
         return _SerialBackend()
     if backend == "processes":
         n = min(_n_local_workers(workers), max(1, n_pending))
-        return _ProcessBackend(n, start_method)
+        return _ProcessBackend(n, start_method, preload)
     if backend == "dask":
         return _DaskBackend(scheduler, dask_local or workers)
     raise DermsimError(f"backend = {backend!r}: allowed 'serial', 'processes' or 'dask'")
@@ -1470,7 +1536,8 @@ def run_sweep(
     rep.n_computed = 0
     bar = None
     if pending:
-        be = _open_backend(backend, workers, scheduler, dask_local, len(pending), start_method)
+        be = _open_backend(backend, workers, scheduler, dask_local, len(pending), start_method,
+                           () if run_fn else ("dermsim.pipeline", "dermsim.metrics"))
         rep.backend, rep.n_workers = be.name, be.n_workers
         batches = ([[p] for p in pending] if be.name == "serial"
                    else guided_batches(pending, be.n_workers, max_batch))
