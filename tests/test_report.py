@@ -289,6 +289,23 @@ def test_cli_report_and_animate(cli_with_extras, staged_path, tmp_path, capsys):
     assert staged_path.with_suffix(".html").is_file()
 
 
+@pytest.mark.slow
+def test_baseline_config_run_report_animate(cli_with_extras, tmp_path):
+    """The issue's acceptance path: the baseline result of a clean clone → report and GIF."""
+    main = cli_with_extras
+    config = Path(__file__).resolve().parents[1] / "configs" / "baseline.toml"
+    assert main(["run", str(config), "-o", str(tmp_path), "-q", "--no-figure"]) == 0
+    nc = tmp_path / "baseline.nc"
+    assert main(["report", str(nc), "-q"]) == 0
+    page = nc.with_suffix(".html").read_text(encoding="utf-8")
+    assert "data-figure-error" not in page and len(_img_sources(page)) >= 4
+    assert main(["animate", str(nc), "-q", "--frames", "4"]) == 0
+    from PIL import Image
+
+    with Image.open(nc.with_suffix(".gif")) as im:
+        assert im.n_frames >= 5
+
+
 def test_cli_report_missing_file_is_one_line_error(cli_with_extras, tmp_path, capsys):
     assert cli_with_extras(["report", str(tmp_path / "nope.nc")]) == 2
     err = capsys.readouterr().err
