@@ -84,22 +84,25 @@ def test_analytic_jacobian_matches_central_differences(deficit):
     assert not np.any((np.abs(jn) > 1e-12 * scale) & ~pattern)
 
 
-def test_fast_rhs_equals_reference():
+@pytest.mark.parametrize("nb", [7, 300])
+def test_fast_rhs_equals_reference(nb):
+    """Both fast paths (band-major matrix product, variable-major rows) equal the reference."""
     rng = np.random.default_rng(5)
     p = rm._derived(CFG)
     for deficit in (False, True):
-        y = _random_state(rng, 7, deficit)
-        cT, cP = rng.random(7), rng.random(7)
+        y = _random_state(rng, nb, deficit)
+        cT, cP = rng.random(nb), rng.random(nb)
         a = rm._rhs_reference(y, cT, cP, p)
-        b = rm._rhs_bands(y, cT, cP, p)
-        assert np.allclose(a, b, rtol=1e-12, atol=1e-14)
+        for f in (rm._rhs_bands, rm._rhs_matmul, rm._rhs_rows):
+            assert np.allclose(f(y, cT, cP, p), a, rtol=1e-12, atol=1e-14)
 
 
 def test_baseline_is_exact_steady_state():
     p = rm._derived(CFG)
     y = rm.baseline_state(5, CFG)
     zero = np.zeros(5)
-    assert np.max(np.abs(rm._rhs_bands(y, zero, zero, p)) / rm._SCALE) < 1e-15
+    assert np.max(np.abs(rm._rhs_matmul(y, zero, zero, p)) / rm._SCALE) < 1e-15
+    assert np.max(np.abs(rm._rhs_rows(y, zero, zero, p)) / rm._SCALE) < 1e-15
     assert np.max(np.abs(rm._rhs_reference(y, zero, zero, p)) / rm._SCALE) < 1e-15
     assert y[0, rm.iC1] / y[0, rm.iC3] == pytest.approx(80 / 15)
 
