@@ -240,12 +240,17 @@ def test_seed_policies():
     assert [t.scenario.seed for t in swept] == [1, 2, 3]
 
 
-def test_guided_batches_cover_in_order():
-    items = list(range(103))
-    batches = sweep.guided_batches(items, 2, max_batch=10)
-    assert [i for b in batches for i in b] == items
-    sizes = [len(b) for b in batches]
-    assert max(sizes) <= 10 and sizes[-1] == 1
+def test_batch_size_adapts_to_run_time():
+    assert sweep.batch_size(100, 2, None) == 1  # run time unknown yet
+    assert sweep.batch_size(100, 2, 2.0) == 1  # long runs go one by one
+    assert sweep.batch_size(100, 2, 0.01) == 13  # guided: ceil(100 / (4 * 2))
+    assert sweep.batch_size(10_000, 2, 0.01) == 16  # capped by max_batch
+    assert sweep.batch_size(10_000, 2, 0.2) == 5  # about 1 s of work per task
+    remaining, sizes = 500, []
+    while remaining:
+        sizes.append(sweep.batch_size(remaining, 2, 0.01, max_batch=10))
+        remaining -= sizes[-1]
+    assert sizes[0] == 10 and sizes[-1] == 1
     assert all(a >= b for a, b in itertools.pairwise(sizes))
 
 

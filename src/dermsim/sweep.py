@@ -1232,17 +1232,20 @@ def _run_batch(batch: Sequence[tuple[int, str, Any, Mapping[str, Any]]], *, run_
     return out
 
 
-def guided_batches(items: Sequence[Any], n_workers: int, max_batch: int = 16,
-                   factor: int = 4) -> list[list[Any]]:
-    """Split ``items`` into batches that shrink as the work runs out (guided scheduling):
-    each batch is ``remaining / (factor · workers)`` items (1 ≤ size ≤ max_batch), so early
-    tasks amortise the per-task overhead and the last ones balance the load."""
-    out, i, n = [], 0, len(items)
-    while i < n:
-        size = max(1, min(max_batch, math.ceil((n - i) / (factor * max(1, n_workers)))))
-        out.append(list(items[i:i + size]))
-        i += size
-    return out
+def batch_size(remaining: int, n_workers: int, mean_run_s: float | None, max_batch: int = 16,
+               target_s: float = 1.0, factor: int = 4) -> int:
+    """Runs in the next task (adaptive guided scheduling).
+
+    At most ``remaining / (factor · workers)`` so that the batches shrink as the work runs out
+    and the tail stays balanced; at most ``target_s / mean run time`` so that a task lasts about
+    ``target_s`` (long runs go one by one: per-run progress, no batching needed; short runs are
+    grouped to amortise the few-ms dispatch overhead); 1 until a run time is known.
+    """
+    if mean_run_s is None or remaining <= 0:
+        return 1
+    guided = math.ceil(remaining / (factor * max(1, n_workers)))
+    by_time = int(target_s / max(mean_run_s, 1e-6))
+    return max(1, min(max_batch, guided, by_time))
 
 
 def _default_start_method() -> str:
@@ -1263,18 +1266,30 @@ def _default_start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+class _Done:
+    """An already computed result with the interface of a future."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def result(self) -> Any:
+        return self._value
+
+
 class _SerialBackend:
     name = "serial"
 
     def __init__(self) -> None:
         self.n_workers = 1
 
-    def imap(self, fn: Callable[[Any], Any], batches: Sequence[Any]) -> Iterator[Any]:
+    def submit(self, fn: Callable[[Any], Any], batch: Any) -> Any:
         with _single_thread():
-            for b in batches:
-                yield fn(b)
+            return _Done(fn(batch))
 
-    def close(self, cancel: bool = False) -> None:
+    def wait(self, futures: set[Any]) -> set[Any]:
+        return set(futures)
+
+    def close(self, futures: set[Any], cancel: bool = False) -> None:
         pass
 
 
@@ -1303,16 +1318,16 @@ class _ProcessBackend:
         self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                            initializer=_init_worker)
         self.pool.submit(os.getpid).result()  # start the workers now (before any bar thread)
-        self._futures: list[Any] = []
 
-    def imap(self, fn: Callable[[Any], Any], batches: Sequence[Any]) -> Iterator[Any]:
-        self._futures = [self.pool.submit(fn, b) for b in batches]
-        for f in self._cf.as_completed(self._futures):
-            yield f.result()
+    def submit(self, fn: Callable[[Any], Any], batch: Any) -> Any:
+        return self.pool.submit(fn, batch)
 
-    def close(self, cancel: bool = False) -> None:
+    def wait(self, futures: set[Any]) -> set[Any]:
+        return self._cf.wait(futures, return_when=self._cf.FIRST_COMPLETED).done
+
+    def close(self, futures: set[Any], cancel: bool = False) -> None:
         if cancel:
-            for f in self._futures:
+            for f in futures:
                 f.cancel()
             procs = list(getattr(self.pool, "_processes", {}).values())
             self.pool.shutdown(wait=False, cancel_futures=True)
@@ -1359,17 +1374,17 @@ class _DaskBackend:
             self.client.wait_for_workers(1, timeout=60)
             workers = self.client.nthreads()
         self.n_workers = max(1, sum(workers.values()))
-        self._futures: list[Any] = []
 
-    def imap(self, fn: Callable[[Any], Any], batches: Sequence[Any]) -> Iterator[Any]:
-        self._futures = [self.client.submit(fn, b, pure=False) for b in batches]
-        for f in self._distributed.as_completed(self._futures):
-            yield f.result()
+    def submit(self, fn: Callable[[Any], Any], batch: Any) -> Any:
+        return self.client.submit(fn, batch, pure=False)
 
-    def close(self, cancel: bool = False) -> None:
+    def wait(self, futures: set[Any]) -> set[Any]:
+        return set(self._distributed.wait(list(futures), return_when="FIRST_COMPLETED").done)
+
+    def close(self, futures: set[Any], cancel: bool = False) -> None:
         with contextlib.suppress(Exception):
-            if cancel and self._futures:
-                self.client.cancel(self._futures)
+            if cancel and futures:
+                self.client.cancel(list(futures))
         if self._own_client:
             with contextlib.suppress(Exception):
                 self.client.close()
@@ -1495,7 +1510,7 @@ def run_sweep(
     progress
         Show a tqdm progress bar with ETA on stderr.
     max_batch
-        Largest number of runs sent to a worker in one task.
+        Largest number of runs sent to a worker in one task (see :func:`batch_size`).
     start_method
         Process-pool start method (default: fork when safe, else forkserver).
     report
@@ -1539,28 +1554,36 @@ def run_sweep(
         be = _open_backend(backend, workers, scheduler, dask_local, len(pending), start_method,
                            () if run_fn else ("dermsim.pipeline", "dermsim.metrics"))
         rep.backend, rep.n_workers = be.name, be.n_workers
-        batches = ([[p] for p in pending] if be.name == "serial"
-                   else guided_batches(pending, be.n_workers, max_batch))
         batch_fn = functools.partial(_run_batch, run_fn=fn,
                                      runs_dir=str(store.runs_dir.resolve()),
                                      outcomes=spec.outcomes, time_series=spec.time_series,
                                      limit_threads=be.name != "serial")
         bar = _progress_bar(progress, len(valid_hashes), len(valid_hashes) - len(pending),
                             spec.name)
+        queue = list(reversed(pending))  # pop() from the end = run order
+        inflight: set[Any] = set()
         cancel = True
         try:
-            for summaries in be.imap(batch_fn, batches):
-                for s in summaries:
-                    rep.n_computed += 1
-                    rep.compute_s += s["elapsed_s"]
-                    rep.cpu_s += s["cpu_s"]
-                    rep.workers_pids.add(s["pid"])
-                    rep.summaries.append(s)
-                    if s["status"] != STATUS_OK:
-                        rep.n_failed += 1
-                bar.update(len(summaries))
-                if rep.n_failed:
-                    bar.set_postfix_str(f"{rep.n_failed} failed")
+            while queue or inflight:
+                # keep every worker busy with one task running and one queued
+                while queue and len(inflight) < 2 * be.n_workers:
+                    mean = rep.compute_s / rep.n_computed if rep.n_computed else None
+                    size = batch_size(len(queue), be.n_workers, mean, max_batch)
+                    inflight.add(be.submit(batch_fn, [queue.pop() for _ in range(size)]))
+                for f in be.wait(inflight):
+                    inflight.discard(f)
+                    summaries = f.result()
+                    for s in summaries:
+                        rep.n_computed += 1
+                        rep.compute_s += s["elapsed_s"]
+                        rep.cpu_s += s["cpu_s"]
+                        rep.workers_pids.add(s["pid"])
+                        rep.summaries.append(s)
+                        if s["status"] != STATUS_OK:
+                            rep.n_failed += 1
+                    bar.update(len(summaries))
+                    if rep.n_failed:
+                        bar.set_postfix_str(f"{rep.n_failed} failed")
             cancel = False
         except KeyboardInterrupt:
             bar.close()
@@ -1574,7 +1597,7 @@ def run_sweep(
                                    f"{store.runs_dir}; rerun to resume") from None
             raise
         finally:
-            be.close(cancel=cancel)
+            be.close(inflight, cancel=cancel)
             bar.close()
     missing = valid_hashes - store.existing()
     if missing:
