@@ -31,7 +31,9 @@ lattice), as the penetration stage does for puncture density. A power per unit l
 equal the 2-D area fractions. The device power ``P`` [W] is spread evenly over the tip's pins.
 The card ``rf.out_of_plane_factor`` f < 1 lets each pin carry only a depth ``f p`` (the rest
 of the lattice cell unheated): ``P_pin = P' f p``, ``V = A f p``, fractions × f. With
-f = π d / (2 p) the slice electrode has the lateral surface area of the real pin.
+f = π d / (2 p) the slice electrode has the lateral surface area of the real pin; this is the
+default (``match_pin_surface = true``; it reproduces the V12 zone sizes), and the card value is
+used when ``match_pin_surface = false``.
 
 References
 ----------
@@ -78,6 +80,7 @@ __all__ = [
     "RFConfig",
     "arrhenius_constants",
     "band_fractions",
+    "default_rf_config",
     "figure_rf",
     "layout_for_tip",
     "pennes_steady_state",
@@ -101,7 +104,8 @@ FREQUENCY = card("rf.frequency_MHz", 1.0, "MHz", 0.4, 2.0,
                  "devices 0.5, 1, 2 MHz (Cho 2024; Wootten 2020) [V]", "V",
                  "RF carrier frequency (sets σ and εr by Gabriel 1996 interpolation)")
 POWER = card("rf.power_W", 15.0, "W", 0.1, 100.0,
-             "up to 35-50 W; 20 W x 100 ms / 49 pins ≈ 41 mJ/pin (SCIENCE.md §6.3) [C]/[U]", "U",
+             "up to 35-50 W (SCIENCE.md §6.3) [U]; 15 W x 100 ms = 31 mJ/pin on 49 pins "
+             "(V12 window 10-50 mJ/pin), 60 mJ/pin on 25 pins (range 1-100 mJ/pin) [C]", "U",
              "generator power over the whole tip (maximum power under temperature control)")
 VOLTAGE = card("rf.voltage_V", 40.0, "V", 1.0, 500.0, "assumption (RMS)", "A",
                "RMS voltage between neighbouring pins (bipolar) or pins and pad (monopolar)")
@@ -170,6 +174,16 @@ OUT_OF_PLANE = card("rf.out_of_plane_factor", 1.0, "-", 0.1, 1.0,
                     "slice mapping: 1 = pin spacing, as for puncture density [A]; "
                     "pi d / (2 p) keeps the pin's electrode surface area [C]", "A",
                     "out-of-plane depth carried by each pin, as a fraction of the pin spacing")
+NEEDLE_K = card("rf.needle_k_W_mK", 16.0, "W/m/K", 1.0, 400.0,
+                "stainless steel 14-16 W/m/K (AISI 304, handbook value) [S]; gold-plated pins "
+                "are steel-cored", "S", "thermal conductivity of the needle metal")
+NEEDLE_RHO_C = card("rf.needle_rho_c_J_m3K", 3.95e6, "J/m3/K", 1e6, 5e6,
+                    "stainless steel 7900 kg/m3 x 500 J/kg/K [S]", "S",
+                    "volumetric heat capacity of the needle metal")
+MAX_TISSUE_T = card("rf.max_tissue_temperature_C", 100.0, "degC", 50.0, 200.0,
+                    "tissue desiccation and impedance rise near 100 °C: treat T -> 100 °C as a "
+                    "hard limit (SCIENCE.md §6.1) [U]", "U",
+                    "hottest tissue temperature the generator's power limiter allows")
 POT_RTOL = card("rf.potential_rtol", 1e-10, "-", 1e-14, 1e-4, "numerics choice", "A",
                 "relative residual tolerance of the AMG-CG potential solve")
 
@@ -178,6 +192,8 @@ MODES = ("device", "bipolar", "monopolar")
 CONTROLS = ("power", "voltage", "temperature")
 COOLINGS = ("air", "contact")
 POTENTIAL_SOLVERS = ("amg", "splu")
+LIMITERS = ("power", "cutoff", "off")
+SENSORS = ("mean", "max")
 
 
 @dataclass(frozen=True)
@@ -210,6 +226,20 @@ class RFConfig:
         Solve the potential with σ + iωε0εr (sparse direct; to measure the σ-only error).
     potential_solver
         ``"amg"`` (pyamg Ruge–Stüben + CG) or ``"splu"`` (SuperLU), for the real problem.
+    temperature_sensor
+        Temperature the controller reads (``control = "temperature"``): ``"mean"`` of the
+        tissue cells touching the exposed electrodes (a thermocouple in a metal pin that
+        averages its surface) or their ``"max"`` (a sensor at the hottest point, e.g. the tip).
+    limiter
+        What the generator does when the hottest tissue cell would pass
+        ``max_tissue_temperature_C`` (desiccation and impedance rise, SCIENCE.md §6.1 [U]):
+        ``"power"`` (default) lowers the power of that step so the hottest cell ends it at the
+        limit; ``"cutoff"`` does the same for that step and then ends the sub-pulse (impedance
+        cut-off); ``"off"`` delivers the set power regardless (peak flagged above 100 °C).
+    match_pin_surface
+        2-D ↔ 3-D mapping: the out-of-plane depth per pin is ``f p`` with ``f = π d / (2 p)``,
+        so the slice electrode has the lateral surface area of the real pin (default, it
+        reproduces the V12 zone sizes); ``false`` uses ``out_of_plane_factor``.
 
     The remaining fields are parameter cards (see ``docs/model_thermal.md``).
     """
@@ -250,6 +280,13 @@ class RFConfig:
     dt_cooling_max_ms: float = param_field(DT_COOL)
     restart_steps: int = param_field(RESTART)
     out_of_plane_factor: float = param_field(OUT_OF_PLANE)
+    match_pin_surface: bool = True
+    needle_conduction: bool = True
+    needle_k_W_mK: float = param_field(NEEDLE_K)
+    needle_rho_c_J_m3K: float = param_field(NEEDLE_RHO_C)
+    limiter: str = "power"
+    temperature_sensor: str = "mean"
+    max_tissue_temperature_C: float = param_field(MAX_TISSUE_T)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -258,11 +295,13 @@ class RFConfig:
         """Check every field; raise :class:`~dermsim.errors.ConfigError` on a bad value."""
         for name, allowed in (("mode", MODES), ("control", CONTROLS), ("cooling", COOLINGS),
                               ("arrhenius", ARRHENIUS_CHOICES),
-                              ("potential_solver", POTENTIAL_SOLVERS)):
+                              ("potential_solver", POTENTIAL_SOLVERS),
+                              ("limiter", LIMITERS), ("temperature_sensor", SENSORS)):
             value = getattr(self, name)
             if value not in allowed:
                 raise ConfigError(f"rf.{name}", value, f"one of {list(allowed)}")
-        for name in ("perfusion_shutdown", "complex_conductivity"):
+        for name in ("perfusion_shutdown", "complex_conductivity", "match_pin_surface",
+                     "needle_conduction"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"rf.{name}", getattr(self, name), "true or false")
         validate_dataclass(self, "rf")
@@ -278,21 +317,26 @@ class RFConfig:
         return self.mode == "bipolar"
 
 
-#: RF settings modelled on SCIENCE.md §2.3/§6.3 (pair them with the device presets of the same
-#: name in :data:`dermsim.devices.DEVICE_PRESETS`).
+#: RF settings modelled on SCIENCE.md §2.3/§6.3, paired with the device presets of the same
+#: name in :data:`dermsim.devices.DEVICE_PRESETS` (see :func:`default_rf_config`).
 RF_PRESETS: dict[str, tuple[RFConfig, str]] = {
     "rf_insulated_49": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=15.0, conduction_time_ms=100.0),
-        "49-pin insulated 1 MHz bipolar tip, 15 W x 100 ms ≈ 31 mJ/pin (V12 window 10-50 mJ)",
+        "49-pin insulated 1 MHz bipolar tip, 15 W x 100 ms ≈ 31 mJ/pin (V12 window 10-50 mJ); "
+        "the generic [rf] defaults",
     ),
     "rf_noninsulated_25": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=15.0, conduction_time_ms=100.0),
-        "25 non-insulated pins, same setting: heats the whole track incl. the epidermis",
+        "25 non-insulated pins, same generator setting (60 mJ/pin): heats the whole track "
+        "incl. the epidermis; the generic [rf] defaults",
     ),
     "rf_profound_5pair": (
         RFConfig(frequency_MHz=1.0, control="temperature", setpoint_C=72.0, power_W=10.0,
-                 conduction_time_ms=4000.0, cooling_time_s=4.0, dt_cooling_max_ms=100.0),
-        "5 bipolar pairs held at 72 °C for 4 s by temperature feedback (Hantash 2009 [V])",
+                 temperature_sensor="max", conduction_time_ms=4000.0, cooling="contact",
+                 cooling_time_s=4.0, dt_cooling_max_ms=100.0),
+        "5 bipolar pairs, hottest electrode surface held at 72 °C for 4 s by temperature "
+        "feedback (Hantash 2009 [V]) with contact cooling (needed in the slab model to spare "
+        "the epidermis, docs/model_thermal.md §3)",
     ),
     "rf_subpulsed_10x500": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=10.0, conduction_time_ms=5000.0,
@@ -301,6 +345,24 @@ RF_PRESETS: dict[str, tuple[RFConfig, str]] = {
         "5000 ms in 10 sub-pulses with contact cooling (Cho et al. CCID 2024 [V])",
     ),
 }
+
+
+def default_rf_config(device_preset: str | None = None) -> RFConfig:
+    """RF settings a scenario should start from before its ``[rf]`` table is applied.
+
+    Parameters
+    ----------
+    device_preset : str, optional
+        Name of the device preset (``[device] preset``).
+
+    Returns
+    -------
+    RFConfig
+        The paired entry of :data:`RF_PRESETS` if there is one, otherwise ``RFConfig()``.
+    """
+    if device_preset is not None and device_preset in RF_PRESETS:
+        return RF_PRESETS[device_preset][0]
+    return RFConfig()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1150,6 +1212,7 @@ class BioheatModel:
         self._qsum = 0.0
         self._sink_dot: float | None = None
         self._dead_cache: Any = None
+        self._unit_cache: dict[tuple[float, str], tuple[np.ndarray, np.ndarray, float]] = {}
 
     def set_top(self, g_top: np.ndarray | float, t_top_k: float) -> None:
         """Change the surface condition (e.g. contact cooling plate applied)."""
@@ -1157,6 +1220,7 @@ class BioheatModel:
         self.g_top = np.broadcast_to(np.asarray(g_top, np.float64), (nx,)).copy()
         self.t_top_k = float(t_top_k)
         self.solver.set_boundary(g_top=self.g_top)
+        self._unit_cache.clear()
 
     def steady_state(self) -> np.ndarray:
         """Set ``T`` to the steady state without RF and reset the ledger; returns ``T``."""
@@ -1192,9 +1256,59 @@ class BioheatModel:
         self._ledger.stored = self._stored()
         return self._ledger
 
+    def unit_response(self, dt: float, q_rf: np.ndarray,
+                      scheme: str = "pr") -> tuple[np.ndarray, float]:
+        """Temperature change of one step caused by the Joule source ``q_rf`` alone.
+
+        The step is an affine map of (T, sources, ambient temperatures), so the temperature at
+        the end of a step with source ``s q_rf`` is ``T_free + s B`` with ``B`` the step of a
+        zero field with source ``q_rf``, zero ambient temperatures and no perfusion offset.
+        ``B`` depends only on (dt, scheme, q_rf) and is cached.
+
+        Returns
+        -------
+        B : (nz, nx) array
+            Temperature rise [K] per unit scale.
+        flux_b : float
+            Boundary inflow of that step [J/m] (negative: heat leaving).
+        """
+        key = (float(dt), scheme)
+        hit = self._unit_cache.get(key)
+        if hit is not None and hit[0] is q_rf:
+            return hit[1], hit[2]
+        b = np.zeros(self.k.shape)
+        self.solver.step(b, dt, q_rf, u_top=0.0, u_bottom=0.0, scheme=scheme)
+        lf = self.solver.last_flux
+        if len(self._unit_cache) >= 8:
+            self._unit_cache.pop(next(iter(self._unit_cache)))
+        self._unit_cache[key] = (q_rf, b, lf.top + lf.bottom)
+        return b, lf.top + lf.bottom
+
     def step(self, dt: float, q_rf: np.ndarray | None = None, scale: float = 1.0,
-             scheme: str = "pr") -> None:
-        """Advance ``T`` by ``dt`` with Joule heat ``scale * q_rf`` [W/m³] inside the step."""
+             scheme: str = "pr", t_limit_k: float | None = None) -> float:
+        """Advance ``T`` by ``dt`` with Joule heat ``scale * q_rf`` [W/m³] inside the step.
+
+        Parameters
+        ----------
+        dt : float
+            Step [s].
+        q_rf : (nz, nx) array, optional
+            Joule heat per unit scale [W/m³].
+        scale : float
+            Requested scale of ``q_rf`` (V² for a unit-voltage field).
+        scheme : {"pr", "be"}
+            Peaceman–Rachford or backward-Euler (restart) step.
+        t_limit_k : float, optional
+            Power limiter: if the hottest cell would end the step above this temperature [K],
+            the scale is lowered to the largest value that keeps every cell at or below it
+            (exact, through :meth:`unit_response`; 0 if the limit is already exceeded without
+            RF). The energy ledger and the damage integral use the delivered scale.
+
+        Returns
+        -------
+        float
+            The scale delivered (``scale`` unless the limiter acted).
+        """
         h2 = self.h * self.h
         led = self._ledger
         q = self._q
@@ -1205,10 +1319,6 @@ class BioheatModel:
             if q_rf is not None and scale != 0.0:
                 q += scale * q_rf
             self._q_key = key if dead is None else None
-        if q_rf is not None and scale != 0.0:
-            if self._qsum_key is not q_rf:
-                self._qsum_key, self._qsum = q_rf, float(q_rf.sum())
-            led.joule += dt * scale * self._qsum * h2
         if self._sink_dot is None:
             self._sink_dot = _dot(self.sink, self.T)
         perf_old = self._sink_dot
@@ -1219,7 +1329,26 @@ class BioheatModel:
         self.solver.step(self.T, dt, q, u_top=self.t_top_k, u_bottom=self.t_bottom_k,
                          scheme=scheme)
         lf = self.solver.last_flux
-        led.boundary_in += lf.top + lf.bottom
+        flux = lf.top + lf.bottom
+        delivered = scale
+        if (t_limit_k is not None and q_rf is not None and scale > 0.0
+                and float(self.T.max()) > t_limit_k):
+            b, flux_b = self.unit_response(dt, q_rf, scheme)
+            free = self.T - scale * b  # the same step without RF
+            heated = b > 1e-12 * float(b.max())
+            if heated.any():
+                delivered = float(np.min((t_limit_k - free[heated]) / b[heated]))
+                delivered = min(scale, max(0.0, delivered))
+            else:  # pragma: no cover - a source that heats nothing
+                delivered = 0.0
+            if delivered != scale:
+                self.T += (delivered - scale) * b
+                flux += (delivered - scale) * flux_b
+        if q_rf is not None and delivered != 0.0:
+            if self._qsum_key is not q_rf:
+                self._qsum_key, self._qsum = q_rf, float(q_rf.sum())
+            led.joule += dt * delivered * self._qsum * h2
+        led.boundary_in += flux
         # perfusion loss (trapezoid), minus the explicit shutdown correction
         self._sink_dot = _dot(self.sink, self.T)
         perf = 0.5 * dt * h2 * (perf_old + self._sink_dot - 2.0 * self.t_arterial_k
@@ -1230,6 +1359,7 @@ class BioheatModel:
         self.time += dt
         if self.damage is not None:
             self.damage.update(self.T, dt)
+        return delivered
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1494,7 +1624,13 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
     q_unit = np.ascontiguousarray(pot.joule[:, :nx])
     p_unit = pot.power_per_m / tiling  # W/m per V² on the original slice
     n_slice = layout.n_pins // tiling
-    p_y = layout.spacing_m * cfg.out_of_plane_factor  # out-of-plane depth per pin [m]
+    # out-of-plane depth per pin [m]: by default the slice electrode gets the lateral surface
+    # area of the real pin (f = π d / 2p), which reproduces the V12 zone sizes; otherwise the
+    # card value (1 = the pin spacing, the slab mapping of the penetration stage)
+    factor = (min(1.0, max(0.1, math.pi * tip.needle_diameter_um * 1e-6
+                           / (2.0 * layout.spacing_m)))
+              if cfg.match_pin_surface else cfg.out_of_plane_factor)
+    p_y = layout.spacing_m * factor
     # device power P [W] -> power per metre of the slice: P/N pins * n_slice / p_y
     def power_per_m(p_total_w: float) -> float:
         return p_total_w / tip.pins * n_slice / p_y
@@ -1506,11 +1642,29 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
     t_art = cfg.arterial_temperature_C + KELVIN
     g_air = robin_conductance(cfg.air_h_W_m2K, k[0], h)
     g_bot = robin_conductance(np.inf, k[-1], h)
+    # initial condition: the tissue's steady state without RF, before the pins go in
+    t_ss0 = _time.perf_counter()
+    t0 = np.ascontiguousarray(pennes_steady_state(h, k, sink, t_art, g_air,
+                                                  cfg.air_temperature_C + KELVIN, g_bot,
+                                                  cfg.deep_temperature_C + KELVIN))
+    t_ss = _time.perf_counter() - t_ss0
+    needle_ratio = 0.0
+    if cfg.needle_conduction:
+        # metal pins: conductivity and heat capacity scaled so that each slice blade (width w,
+        # out-of-plane depth p_y) has the axial conductance and heat capacity per length of
+        # the real round pin (area π d²/4); no perfusion, no Joule heat in the metal
+        metal = layout.kind[:, :nx] != TISSUE
+        if metal.any():
+            d_m = tip.needle_diameter_um * 1e-6
+            w_m = max(1, int(np.max(np.sum(metal, axis=1)) // max(1, n_slice))) * h
+            needle_ratio = math.pi * d_m * d_m / (4.0 * w_m * p_y)
+            k = np.where(metal, cfg.needle_k_W_mK * needle_ratio, k)
+            rho_c = np.where(metal, cfg.needle_rho_c_J_m3K * needle_ratio, rho_c)
+            sink = np.where(metal, 0.0, sink)
     model = BioheatModel(h, rho_c, k, sink, t_art, g_air, cfg.air_temperature_C + KELVIN, g_bot,
                          cfg.deep_temperature_C + KELVIN, None, cfg.perfusion_shutdown)
-    t_ss0 = _time.perf_counter()
-    t0 = model.steady_state().copy()
-    t_ss = _time.perf_counter() - t_ss0
+    model.T = t0.copy()
+    model.reset_ledger()
     damage = DamageAccumulator(t0, arrhenius_constants(cfg), cfg.arrhenius_gate_C + KELVIN,
                                cfg.cem43_gate_C + KELVIN)
     model.damage = damage
@@ -1525,31 +1679,41 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
     phases = timeline(cfg)
     t_pulse_on = sum(p.duration for p in phases if p.label == "precool")
     times = [0.0]
-    series: dict[str, list[float]] = {k_: [] for k_ in ("tip", "tmax", "epi", "power", "volt")}
+    series: dict[str, list[float]] = {k_: [] for k_ in ("tip", "tmax", "epi", "power", "volt",
+                                                         "power_req")}
 
-    def record(p_w: float, v: float) -> None:
+    def record(p_w: float, v: float, p_req: float) -> None:
         T = model.T
-        series["tip"].append(float(T[sensor].mean()) if sensor.any() else math.nan)
+        if sensor.any():
+            series["tip"].append(float(T[sensor].max() if cfg.temperature_sensor == "max"
+                                       else T[sensor].mean()))
+        else:
+            series["tip"].append(math.nan)
         series["tmax"].append(float(T.max()))
         series["epi"].append(float(T[epi].max()))
         series["power"].append(p_w)
         series["volt"].append(v)
+        series["power_req"].append(p_req)
 
-    record(0.0, 0.0)
+    record(0.0, 0.0, 0.0)
     snapshots: list[np.ndarray] = []
     snap_times: list[float] = []
     t_now = -t_pulse_on
     times[0] = t_now
     energy_per_m = 0.0
+    energy_req_per_m = 0.0
+    limited_s = 0.0
+    n_cutoffs = 0
+    t_limit = None if cfg.limiter == "off" else cfg.max_tissue_temperature_C + KELVIN
     sig_ref_T = model.T.copy()
     n_resolve = 0
     q_cur, p_cur = q_unit, p_unit
     t_st0 = _time.perf_counter()
     n_steps = 0
     for ph in phases:
+        cut = False  # impedance cut-off ended this sub-pulse
         for dt, scheme in phase_steps(ph, cfg.restart_steps):
             scale = 0.0
-            p_w = 0.0
             if ph.on:
                 if problem is not None:
                     dT = np.abs(model.T - sig_ref_T)
@@ -1569,17 +1733,28 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
                 elif cfg.control == "power":
                     scale = power_per_m(cfg.power_W) / p_cur
                 else:
-                    t_meas = float(model.T[sensor].mean())
+                    t_sens = model.T[sensor]
+                    t_meas = float(t_sens.max() if cfg.temperature_sensor == "max"
+                                   else t_sens.mean())
                     u = ctrl.update(t_meas, dt)
                     scale = u * power_per_m(p_max_w) / p_cur
-                p_slice = scale * p_cur
-                p_w = p_slice * p_y / n_slice * tip.pins
-                energy_per_m += p_slice * dt
-            model.step(dt, q_cur, scale, scheme)
+            delivered = model.step(dt, q_cur, 0.0 if cut else scale, scheme, t_limit)
+            p_req = scale * p_cur * p_y / n_slice * tip.pins
+            p_w = delivered * p_cur * p_y / n_slice * tip.pins
+            energy_req_per_m += scale * p_cur * dt
+            energy_per_m += delivered * p_cur * dt
+            if delivered < scale:
+                limited_s += dt
+                if cfg.control == "temperature" and scale > 0:
+                    # anti-windup: the integrator does not build up behind the limiter
+                    ctrl.integral = min(ctrl.integral, ctrl.u * delivered / scale)
+                if cfg.limiter == "cutoff" and not cut:
+                    cut = True
+                    n_cutoffs += 1
             n_steps += 1
             t_now += dt
             times.append(t_now)
-            record(p_w, math.sqrt(scale))
+            record(p_w, math.sqrt(delivered), p_req)
         if ph.on or ph is phases[-1]:
             snapshots.append(model.T.copy())
             snap_times.append(t_now)
@@ -1593,6 +1768,9 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
     p_total_nom = v_nom**2 * p_unit * p_y / n_slice * tip.pins
     scalars = {
         "energy_per_pin_J": energy_per_pin,
+        "energy_requested_per_pin_J": energy_req_per_m * p_y / n_slice,
+        "limited_time_s": limited_s,
+        "cutoffs": float(n_cutoffs),
         "voltage_nominal_V": v_nom,
         "power_per_pin_nominal_W": v_nom**2 * p_unit * p_y / n_slice,
         "potential_wall_s": t_pot,
@@ -1614,7 +1792,7 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
         layout=layout, tiling=tiling, scalars=scalars, ledger=model.ledger,
         info={"bipolar": bipolar, "n_pins_slice": n_slice, "spacing_m": layout.spacing_m,
               "out_of_plane_m": p_y, "depth_m": float(np.max(depth_m)),
-              "potential": pot},
+              "potential": pot, "needle_ratio": needle_ratio},
     )
 
 
@@ -1691,8 +1869,8 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
                       {"units": "1", "long_name": "0 tissue, 1 exposed electrode, 2 insulated"}),
         "layer": (("z", "x"), grid.layer.copy(), {"units": "1", "long_name": "layer index"}),
         "tip_temperature_C": (("time",), res.series["tip"] - KELVIN,
-                              {"units": "degC", "long_name": "mean electrode-surface "
-                                                             "temperature"}),
+                              {"units": "degC", "long_name": f"{cfg.temperature_sensor} "
+                                                             "electrode-surface temperature"}),
         "max_temperature_C": (("time",), res.series["tmax"] - KELVIN,
                               {"units": "degC", "long_name": "maximum tissue temperature"}),
         "epidermis_max_temperature_C": (("time",), res.series["epi"] - KELVIN,
@@ -1702,8 +1880,20 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
                     {"units": "W", "long_name": "generator power (whole tip)"}),
         "voltage_V": (("time",), res.series["volt"],
                       {"units": "V", "long_name": "RMS electrode voltage"}),
+        "power_requested_W": (("time",), res.series["power_req"],
+                              {"units": "W", "long_name": "generator power set by the control "
+                                                          "mode before the limiter"}),
         "energy_per_pin_mJ": ((), res.scalars["energy_per_pin_J"] * 1e3,
-                              {"units": "mJ", "long_name": "RF energy per pin"}),
+                              {"units": "mJ", "long_name": "RF energy per pin (delivered)"}),
+        "energy_requested_per_pin_mJ": ((), res.scalars["energy_requested_per_pin_J"] * 1e3,
+                                        {"units": "mJ", "long_name": "RF energy per pin set by "
+                                         "the control mode (before the limiter)"}),
+        "limiter_acted": ((), int(res.scalars["limited_time_s"] > 0),
+                          {"units": "1", "long_name": "1 if the temperature limiter lowered "
+                           "the power (or cut the pulse)"}),
+        "limited_time_ms": ((), res.scalars["limited_time_s"] * 1e3,
+                            {"units": "ms", "long_name": "RF-on time during which the "
+                             "temperature limiter lowered the power"}),
         "epidermis_max_omega": ((), float(res.omega[epi].max()),
                                 {"units": "1", "long_name": "maximum omega in the epidermis"}),
     }
@@ -1726,6 +1916,7 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
             "stage": "rf",
             "mode": "bipolar" if res.info["bipolar"] else "monopolar",
             "control": cfg.control,
+            "temperature_sensor": cfg.temperature_sensor,
             "frequency_MHz": cfg.frequency_MHz,
             "conduction_time_ms": cfg.conduction_time_ms,
             "sub_pulses": cfg.sub_pulses,
@@ -1755,12 +1946,20 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
             "energy_residual_J_per_m": res.ledger.residual,
             "heat_shock_C": cfg.heat_shock_C,
             "peak_temperature_max_C": t_peak,
-            "boiling_exceeded": int(t_peak >= 100.0),
-            "validity_note": ("peak temperature >= 100 degC: tissue desiccation and impedance rise "
-                              "are not modelled, results beyond this point are unreliable")
-            if t_peak >= 100.0 else "",
-            "mapping_2d_3d": "out-of-plane depth = in-plane pin spacing (P_pin = P' p; "
-                             "V = A p)",
+            "needle_conduction": int(cfg.needle_conduction),
+            "needle_property_scale": res.info["needle_ratio"],
+            "limiter": cfg.limiter,
+            "max_tissue_temperature_C": cfg.max_tissue_temperature_C,
+            "limiter_cutoffs": int(res.scalars["cutoffs"]),
+            "boiling_exceeded": int(t_peak > 100.0 + 1e-6),
+            "validity_note": ("peak temperature above 100 degC: tissue desiccation and impedance "
+                              "rise are not modelled, results beyond this point are unreliable")
+            if t_peak > 100.0 + 1e-6 else "",
+            "out_of_plane_factor": res.info["out_of_plane_m"] / res.info["spacing_m"],
+            "mapping_2d_3d": ("pin-surface: out-of-plane depth per pin = pi d / 2 (P_pin = P' f p, "
+                              "V = A f p, f = pi d / 2p)" if cfg.match_pin_surface else
+                              "card: out-of-plane depth per pin = rf.out_of_plane_factor x pin "
+                              "spacing (P_pin = P' f p, V = A f p)"),
         },
     )
     return ds
@@ -1812,7 +2011,8 @@ def figure_rf(ds: xr.Dataset) -> matplotlib.figure.Figure:
     ax.set_title(f"{ds.attrs.get('mode', '')} {ds.attrs.get('frequency_MHz', '')} MHz, "
                  f"{float(ds['energy_per_pin_mJ']):.1f} mJ/pin; Ω=1 cyan, heat shock green")
     t = ds["time"].values
-    ax2.plot(t, ds["tip_temperature_C"].values, label="electrode surface (mean)")
+    sensor = ds.attrs.get("temperature_sensor", "mean")
+    ax2.plot(t, ds["tip_temperature_C"].values, label=f"electrode surface ({sensor})")
     ax2.plot(t, ds["max_temperature_C"].values, label="maximum", lw=0.8)
     ax2.plot(t, ds["epidermis_max_temperature_C"].values, label="epidermis (max)")
     ax2.set_xlabel("time [ms]")
@@ -1820,5 +2020,11 @@ def figure_rf(ds: xr.Dataset) -> matplotlib.figure.Figure:
     ax2.legend(fontsize=8)
     ax3 = ax2.twinx()
     ax3.fill_between(t, 0, ds["power_W"].values, step="pre", color="k", alpha=0.1)
+    if "power_requested_W" in ds and int(ds.get("limiter_acted", 0)):
+        ax3.step(t, ds["power_requested_W"].values, where="pre", color="k", lw=0.6, ls="--")
+        ax2.set_title(f"temperature limiter ({ds.attrs.get('limiter', '')}, "
+                      f"{ds.attrs.get('max_tissue_temperature_C', 100.0):g} °C) acted for "
+                      f"{float(ds['limited_time_ms']):.0f} ms; requested power dashed",
+                      fontsize=8)
     ax3.set_ylabel("power [W]")
     return fig
