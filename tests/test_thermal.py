@@ -14,6 +14,7 @@ from dermsim.kernels.damage import damage_step, damage_step_reference
 from dermsim.thermal import (
     ARRHENIUS_SETS,
     KELVIN,
+    RF_PRESETS,
     TISSUE,
     BioheatModel,
     DamageAccumulator,
@@ -21,6 +22,7 @@ from dermsim.thermal import (
     Phase,
     RFConfig,
     band_fractions,
+    default_rf_config,
     figure_rf,
     layout_for_tip,
     pennes_steady_state,
@@ -516,6 +518,163 @@ def test_monopolar_heats_less_than_bipolar(back_grid, tips) -> None:
     assert mono.attrs["mode"] == "monopolar"
     assert float(mono["max_temperature_C"].max()) < float(bi["max_temperature_C"].max())
     assert _area(mono) < _area(bi)
+
+
+# ------------------------------------------------------------------------------------------------
+# temperature limiter (desiccation near 100 °C, SCIENCE.md §6.1)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_limiter_step_is_exact() -> None:
+    """The step is affine in the Joule scale: a limited step equals a plain step at the
+    delivered scale, the hottest cell ends it at the limit, and the ledger closes."""
+    h = 20e-6
+    nz, nx = 40, 40
+    k = np.full((nz, nx), 0.45)
+    rho_c = np.full((nz, nx), 1116 * 3300.0)
+    sink = np.full((nz, nx), 0.00125 * RHO_B_C_B)
+    z = (np.arange(nz) + 0.5) * h
+    x = (np.arange(nx) + 0.5) * h
+    q = 3e8 * np.exp(-((z[:, None] - 4e-4) ** 2 + (x[None, :] - 4e-4) ** 2) / (1.2e-4) ** 2)
+
+    def model() -> BioheatModel:
+        m = BioheatModel(h, rho_c, k, sink, 310.15, robin_conductance(10.0, k[0], h), 298.15,
+                         robin_conductance(np.inf, k[-1], h), 310.15)
+        m.steady_state()
+        return m
+
+    lim, free = model(), model()
+    limit = 45.0 + KELVIN
+    scales = []
+    for dts, scheme in phase_steps(Phase(True, 0.1, 5e-3, 5e-3, "p"), 2):
+        s = lim.step(dts, q, 4.0, scheme, t_limit_k=limit)
+        free.step(dts, q, s, scheme)
+        scales.append(s)
+        np.testing.assert_allclose(lim.T, free.T, rtol=0.0, atol=1e-9)
+        assert lim.T.max() <= limit + 1e-9
+    assert scales[0] == 4.0 and min(scales) < 2.0  # full power first, then limited
+    assert lim.T.max() == pytest.approx(limit, abs=1e-9)
+    a, b = lim.ledger, free.ledger
+    assert a.joule == pytest.approx(b.joule, rel=1e-12)
+    assert a.boundary_in == pytest.approx(b.boundary_in, rel=1e-9)
+    assert abs(a.residual) < 1e-6 * a.joule
+
+
+@pytest.fixture(scope="module")
+def cheek_scattered():
+    """Cheek slice with 4 pins at the effective depths of a `dermsim run` (871-1500 µm): the
+    shallow pin in dermis takes most of the current (the 187-400 °C report)."""
+    grid = make_grid(site_stack("cheek"), h_um=10.0, width_um=4000.0, depth_um=2500.0)
+    return grid, np.array([871.0, 1100.0, 1241.0, 1500.0])
+
+
+def test_limiter_caps_tissue_temperature(cheek_scattered, tips) -> None:
+    """Default settings: without the limiter the hottest cell passes 100 °C; the power limiter
+    holds it at 100 °C, delivers less energy (reported) and the energy balance still closes;
+    the impedance cut-off ends the pulse; a lower limit delivers less."""
+    grid, depths = cheek_scattered
+    runs = {name: simulate_rf_pulse(grid, tips["insulated"], RFConfig(**kw), depth_um=depths)
+            for name, kw in (("off", {"limiter": "off"}), ("power", {}),
+                             ("cutoff", {"limiter": "cutoff"}),
+                             ("80", {"max_tissue_temperature_C": 80.0}))}
+    off, on, cut, low = runs["off"], runs["power"], runs["cutoff"], runs["80"]
+    assert off.attrs["peak_temperature_max_C"] > 150.0
+    assert off.attrs["boiling_exceeded"] == 1 and off.attrs["validity_note"]
+    assert int(off["limiter_acted"]) == 0
+    requested = 15.0 * 0.1 / 49 * 1e3
+    for ds, limit in ((on, 100.0), (cut, 100.0), (low, 80.0)):
+        assert ds.attrs["peak_temperature_max_C"] <= limit + 1e-6
+        assert float(ds["max_temperature_C"].max()) <= limit + 1e-6
+        assert int(ds["limiter_acted"]) == 1 and float(ds["limited_time_ms"]) > 0
+        assert float(ds["energy_requested_per_pin_mJ"]) == pytest.approx(requested, rel=1e-9)
+        assert float(ds["energy_per_pin_mJ"]) < requested
+        assert np.all(ds["power_W"].values <= ds["power_requested_W"].values + 1e-9)
+        a = ds.attrs
+        assert abs(a["energy_residual_J_per_m"]) < 1e-4 * a["energy_joule_J_per_m"]
+        per_pin = a["energy_joule_J_per_m"] * a["out_of_plane_depth_um"] * 1e-6 / 4
+        assert per_pin * 1e3 == pytest.approx(float(ds["energy_per_pin_mJ"]), rel=1e-9)
+    assert on.attrs["boiling_exceeded"] == 0
+    assert float(on["epidermis_max_omega"]) < 0.53 <= float(off["epidermis_max_omega"])
+    # the cut-off ends the pulse at its first limited step: no power afterwards
+    p = cut["power_W"].values
+    first = int(np.argmax(p < cut["power_requested_W"].values - 1e-9))
+    assert np.all(p[first + 1:] == 0.0) and cut.attrs["limiter_cutoffs"] == 1
+    e = {k_: float(v["energy_per_pin_mJ"]) for k_, v in runs.items()}
+    assert e["cutoff"] < e["power"] and e["80"] < e["power"]
+
+
+def test_needle_conduction(back_grid, tips) -> None:
+    """The metal pin (k 16 W/m/K, scaled to the real pin's cross-section) spreads the tip's
+    heat: lower peak temperature at equal power and a warmer epidermis around the shaft (fin
+    effect); without it the pin is tissue without Joule heat."""
+    cfg = RFConfig(power_W=12.0)
+    metal = simulate_rf_pulse(back_grid, tips["insulated"], cfg)
+    bare = simulate_rf_pulse(back_grid, tips["insulated"], cfg.replace(needle_conduction=False))
+    assert metal.attrs["needle_conduction"] == 1 and bare.attrs["needle_property_scale"] == 0.0
+    w_um = float(np.sum(metal["electrode"].values[5] > 0)) * 10.0 / 2  # shaft width per pin
+    f_um = metal.attrs["out_of_plane_depth_um"]
+    assert metal.attrs["needle_property_scale"] == pytest.approx(
+        math.pi * 250.0**2 / (4.0 * w_um * f_um), rel=1e-12)
+    assert float(metal["max_temperature_C"].max()) < float(bare["max_temperature_C"].max()) - 2
+    assert (float(metal["epidermis_max_temperature_C"].max())
+            > float(bare["epidermis_max_temperature_C"].max()) + 2)
+    assert abs(metal.attrs["energy_residual_J_per_m"]) < 1e-4 * metal.attrs["energy_joule_J_per_m"]
+
+
+# ------------------------------------------------------------------------------------------------
+# default settings of the RF device presets (issue 5)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_default_rf_config_pairs_presets() -> None:
+    assert default_rf_config(None) == RFConfig()
+    assert default_rf_config("pen_12") == RFConfig()
+    assert default_rf_config("rf_profound_5pair") is RF_PRESETS["rf_profound_5pair"][0]
+    # the generic defaults are the settings of the 49-pin and 25-pin tips
+    assert RF_PRESETS["rf_insulated_49"][0] == RFConfig()
+    assert RF_PRESETS["rf_noninsulated_25"][0] == RFConfig()
+
+
+@pytest.mark.parametrize("depth_um", [1500.0, 1275.0])
+def test_defaults_insulated_spares_noninsulated_burns_epidermis(depth_um: float) -> None:
+    """Cheek, default [rf] settings (15 W x 100 ms), pins at the nominal depth and 15 % short:
+    the insulated 49-pin tip (31 mJ/pin) coagulates around the exposed tips and spares the
+    epidermis; the non-insulated 25-pin tip (60 mJ/pin) coagulates from the surface down and
+    damages the epidermis (Ω ≥ 1)."""
+    stack = site_stack("cheek")
+    cfg = RFConfig()
+    ins_tip = make_device({"preset": "rf_insulated_49"})
+    non_tip = make_device({"preset": "rf_noninsulated_25"})
+    ins = simulate_rf_pulse(make_grid(stack, h_um=10.0, width_um=2000.0, depth_um=2500.0),
+                            ins_tip, cfg, depth_um=depth_um)
+    non = simulate_rf_pulse(make_grid(stack, h_um=10.0, width_um=3000.0, depth_um=2500.0),
+                            non_tip, cfg, depth_um=depth_um)
+    assert 10.0 <= float(ins["energy_requested_per_pin_mJ"]) <= 50.0
+    assert 1.0 <= float(non["energy_requested_per_pin_mJ"]) <= 100.0
+    assert float(ins["epidermis_max_omega"]) < 0.53
+    assert float(non["epidermis_max_omega"]) >= 1.0
+    assert _area(ins) > 0 and float(ins["coag_top_um"]) > depth_um - 600.0
+    assert 100.0 <= float(ins["coag_depth_extent_um"]) <= 800.0
+    assert float(non["coag_top_um"]) < 100.0
+    for ds in (ins, non):
+        assert ds.attrs["peak_temperature_max_C"] <= 100.0 + 1e-6
+
+
+def test_defaults_profound_preset() -> None:
+    """Profound-like tip with its paired settings (72 °C for 4 s, contact cooling) on the
+    cheek: electrodes held at 72 ± 1 K, dermal/fat zone below the insulated millimetre,
+    epidermis spared; with the generic power settings the epidermis is spared as well."""
+    tip = make_device({"preset": "rf_profound_5pair"})
+    grid = make_grid(site_stack("cheek"), h_um=20.0, width_um=2500.0, depth_um=3000.0)
+    ds = simulate_rf_pulse(grid, tip, default_rf_config("rf_profound_5pair"))
+    t = ds["time"].values
+    hold = (t > 1500.0) & (t <= 4000.0)
+    assert np.all(np.abs(ds["tip_temperature_C"].values[hold] - 72.0) < 1.0)
+    assert ds.attrs["peak_temperature_max_C"] <= 100.0 + 1e-6
+    assert float(ds["epidermis_max_omega"]) < 0.53
+    assert float(ds["coag_top_um"]) > 200.0 and float(ds["coag_bottom_um"]) > 1500.0
+    gen = simulate_rf_pulse(grid, tip, RFConfig())
+    assert float(gen["epidermis_max_omega"]) < 0.53 and _area(gen) > 0
 
 
 def test_temperature_controller_holds_setpoint(back_grid, tips) -> None:

@@ -193,7 +193,6 @@ CONTROLS = ("power", "voltage", "temperature")
 COOLINGS = ("air", "contact")
 POTENTIAL_SOLVERS = ("amg", "splu")
 LIMITERS = ("power", "cutoff", "off")
-SENSORS = ("mean", "max")
 
 
 @dataclass(frozen=True)
@@ -226,10 +225,6 @@ class RFConfig:
         Solve the potential with σ + iωε0εr (sparse direct; to measure the σ-only error).
     potential_solver
         ``"amg"`` (pyamg Ruge–Stüben + CG) or ``"splu"`` (SuperLU), for the real problem.
-    temperature_sensor
-        Temperature the controller reads (``control = "temperature"``): ``"mean"`` of the
-        tissue cells touching the exposed electrodes (a thermocouple in a metal pin that
-        averages its surface) or their ``"max"`` (a sensor at the hottest point, e.g. the tip).
     limiter
         What the generator does when the hottest tissue cell would pass
         ``max_tissue_temperature_C`` (desiccation and impedance rise, SCIENCE.md §6.1 [U]):
@@ -285,7 +280,6 @@ class RFConfig:
     needle_k_W_mK: float = param_field(NEEDLE_K)
     needle_rho_c_J_m3K: float = param_field(NEEDLE_RHO_C)
     limiter: str = "power"
-    temperature_sensor: str = "mean"
     max_tissue_temperature_C: float = param_field(MAX_TISSUE_T)
 
     def __post_init__(self) -> None:
@@ -296,7 +290,7 @@ class RFConfig:
         for name, allowed in (("mode", MODES), ("control", CONTROLS), ("cooling", COOLINGS),
                               ("arrhenius", ARRHENIUS_CHOICES),
                               ("potential_solver", POTENTIAL_SOLVERS),
-                              ("limiter", LIMITERS), ("temperature_sensor", SENSORS)):
+                              ("limiter", LIMITERS)):
             value = getattr(self, name)
             if value not in allowed:
                 raise ConfigError(f"rf.{name}", value, f"one of {list(allowed)}")
@@ -332,11 +326,11 @@ RF_PRESETS: dict[str, tuple[RFConfig, str]] = {
     ),
     "rf_profound_5pair": (
         RFConfig(frequency_MHz=1.0, control="temperature", setpoint_C=72.0, power_W=10.0,
-                 temperature_sensor="max", conduction_time_ms=4000.0, cooling="contact",
-                 cooling_time_s=4.0, dt_cooling_max_ms=100.0),
-        "5 bipolar pairs, hottest electrode surface held at 72 °C for 4 s by temperature "
-        "feedback (Hantash 2009 [V]) with contact cooling (needed in the slab model to spare "
-        "the epidermis, docs/model_thermal.md §3)",
+                 conduction_time_ms=4000.0, cooling="contact", cooling_time_s=4.0,
+                 dt_cooling_max_ms=100.0),
+        "5 bipolar pairs, electrodes held at 72 °C for 4 s by temperature feedback "
+        "(Hantash 2009 [V]) with contact cooling (needed in the slab model to spare the "
+        "epidermis, docs/model_thermal.md §3)",
     ),
     "rf_subpulsed_10x500": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=10.0, conduction_time_ms=5000.0,
@@ -1684,11 +1678,7 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
 
     def record(p_w: float, v: float, p_req: float) -> None:
         T = model.T
-        if sensor.any():
-            series["tip"].append(float(T[sensor].max() if cfg.temperature_sensor == "max"
-                                       else T[sensor].mean()))
-        else:
-            series["tip"].append(math.nan)
+        series["tip"].append(float(T[sensor].mean()) if sensor.any() else math.nan)
         series["tmax"].append(float(T.max()))
         series["epi"].append(float(T[epi].max()))
         series["power"].append(p_w)
@@ -1733,9 +1723,7 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
                 elif cfg.control == "power":
                     scale = power_per_m(cfg.power_W) / p_cur
                 else:
-                    t_sens = model.T[sensor]
-                    t_meas = float(t_sens.max() if cfg.temperature_sensor == "max"
-                                   else t_sens.mean())
+                    t_meas = float(model.T[sensor].mean())
                     u = ctrl.update(t_meas, dt)
                     scale = u * power_per_m(p_max_w) / p_cur
             delivered = model.step(dt, q_cur, 0.0 if cut else scale, scheme, t_limit)
@@ -1869,8 +1857,8 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
                       {"units": "1", "long_name": "0 tissue, 1 exposed electrode, 2 insulated"}),
         "layer": (("z", "x"), grid.layer.copy(), {"units": "1", "long_name": "layer index"}),
         "tip_temperature_C": (("time",), res.series["tip"] - KELVIN,
-                              {"units": "degC", "long_name": f"{cfg.temperature_sensor} "
-                                                             "electrode-surface temperature"}),
+                              {"units": "degC", "long_name": "mean electrode-surface "
+                                                             "temperature"}),
         "max_temperature_C": (("time",), res.series["tmax"] - KELVIN,
                               {"units": "degC", "long_name": "maximum tissue temperature"}),
         "epidermis_max_temperature_C": (("time",), res.series["epi"] - KELVIN,
@@ -1916,7 +1904,6 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
             "stage": "rf",
             "mode": "bipolar" if res.info["bipolar"] else "monopolar",
             "control": cfg.control,
-            "temperature_sensor": cfg.temperature_sensor,
             "frequency_MHz": cfg.frequency_MHz,
             "conduction_time_ms": cfg.conduction_time_ms,
             "sub_pulses": cfg.sub_pulses,
@@ -2011,8 +1998,7 @@ def figure_rf(ds: xr.Dataset) -> matplotlib.figure.Figure:
     ax.set_title(f"{ds.attrs.get('mode', '')} {ds.attrs.get('frequency_MHz', '')} MHz, "
                  f"{float(ds['energy_per_pin_mJ']):.1f} mJ/pin; Ω=1 cyan, heat shock green")
     t = ds["time"].values
-    sensor = ds.attrs.get("temperature_sensor", "mean")
-    ax2.plot(t, ds["tip_temperature_C"].values, label=f"electrode surface ({sensor})")
+    ax2.plot(t, ds["tip_temperature_C"].values, label="electrode surface (mean)")
     ax2.plot(t, ds["max_temperature_C"].values, label="maximum", lw=0.8)
     ax2.plot(t, ds["epidermis_max_temperature_C"].values, label="epidermis (max)")
     ax2.set_xlabel("time [ms]")
