@@ -466,3 +466,17 @@ def test_downtime_grows_with_depth_and_density():
         ds = run([0.0], depth=depth, t_end=6.0, density_per_cm2=dens)
         d.append(rm.downtime_h(ds))
     assert d[0] < d[1] < d[2] <= 72.0
+
+
+def test_summary_outcomes_keys_and_consistency(single):
+    out = rm.summary_outcomes(single, LAB, at_day=90.0)
+    assert set(out) == {"collagen_I_change_pct", "collagen_I_change_papillary_pct",
+                        "collagen_I_change_reticular_pct", "collagen_III_change_pct",
+                        "ratio_I_III_end", "peak_inflammation", "downtime_h",
+                        "time_to_plateau_day"}
+    pap = papillary_change(single, "collagen_I_rel_change", 90.0) * 100
+    assert out["collagen_I_change_papillary_pct"] == pytest.approx(pap)
+    assert out["collagen_I_change_pct"] > 0 and out["collagen_III_change_pct"] > 0
+    assert 3.0 <= out["downtime_h"] <= 72.0
+    with pytest.raises(ValueError):
+        rm.summary_outcomes(single, np.full(Z.size, "hypodermis"))

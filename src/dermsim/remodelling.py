@@ -67,6 +67,7 @@ __all__ = [
     "peak_inflammation",
     "ratio_I_III",
     "simulate_remodelling",
+    "summary_outcomes",
     "synthetic_drive",
     "synthetic_protocol",
     "time_to_plateau_day",
@@ -1859,6 +1860,62 @@ def time_to_plateau_day(
         return float(t[0] - after_day)
     tc = t[k - 1] + (fraction * vmax - v[k - 1]) / (v[k] - v[k - 1]) * (t[k] - t[k - 1])
     return float(tc - after_day)
+
+
+def summary_outcomes(
+    ds: xr.Dataset,
+    band_layer: Sequence[Any],
+    at_day: float | None = None,
+    papillary: Any = "papillary",
+    reticular: Any = "reticular",
+) -> dict[str, float]:
+    """Scalar remodelling outcomes of one run (names as in ``metrics.OUTCOME_NAMES``).
+
+    Parameters
+    ----------
+    ds
+        Result of :func:`simulate_remodelling`.
+    band_layer
+        One layer label per band; ``papillary`` and ``reticular`` name the dermal layers.
+    at_day
+        Time of the collagen and ratio outcomes [day] (default: end of the run).
+
+    Returns
+    -------
+    dict
+        ``collagen_I_change_pct`` (dermis = papillary + reticular, thickness-weighted),
+        ``collagen_I_change_papillary_pct``, ``collagen_I_change_reticular_pct``,
+        ``collagen_III_change_pct`` (dermis), ``ratio_I_III_end`` (dermis content ratio),
+        ``peak_inflammation`` (peak dermal-mean macrophage excess [cells/mm^3]),
+        ``downtime_h`` (first session), ``time_to_plateau_day`` (dermal collagen I, days
+        after the last session; NaN if still rising).
+    """
+    t = float(ds["time"].values[-1]) if at_day is None else float(at_day)
+    lab = np.asarray(band_layer).astype(object)
+    derm = np.where(np.isin(lab, [papillary, reticular]), "dermis", "other")
+    if not np.any(derm == "dermis"):
+        raise ValueError("band_layer has no papillary or reticular band")
+    ch = collagen_change(ds, [t], derm, ["dermis"])
+    chl = collagen_change(ds, [t], lab, [x for x in (papillary, reticular) if x in set(lab)])
+
+    def pct(d: xr.Dataset, var: str, layer: Any) -> float:
+        if layer not in list(d["layer"].values):
+            return float("nan")
+        return float(d[var + "_layer"].isel(time=0).sel(layer=layer)) * 100.0
+
+    sub = ds.sel(time=slice(None, t))
+    r = ratio_I_III(sub, derm, "dermis")
+    out = {
+        "collagen_I_change_pct": pct(ch, "collagen_I_rel_change", "dermis"),
+        "collagen_I_change_papillary_pct": pct(chl, "collagen_I_rel_change", papillary),
+        "collagen_I_change_reticular_pct": pct(chl, "collagen_I_rel_change", reticular),
+        "collagen_III_change_pct": pct(ch, "collagen_III_rel_change", "dermis"),
+        "ratio_I_III_end": float(r.isel(time=-1)),
+        "peak_inflammation": peak_inflammation(sub, "macrophages", derm, "dermis")[0],
+        "downtime_h": downtime_h(ds) if np.size(ds.attrs.get("session_days", [])) else 0.0,
+        "time_to_plateau_day": time_to_plateau_day(ds, "collagen_I_rel_change", derm, "dermis"),
+    }
+    return out
 
 
 # --------------------------------------------------------------------------------------
