@@ -10,7 +10,8 @@ injury and bleeding from penetration, coagulated and heat-shocked fractions from
 
 Healthy skin is an exact steady state: all production terms are derived from the baseline so
 that the right-hand side vanishes there.  The whole protocol is integrated with
-:func:`scipy.integrate.solve_ivp` (BDF with an analytic sparse Jacobian by default) as ONE
+:func:`scipy.integrate.solve_ivp` (LSODA with an analytic banded Jacobian by default; BDF or
+Radau with an analytic sparse Jacobian or ``jac_sparsity`` on request) as ONE
 system of ``n_band * 16`` equations in interleaved ``(n_band, n_var)`` layout, restarted at
 every session (where the state jumps) and at the end of every growth-factor window.
 
@@ -1794,8 +1795,9 @@ def downtime_h(
 ) -> float:
     """Downtime proxy: hours after a session until the erythema index falls below threshold.
 
-    The proxy is the depth-integrated erythema index ``sum_b R_b dz_b`` [um] (a
-    vasoactive-mediator level following the damage of each band with a ~1 h lag), with
+    The proxy is the depth-integrated erythema index ``sum_b R_b / (1 + R_b) dz_b`` [um]
+    (``R`` is the vasoactive-mediator level of a band, released in proportion to the
+    injury dose and decaying with ``erythema_mediator_half_life_h``), with
     threshold ``remodelling.erythema_threshold_um`` (calibrated to V11: erythema resolves
     within 3-72 h).  The crossing is interpolated linearly between output samples; the
     search ends at the next session.  Returns 0 if the index never exceeds the threshold
