@@ -103,43 +103,19 @@ def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
     return {k: finite_or_nan(v) for k, v in out.items()}
 
 
-def _dermis_bands(ds: xr.Dataset) -> tuple[np.ndarray, list[int]]:
-    from dermsim.tissue import PAPILLARY, RETICULAR
-
-    return ds["band_layer"].values, [PAPILLARY, RETICULAR]
-
-
 def remodelling_outcomes(ds: xr.Dataset, at_day: float | None = None) -> dict[str, float]:
     """Collagen, inflammation and downtime outcomes of a result with remodelling.
 
     Changes are relative to the untreated baseline, in percent, at ``at_day`` (default: the
-    end of the run), thickness-weighted over the dermis bands and per layer.
+    end of the run), thickness-weighted over the dermis bands and per layer; see
+    :func:`dermsim.remodelling.summary_outcomes`.
     """
     from dermsim import remodelling as rm
-    from dermsim.tissue import PAPILLARY, RETICULAR
+    from dermsim.tissue import LAYER_NAMES
 
-    t_end = float(ds["time"].values[-1]) if at_day is None else at_day
-    band_layer, _ = _dermis_bands(ds)
-    present = [layer for layer in (PAPILLARY, RETICULAR) if (band_layer == layer).any()]
-    ch = rm.collagen_change(ds, [t_end], band_layer, present)
-    w = ds["band_thickness"]
-    out: dict[str, float] = {
-        "collagen_I_change_pct": 100 * float(
-            (ch["collagen_I_rel_change"].isel(time=0) * w).sum() / w.sum()),
-        "collagen_III_change_pct": 100 * float(
-            (ch["collagen_III_rel_change"].isel(time=0) * w).sum() / w.sum()),
-    }
-    for layer, key in ((PAPILLARY, "papillary"), (RETICULAR, "reticular")):
-        if layer in present:
-            out[f"collagen_I_change_{key}_pct"] = 100 * float(
-                ch["collagen_I_rel_change_layer"].sel(layer=layer).isel(time=0))
-    c1 = float((ds["collagen_I"].interp(time=t_end) * w).sum())
-    c3 = float((ds["collagen_III"].interp(time=t_end) * w).sum())
-    out["ratio_I_III_end"] = c1 / c3
-    out["peak_inflammation"] = rm.peak_inflammation(ds, "inflammation")[0]
-    out["downtime_h"] = rm.downtime_h(ds)
-    out["time_to_plateau_day"] = rm.time_to_plateau_day(ds)
-    return out
+    labels = [LAYER_NAMES[i] for i in ds["band_layer"].values]
+    return rm.summary_outcomes(ds, labels, at_day, papillary="papillary_dermis",
+                               reticular="reticular_dermis")
 
 
 def rf_outcomes(ds: xr.Dataset) -> dict[str, float]:

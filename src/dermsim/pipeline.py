@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -112,7 +112,7 @@ def base_dataset(scenario: Scenario, grid: Grid) -> xr.Dataset:
         "device_preset": scenario.device_preset or "custom",
         "grid_h_um": grid.h * 1e6,
         "grid_shape_zx": f"{grid.nz} x {grid.nx}",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "disclaimer": "dermsim is a research and teaching tool, not medical advice.",
         "layer_labels": ", ".join(LAYER_LABELS),
     })
@@ -204,6 +204,20 @@ def clear_cache() -> None:
     _SESSION_CACHE.clear()
 
 
+def coupled_signalling_config(scenario: Scenario) -> Any:
+    """The signalling parameters used inside the coupled pipeline.
+
+    The signalling stage on its own includes a late, macrophage-secreted release (the day-3–5
+    TGF-β peak). In the coupled pipeline the remodelling ODE has macrophages that secrete
+    TGF-β and PDGF themselves, so the PDE carries only the platelet burst and the early
+    damage release; counting the macrophage secretion in both would double it.
+    """
+    from dataclasses import replace
+
+    cfg = scenario.stage("signalling")
+    return replace(cfg, tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0)
+
+
 def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
                        progress: ProgressCallback | None = None, n_sessions: int = 1,
                        ) -> SessionStages:
@@ -239,7 +253,8 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
     # 3-D/slice scale factors come from the mechanical channels (penetration's 3-D volume);
     # the coagulated columns add to the releasing tissue but enter remodelling separately
     inputs = signalling.session_inputs(grid, sp.injury, sp.result)
-    sig = signalling.run_acute_window(grid, injury, cfg=scenario.stage("signalling"), **inputs)
+    sig = signalling.run_acute_window(grid, injury, cfg=coupled_signalling_config(scenario),
+                                      **inputs)
     weights = grid.band_weights(edges)
     mech_rows = weights @ sp.injury.mean(axis=1)
     # 3-D injured volume fraction per band: slice band fraction x the 3-D/slice volume scale
