@@ -35,15 +35,27 @@ def print_table(rows: Sequence[tuple[str, Any]], title: str | None = None) -> No
 
 
 class _Progress:
-    """Progress line per session and stage on a terminal (silent when piped or quiet)."""
+    """Progress bar over the sessions, labelled with the current stage (stderr, terminal
+    only; ``-q`` or a pipe silences it)."""
 
     def __init__(self, quiet: bool) -> None:
         self.enabled = not quiet and sys.stderr.isatty()
+        self.bar: Any = None
 
-    def __call__(self, stage: str, i: int, n: int) -> None:
-        if self.enabled:
-            end = "\n" if stage == "done" else ""
-            print(f"\r  [{i}/{n}] {stage:<24}", end=end, file=sys.stderr, flush=True)
+    def __call__(self, stage: str, done: int, n: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=n, unit="session", file=sys.stderr, leave=False,
+                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} sessions "
+                                       "[{elapsed}<{remaining}]")
+        self.bar.set_description_str(stage[:34].ljust(34))
+        self.bar.update(done - self.bar.n)
+        if stage == "done":
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
