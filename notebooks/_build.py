@@ -22,12 +22,24 @@ DISCLAIMER = ("> **Disclaimer.** dermsim is a research and teaching tool. It is 
 # A helper shared by the notebooks that run the stages one by one: it turns the penetration
 # and signalling outputs of one session into the drive of the remodelling model.
 DRIVE_HELPER = '''\
+def coupled_signalling_config(**changes):
+    """Growth-factor parameters as the coupled pipeline uses them.
+
+    On its own the signalling stage includes the late, macrophage-secreted release (the
+    day-3-5 TGF-beta peak); coupled to the remodelling model, whose macrophages secrete
+    TGF-beta and PDGF themselves, the PDE carries only the platelet burst and the early
+    damage release (as dermsim.pipeline does), so nothing is counted twice.
+    """
+    return sg.SignallingConfig(tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0,
+                               topical_concentration_ng_ml=0.0, **changes)
+
+
 def session_drive(day, grid, injury, inputs, gf, coagulated=None, heat_shock=None):
     """Remodelling drive of one session from the penetration and signalling stages.
 
-    Band means through the dermis: the injured volume fraction (slice injury scaled to the
-    3-D channel array), the fraction of the band's channels that bleed, and the band-mean
-    growth-factor concentrations over the acute window.
+    Band means through the dermis: the injured volume fraction (the mechanical slice injury
+    scaled to the 3-D channel array), the fraction of the band's channels that bleed, and the
+    band-mean growth-factor concentrations over the acute window.
     """
     edges = gf["band_top"].values.tolist() + [float(gf["band_bottom"].values[-1])]
     w = grid.band_weights(np.asarray(edges))
@@ -125,12 +137,18 @@ ax.legend(loc="lower right");'''),
     ("md", """\
 ## 3. Growth factors
 
-Bleeding channels fill with blood whose platelets release TGF-β1 and PDGF within minutes;
-injured cells and, later, macrophages release more over days (Yang 1999: active TGF-β peaks
-at 1 h and again at day 5; Marikovsky 1993: heparin-binding factors peak at day 2–3). The
-factors diffuse (slowed by binding to the matrix) and decay."""),
+Bleeding channels fill with blood whose platelets release TGF-β1 and PDGF within minutes,
+and injured cells release more over the first hours. The factors diffuse (slowed by binding
+to the matrix) and decay. The later wave — macrophages secreting TGF-β and PDGF at days 2–5
+(Yang 1999: active TGF-β peaks at 1 h and again at day 5; Marikovsky 1993: heparin-binding
+factors peak at day 2–3) — is produced by the remodelling model's macrophages (section 4)."""),
+    ("md", """\
+The stages are coupled by two small helpers (the same steps as `dermsim.pipeline`): the
+growth-factor parameters used with the remodelling model, and the conversion of one session's
+injury and growth factors into the drive of the collagen model (section 4)."""),
+    ("code", DRIVE_HELPER),
     ("code", '''\
-scfg = sg.SignallingConfig(topical_concentration_ng_ml=0.0)
+scfg = coupled_signalling_config()
 inputs = sg.session_inputs(grid, injury, res)
 gf = sg.run_acute_window(grid, injury, cfg=scfg, topical=False,
                          snapshot_times_h=(1.0, 6.0, 24.0, 72.0), **inputs)
@@ -150,8 +168,7 @@ for ax, s in zip(axes, ("tgfb1", "pdgf")):
 Each 50 µm depth band of the dermis is a well-mixed compartment: damage → neutrophils and
 macrophages → active TGF-β and PDGF → fibroblasts → collagen III first, then collagen I; the
 matrix metalloproteinases remodel it. The drive of the model is the injury and growth-factor
-exposure of each band (the helper below)."""),
-    ("code", DRIVE_HELPER),
+exposure of each band (`session_drive` above)."""),
     ("code", '''\
 drive = session_drive(0.0, grid, injury, inputs, gf)
 rem = rm.simulate_remodelling(gf["band"].values, [drive], 180.0)
@@ -223,8 +240,8 @@ res = penetrate(device, stack, pcfg, np.random.default_rng(2), width_um=1500.0, 
 grid = make_grid(stack, h_um=20.0, width_um=res.slice_nx * 20.0, depth_um=2500.0)
 injury = injury_field(grid, res, device, pcfg)
 inputs = sg.session_inputs(grid, injury, res)
-gf = sg.run_acute_window(grid, injury, cfg=sg.SignallingConfig(topical_concentration_ng_ml=0.0),
-                         topical=False, snapshot_times_h=(), **inputs)
+gf = sg.run_acute_window(grid, injury, cfg=coupled_signalling_config(), topical=False,
+                         snapshot_times_h=(), **inputs)
 z_band = gf["band"].values
 one = session_drive(0.0, grid, injury, inputs, gf)
 
@@ -319,9 +336,9 @@ NB03 = [
 
 An RF-microneedling tip inserts insulated pins and passes radio-frequency current between
 their exposed tips: the tissue around them is heated, and where the Arrhenius damage integral
-Ω reaches 1 it coagulates. Here a 7 × 7 insulated bipolar 1 MHz tip (7 W × 100 ms, about
-14 mJ per pin) is compared with a 1.5 mm motorized pen: heating, injury, growth factors and
-collagen after three monthly sessions.
+Ω reaches 1 it coagulates. Here a 7 × 7 insulated bipolar 1 MHz tip (preset
+`rf_insulated_49`: 15 W for 100 ms) is compared with a 1.5 mm motorized pen: heating,
+injury, growth factors and collagen after three monthly sessions.
 
 {DISCLAIMER}"""),
     ("code", IMPORTS + '''\
@@ -331,24 +348,25 @@ from dermsim import thermal
     ("md", """\
 ## The RF pulse
 
-The pins of this slice reach different depths (penetration scatter), and the current crowds at
-the shallower one. With the preset's 15 W the tissue next to it would pass 100 °C, where
-desiccation (not modelled) takes over, so this notebook delivers 7 W for 100 ms."""),
+The preset sets 15 W for 100 ms (about 31 mJ per pin). The pins of this slice reach
+different depths (penetration scatter) and the current crowds at the shallower one; the
+generator's power limiter (`rf.limiter`) lowers the power whenever the hottest tissue would
+pass 100 °C, where desiccation — not modelled — would take over, so less energy is delivered
+than set."""),
     ("code", '''\
 stack = site_stack("cheek")
 pcfg = PenetrationConfig()
 tip = make_device({"preset": "rf_insulated_49"})
-rf_cfg = thermal.RF_PRESETS["rf_insulated_49"][0].replace(power_W=7.0)
+rf_cfg = thermal.RF_PRESETS["rf_insulated_49"][0]
 res_rf = penetrate(tip, stack, pcfg, np.random.default_rng(3), width_um=2000.0, h_um=20.0)
 grid_rf = make_grid(stack, h_um=20.0, width_um=res_rf.slice_nx * 20.0, depth_um=2500.0,
                     frequency_mhz=rf_cfg.frequency_MHz)
 rf = thermal.simulate_rf_pulse(grid_rf, tip, rf_cfg, depth_um=res_rf.depths_um,
                                pin_x_um=res_rf.positions_um)
-print(f"energy per pin {float(rf.energy_per_pin_mJ):.1f} mJ, peak "
-      f"{rf.attrs['peak_temperature_max_C']:.0f} °C, coagulation zone "
+set_mj = rf_cfg.power_W * rf_cfg.conduction_time_ms / tip.pins
+print(f"energy per pin {float(rf.energy_per_pin_mJ):.1f} mJ delivered ({set_mj:.1f} mJ set), "
+      f"peak {rf.attrs['peak_temperature_max_C']:.0f} °C, coagulation zone "
       f"{float(rf.coag_width_um):.0f} µm wide × {float(rf.coag_depth_extent_um):.0f} µm deep")
-if rf.attrs["peak_temperature_max_C"] >= 100.0:
-    print("warning:", rf.attrs["validity_note"])
 fig = thermal.figure_rf(rf)
 fig'''),
     ("md", """\
@@ -382,18 +400,20 @@ The RF session's drive adds the coagulated and heat-shocked volume fractions per
 (`thermal.band_fractions`): coagulated tissue is debris to be cleared and replaced, heat
 shock induces heat-shock proteins in surviving fibroblasts."""),
     ("code", '''\
-scfg = sg.SignallingConfig(topical_concentration_ng_ml=0.0)
+scfg = coupled_signalling_config()
 out = {}
-for name, g, inj, res in (("pen", grid_pen, inj_pen, res_pen),
-                          ("RF", grid_rf, inj_rf, res_rf)):
-    inputs = sg.session_inputs(g, inj, res)
-    gf = sg.run_acute_window(g, inj, cfg=scfg, topical=False, snapshot_times_h=(), **inputs)
+for name, g, mech, total, res in (("pen", grid_pen, inj_pen, inj_pen, res_pen),
+                                  ("RF", grid_rf, inj_rf_mech, inj_rf, res_rf)):
+    # 3-D scale factors and bleeding come from the mechanical channels; the coagulated
+    # columns release damage signals too (total injury) but enter remodelling separately
+    inputs = sg.session_inputs(g, mech, res)
+    gf = sg.run_acute_window(g, total, cfg=scfg, topical=False, snapshot_times_h=(), **inputs)
     coag = heat = None
     if name == "RF":
         edges = np.append(gf["band_top"].values, gf["band_bottom"].values[-1])
         fr = thermal.band_fractions(rf, edges)
         coag, heat = fr["coagulated_fraction"], fr["heat_shock_fraction"]
-    drives = [session_drive(d, g, inj, inputs, gf, coag, heat) for d in (0.0, 28.0, 56.0)]
+    drives = [session_drive(d, g, mech, inputs, gf, coag, heat) for d in (0.0, 28.0, 56.0)]
     out[name] = rm.simulate_remodelling(gf["band"].values, drives, 56.0 + 120.0)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
