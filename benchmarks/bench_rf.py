@@ -61,7 +61,10 @@ def bench_pulse(label: str, grid, tip, cfg, repeats: int = 3) -> None:
     t_warm, _ = best_of(lambda: thermal.simulate_rf_pulse(grid, tip, cfg), repeats)
     a = ds.attrs
     print(f"\n[{label}] grid {grid.nz} x {grid.nx} (h = {grid.h * 1e6:g} um), "
-          f"{a['time_steps']} steps, {float(ds['energy_per_pin_mJ']):.1f} mJ/pin")
+          f"{a['time_steps']} steps, {float(ds['energy_per_pin_mJ']):.1f} of "
+          f"{float(ds['energy_requested_per_pin_mJ']):.1f} mJ/pin delivered, peak "
+          f"{a['peak_temperature_max_C']:.1f} degC, limiter {a['limiter']} acted for "
+          f"{float(ds['limited_time_ms']):.0f} ms")
     print(f"  one pulse, potential solved : {t_cold:6.3f} s   (target <= 3 s)")
     print(f"  one pulse, potential cached : {t_warm:6.3f} s")
     print(f"  breakdown (last run): steady state {a['steady_state_wall_s']:.3f} s, "
@@ -95,8 +98,11 @@ def bench_accuracy(grid, tip, cfg) -> None:
     dpk = float(run["max_temperature_C"].max() - ref["max_temperature_C"].max())
     a_ref = float(ref["coag_area_mm2_per_pin"])
     da = (float(run["coag_area_mm2_per_pin"]) / a_ref - 1.0) if a_ref > 0 else float("nan")
+    de = float(run["energy_per_pin_mJ"]) / float(ref["energy_per_pin_mJ"]) - 1.0
     print(f"  accuracy of dt = {cfg.dt_pulse_ms:g} ms / {cfg.dt_cooling_max_ms:g} ms vs "
-          f"0.5 / 5 ms: peak T {dpk:+.4f} K, coagulated area {100 * da:+.2f} % "
+          f"0.5 / 5 ms ({cfg.power_W:g} W, limiter {cfg.limiter}, "
+          f"limited {float(run['limited_time_ms']):.0f} ms): peak T {dpk:+.4f} K, coagulated "
+          f"area {100 * da:+.2f} %, delivered energy {100 * de:+.2f} % "
           f"(targets <= 0.05 K, <= 1 %)")
 
 
@@ -121,12 +127,25 @@ def main() -> None:
     print(f"warm-up (imports + JIT cache load or compile): {time.perf_counter() - t0:.2f} s")
 
     bench_pulse("default scenario grid", grid, tip, cfg)
+    bench_pulse("default scenario grid, limiter off", grid, tip, cfg.replace(limiter="off"))
+    bench_pulse("default scenario grid, no needle conduction", grid, tip,
+                cfg.replace(needle_conduction=False))
     bench_potential("default", grid, tip)
     bench_accuracy(grid, tip, cfg)
+    bench_accuracy(grid, tip, cfg.replace(power_W=8.0))
 
     ref_grid = make_grid(site_stack("cheek"), h_um=10.0, width_um=8000.0, depth_um=4000.0)
     bench_pulse("PERFORMANCE.md reference 400 x 800", ref_grid, tip, cfg, repeats=2)
     bench_potential("400x800", ref_grid, tip)
+
+    from dermsim.devices import make_device
+    from dermsim.thermal import default_rf_config
+
+    prof = make_device({"preset": "rf_profound_5pair"})
+    pscen = load_scenario({"device": {"preset": "rf_profound_5pair"}})
+    pgrid, _ = build_grid(pscen)
+    bench_pulse("Profound-like preset (72 degC x 4 s, contact cooling)", pgrid, prof,
+                default_rf_config("rf_profound_5pair"), repeats=1)
 
     if args.large:
         big = make_grid(site_stack("cheek"), h_um=5.0, width_um=10000.0, depth_um=5000.0)
