@@ -14,8 +14,10 @@ Definitions (PERFORMANCE.md §5):
   fraction of the mean run time; target for dask ≤ 10 % for ~1 s runs. The LocalCluster
   start-up is timed separately and not charged to the runs (a cluster is started once);
 * CPU outside the runs = CPU of this process (dispatch, dask scheduler and nannies, merge) +
-  CPU of the worker processes − CPU inside the runs, per run. Unlike the wall figures it does
-  not depend on other load on the machine.
+  CPU of the worker processes − CPU inside the runs, per run; CPU efficiency = total CPU of the
+  serial sweep / total CPU of the parallel sweep (extra work: overheads, and runs slowed by
+  sharing caches and memory bandwidth). Unlike the wall figures these hardly depend on other
+  load on the machine (a machine busy with other jobs makes every wall figure meaningless).
 
 The script prints the machine, the run function used ("real" = :func:`dermsim.simulate` on the
 baseline scenario with the grid refined until a run takes ~1 s, or "busy" = a calibrated numpy
@@ -210,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         line = (f"  {label:<14} CPU outside runs {1e3 * over_cpu:7.1f} ms/run = "
                 f"{100 * over_cpu / mean_cpu:5.1f} % of a run")
         if label != "serial":
+            cpu_eff = (ser["run_cpu"] + ser["over_cpu"]) / (r["run_cpu"] + r["over_cpu"])
+            line += f"; CPU efficiency {cpu_eff:4.2f}"
             eff = ser["wall"] / (r["workers"] * r["wall"])
             over_wall = (r["workers"] * r["wall"] - r["in_run"]) / n
             line += (f"; wall: speed-up {ser['wall'] / r['wall']:4.2f}x, efficiency "
