@@ -18,22 +18,28 @@ The stage works on the 2-D ``(nz, nx)`` tissue grid (z depth, x lateral, periodi
    :class:`dermsim.solvers.ADISolver` (Peaceman–Rachford, Joule source inside both half-steps,
    L-stable backward-Euler restart steps at every pulse on/off; PERFORMANCE.md §2). Surface:
    convection to air or a contact-cooling plate (Robin); deep boundary at 37 °C. Initial
-   condition: the steady state without RF.
+   condition: the tissue's steady state without RF. Needle cells are metal (no perfusion, no
+   Joule heat).
 4. **Damage**: Arrhenius Ω (Henriques & Moritz constants by default), CEM43 and peak
    temperature, integrated with the trapezoidal rule in hot cells only
    (:mod:`dermsim.kernels.damage`); zones: coagulation Ω ≥ 1 and sub-lethal heat shock.
+5. **Temperature limiter**: the generator lowers its power so that no cell ends a step above
+   ``rf.max_tissue_temperature_C`` (100 °C: desiccation and impedance rise, SCIENCE.md §6.1
+   [U]; generators with impedance feedback, Wang et al. porcine FRM study [V]) — exact per
+   step because the step is affine in the Joule scale — or, with ``limiter = "cutoff"``, ends
+   the sub-pulse when the limit is reached.
 
 2-D ↔ 3-D mapping. The slice is a row of pins of in-plane spacing ``p`` (the tip's pin pitch);
-every field is uniform over an out-of-plane depth equal to the same spacing ``p`` (square
-lattice), as the penetration stage does for puncture density. A power per unit length
-``P'`` [W/m] of one pin's share of the slice therefore corresponds to a power per pin
-``P_pin = P' · p``, and a 2-D area ``A`` to a volume ``A · p``; volume fractions per depth band
-equal the 2-D area fractions. The device power ``P`` [W] is spread evenly over the tip's pins.
-The card ``rf.out_of_plane_factor`` f < 1 lets each pin carry only a depth ``f p`` (the rest
-of the lattice cell unheated): ``P_pin = P' f p``, ``V = A f p``, fractions × f. With
-f = π d / (2 p) the slice electrode has the lateral surface area of the real pin; this is the
-default (``match_pin_surface = true``; it reproduces the V12 zone sizes), and the card value is
-used when ``match_pin_surface = false``.
+every field is uniform over an out-of-plane depth ``f p`` per pin. By default
+(``match_pin_surface = true``) ``f = π d / (2 p)``: the two faces of the slice electrode have
+the lateral surface area ``π d`` per length of the real pin, which reproduces the V12 zone
+sizes; otherwise ``f = rf.out_of_plane_factor`` (1 = the square lattice cell, as the
+penetration stage does for puncture density). A power per unit length ``P'`` [W/m] of one
+pin's share of the slice corresponds to ``P_pin = P' f p``, a 2-D area ``A`` to a volume
+``A f p``, and volume fractions per depth band are the 2-D area fractions × f. The device power
+``P`` [W] is spread evenly over the tip's pins. The needle metal (steel) is represented with
+its conductivity and heat capacity scaled so that the slice blade has the real pin's axial
+conductance and heat capacity per length.
 
 References
 ----------
@@ -175,8 +181,8 @@ OUT_OF_PLANE = card("rf.out_of_plane_factor", 1.0, "-", 0.1, 1.0,
                     "pi d / (2 p) keeps the pin's electrode surface area [C]", "A",
                     "out-of-plane depth carried by each pin, as a fraction of the pin spacing")
 NEEDLE_K = card("rf.needle_k_W_mK", 16.0, "W/m/K", 1.0, 400.0,
-                "stainless steel 14-16 W/m/K (AISI 304, handbook value) [S]; gold-plated pins "
-                "are steel-cored", "S", "thermal conductivity of the needle metal")
+                "stainless steel 14-16 W/m/K (AISI 304, handbook value) [S]", "S",
+                "thermal conductivity of the needle metal")
 NEEDLE_RHO_C = card("rf.needle_rho_c_J_m3K", 3.95e6, "J/m3/K", 1e6, 5e6,
                     "stainless steel 7900 kg/m3 x 500 J/kg/K [S]", "S",
                     "volumetric heat capacity of the needle metal")
@@ -1495,9 +1501,9 @@ def zone_metrics(mask: np.ndarray, h: float, pin_x_m: np.ndarray, spacing_m: flo
 def band_fractions(ds: xr.Dataset, band_edges_um: np.ndarray) -> dict[str, np.ndarray]:
     """Coagulated and heat-shocked volume fractions per depth band (for remodelling).
 
-    Volume fractions are the 2-D area fractions times ``rf.out_of_plane_factor`` (slab
-    mapping of the module docstring; factor 1 by default). Rows partly inside a band are
-    weighted by their overlap.
+    Volume fractions are the 2-D area fractions times the out-of-plane factor f (the
+    mapping of the module docstring; ``f = π d / 2p`` by default). Rows partly inside a band
+    are weighted by their overlap.
 
     Parameters
     ----------
