@@ -1449,13 +1449,6 @@ class SweepReport:
     ``process_cpu_s`` = the worker's CPU so far, ...).
     """
 
-    def worker_cpu_s(self) -> float:
-        """Total CPU of the worker processes up to their last batch [s] (not for serial)."""
-        last: dict[int, float] = {}
-        for s in self.summaries:
-            last[s["pid"]] = max(last.get(s["pid"], 0.0), s["process_cpu_s"])
-        return sum(last.values())
-
     n_runs: int = 0
     n_reused: int = 0
     n_computed: int = 0
@@ -1468,6 +1461,13 @@ class SweepReport:
     n_workers: int = 1
     workers_pids: set[int] = field(default_factory=set)
     summaries: list[dict[str, Any]] = field(default_factory=list)
+
+    def worker_cpu_s(self) -> float:
+        """Total CPU of the worker processes up to their last batch [s] (not for serial)."""
+        last: dict[int, float] = {}
+        for s in self.summaries:
+            last[s["pid"]] = max(last.get(s["pid"], 0.0), s["process_cpu_s"])
+        return sum(last.values())
 
 
 def run_sweep(
