@@ -99,7 +99,7 @@ def test_bleeding_only_when_capillaries_reached():
     stack = site_stack("cheek")
     shallow = penetrate(_pen(100), stack, CFG, np.random.default_rng(0))
     deep = penetrate(_pen(1000), stack, CFG, np.random.default_rng(0))
-    assert shallow.bleeding_fraction == 0.0 and not shallow.bleeding
+    assert shallow.bleeding_fraction < 0.05 and not shallow.bleeding
     assert deep.bleeding_fraction == 1.0
 
 

@@ -32,6 +32,17 @@ def _netcdf_safe_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _shareable_tempfile(path: Path) -> str:
+    """A temporary file beside ``path`` with the permissions a normal ``open`` would give
+    (``mkstemp`` creates files readable by the owner only)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return tmp
+
+
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     """Write ``ds`` to ``path`` atomically (temporary file in the same folder, then rename).
 
@@ -46,8 +57,7 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
         clean[name].attrs = _netcdf_safe_attrs(dict(clean[name].attrs))
         if clean[name].dtype == bool:
             clean[name] = clean[name].astype(np.int8)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = _shareable_tempfile(path)
     try:
         clean.to_netcdf(tmp, engine="netcdf4")
         os.replace(tmp, path)
@@ -61,9 +71,9 @@ def atomic_write_bytes(data: bytes, path: str | Path) -> Path:
     """Write ``data`` to ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _shareable_tempfile(path)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:

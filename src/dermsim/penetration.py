@@ -30,7 +30,9 @@ Model (phenomenological, SCIENCE.md §2.4; calibrated to the V7 anchors):
   per-unit-length sources are the per-channel amounts divided by ``a``.
 * **Bleeding.** A needle bleeds when it reaches the papillary capillary loops,
   ``capillary_depth_um`` below the dermo-epidermal junction [U] — the 'pinpoint bleeding'
-  endpoint of practice (SCIENCE.md Appendix C).
+  endpoint of practice (SCIENCE.md Appendix C). The bleeding fraction and the per-area injured
+  volumes are expectations over the per-needle depth distribution (64 equal-probability
+  depths), not averages over the few needles that fall in the slice.
 """
 
 from __future__ import annotations
@@ -167,6 +169,20 @@ def slice_layout(density_per_cm2: float, width_um: float, h_um: float,
     return n, nx, nx * h_um / n
 
 
+def depth_quantiles(mean_um: float, cv: float, nominal_um: float, n: int = 64) -> np.ndarray:
+    """``n`` equal-probability depths [µm] of the per-needle depth distribution (log-normal
+    with mean ``mean_um`` and coefficient of variation ``cv``, clipped to ``[0, L]``): the
+    mid-quantiles, so a mean over them is the expectation to O(1/n²)."""
+    from scipy.stats import lognorm
+
+    if mean_um <= 0 or cv <= 0:
+        return np.full(n, max(mean_um, 0.0))
+    s2 = math.log1p(cv**2)
+    q = (np.arange(n) + 0.5) / n
+    d = lognorm.ppf(q, math.sqrt(s2), scale=mean_um * math.exp(-s2 / 2))
+    return np.clip(d, 0.0, nominal_um)
+
+
 def channel_radius_um(z_um: np.ndarray, depth_um: float, device: Device,
                       cfg: PenetrationConfig) -> np.ndarray:
     """Channel radius [µm] at depth ``z_um`` for a needle whose tip reached ``depth_um``.
@@ -286,17 +302,20 @@ def penetrate(device: Device, stack: SkinStack, cfg: PenetrationConfig,
     reached = [LAYER_NAMES[i] for i in range(len(LAYER_NAMES))
                if mean_d > interfaces[i]] if mean_d > 0 else []
     bleed_depth = interfaces[PAPILLARY] + cfg.capillary_depth_um
-    bleeding_fraction = float(np.mean(depths >= bleed_depth)) if pierces else 0.0
+    # per-area outcomes are expectations over the depth distribution (not over the few slice
+    # needles), so they do not depend on the seed or on how many needles the slice holds
+    expected = depth_quantiles(mean_d, cfg.depth_cv, L)
+    bleeding_fraction = float(np.mean(expected >= bleed_depth)) if pierces else 0.0
     r0 = float(channel_radius_um(np.array(0.0), mean_d, device, cfg)) if mean_d > 0 else 0.0
     surface_fraction = 1.0 - math.exp(-density * 1e-8 * math.pi * r0**2)
     # injury-weighted volume per layer, per cm² (3-D channels × density), mean over needles
     volumes = {name: 0.0 for name in LAYER_NAMES}
     if pierces and mean_d > 0:
-        z = np.linspace(0.0, float(depths.max()) + cfg.rim_um, 2001)
+        z = np.linspace(0.0, float(expected.max()) + cfg.rim_um, 2001)
         dz = z[1] - z[0]
         layer_of_z = stack.layer_at(z)
         area = np.mean([_injured_area_um2(channel_radius_um(z, d, device, cfg), cfg)
-                        for d in depths], axis=0)
+                        for d in expected], axis=0)
         for i, name in enumerate(LAYER_NAMES):
             vol_um3 = float(np.sum(area[layer_of_z == i]) * dz)
             volumes[name] = vol_um3 * density * 1e-9  # µm³ per channel × n/cm² → mm³/cm²
