@@ -59,7 +59,10 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
             clean[name] = clean[name].astype(np.int8)
     tmp = _shareable_tempfile(path)
     try:
-        clean.to_netcdf(tmp, engine="netcdf4")
+        # compress the large fields (injury, snapshots, RF maps): files shrink several-fold
+        encoding = {name: {"zlib": True, "complevel": 4} for name, v in clean.data_vars.items()
+                    if v.size >= 10_000 and v.dtype.kind in "fiu"}
+        clean.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
