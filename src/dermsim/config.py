@@ -213,6 +213,10 @@ class Scenario:
         the scenario did not set it, ``None`` if the stage is not available."""
         if name in self.stages:
             return self.stages[name]
+        if name == "rf":
+            from dermsim.thermal import default_rf_config
+
+            return default_rf_config(self.device_preset)
         cls = _section_class(name)
         return cls() if cls is not None else None
 
@@ -299,7 +303,15 @@ def _scenario_from_table(table: dict[str, Any], default_name: str) -> Scenario:
             cls = _section_class(key)
             if cls is None:
                 raise ConfigError(key, "...", "a stage available in this dermsim version")
-            stages[key] = build_dataclass(cls, table[key], key)
+            parsed = build_dataclass(cls, table[key], key)
+            if key == "rf":
+                # RF settings start from those paired with the device preset (e.g. the
+                # temperature-controlled, contact-cooled Profound-like tip)
+                from dermsim.thermal import default_rf_config
+
+                parsed = dataclasses.replace(default_rf_config(device_table.get("preset")),
+                                             **{k: getattr(parsed, k) for k in table[key]})
+            stages[key] = parsed
     scenario = Scenario(
         name=name,
         seed=int(seed),

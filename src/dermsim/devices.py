@@ -38,6 +38,10 @@ class Device:
     """Fields shared by every device: the needle geometry and the number of passes."""
 
     kind: ClassVar[str] = "device"
+    #: multiplier of ``penetration.depth_cv`` for this kind of device: hand-held needles
+    #: scatter fully; a rigid, motor-driven pin array far less (Sasaki 2019: depths close to
+    #: nominal [V]; factor [A])
+    depth_scatter: ClassVar[float] = 1.0
     needle_length_um: float = param_field(NEEDLE_LENGTH)
     needle_diameter_um: float = param_field(NEEDLE_DIAMETER)
     tip_radius_um: float = param_field(TIP_RADIUS)
@@ -211,6 +215,7 @@ class RFTip(Device):
     """
 
     kind: ClassVar[str] = "rf_tip"
+    depth_scatter: ClassVar[float] = 0.33
     pins: int = param_field(card("device.rf.pins", 49, "-", 2, 200,
                                  "7x7 arrays, Skin Res Technol 2019 [V]", "V",
                                  "pins in the tip", integer=True))

@@ -11,8 +11,8 @@ Model (phenomenological, SCIENCE.md §2.4; calibrated to the V7 anchors):
       d_eff = clip(η(v) · L − δ_t, 0, L)
 
   with a tenting offset δ_t at the stratum corneum [U]. Each needle's depth is scattered
-  log-normally about d_eff with coefficient of variation ``depth_cv`` (seeded generator) and
-  never exceeds the nominal length L.
+  log-normally about d_eff with coefficient of variation ``depth_cv`` (seeded generator; a
+  third of it for rigid motor-driven RF pin arrays) and never exceeds the nominal length L.
 * **Insertion threshold.** A needle pierces only if its force reaches
   ``F_crit = F0 + κ · π r_tip²`` (linear in tip area, Davis et al. 2004 [V]; F0 and κ [C] so that
   sharp tips need ≈ 0.03 N and 30–80 µm tips 0.4–3 N), raised for needle spacings below 150 µm
@@ -292,8 +292,9 @@ def penetrate(device: Device, stack: SkinStack, cfg: PenetrationConfig,
     n, nx, a = slice_layout(density, width_um, h_um, nx)
     jitter = rng.uniform(-cfg.lateral_jitter, cfg.lateral_jitter, n) * a
     positions = ((np.arange(n) + 0.5) * a + jitter) % (nx * h_um)
-    if cfg.depth_cv > 0 and mean_d > 0:
-        s2 = math.log1p(cfg.depth_cv**2)
+    cv = cfg.depth_cv * device.depth_scatter
+    if cv > 0 and mean_d > 0:
+        s2 = math.log1p(cv**2)
         depths = mean_d * rng.lognormal(-s2 / 2, math.sqrt(s2), n)
     else:
         depths = np.full(n, mean_d)
@@ -304,7 +305,7 @@ def penetrate(device: Device, stack: SkinStack, cfg: PenetrationConfig,
     bleed_depth = interfaces[PAPILLARY] + cfg.capillary_depth_um
     # per-area outcomes are expectations over the depth distribution (not over the few slice
     # needles), so they do not depend on the seed or on how many needles the slice holds
-    expected = depth_quantiles(mean_d, cfg.depth_cv, L)
+    expected = depth_quantiles(mean_d, cv, L)
     bleeding_fraction = float(np.mean(expected >= bleed_depth)) if pierces else 0.0
     r0 = float(channel_radius_um(np.array(0.0), mean_d, device, cfg)) if mean_d > 0 else 0.0
     surface_fraction = 1.0 - math.exp(-density * 1e-8 * math.pi * r0**2)

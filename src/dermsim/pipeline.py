@@ -326,7 +326,7 @@ def _rf_dataset(stages: list[SessionStages]) -> xr.Dataset:
                     np.stack([np.minimum(r[src].values, 1e30).astype(np.float32) for r in rfs]),
                     dict(first[src].attrs))
     for src in ("tip_temperature_C", "epidermis_max_temperature_C", "max_temperature_C",
-                "power_W"):
+                "power_W", "power_requested_W"):
         if src in first:
             arrs = [np.interp(first["time"].values, r["time"].values, r[src].values)
                     for r in rfs]
