@@ -466,7 +466,7 @@ def test_frequency_effect_is_small_in_quasistatic_model(cheek_grid, tips) -> Non
     temperature limit: at equal delivered energy the zone changes by < 5 % and does not narrow
     (it grows slightly, the sign of Wang et al. 2024). The narrower 2 MHz zone of Wootten et
     al. 2020 appears only through the temperature-limited generator with the tip across the
-    dermis/fat interface (next test; docs/model_thermal.md §2.2).
+    dermis/fat interface (next test; docs/model.md §8 §2.2).
     """
     cfg = RFConfig(power_W=7.0)
     r1 = simulate_rf_pulse(cheek_grid, tips["insulated"], cfg.replace(frequency_MHz=1.0))

@@ -15,7 +15,7 @@ Radau with an analytic sparse Jacobian or ``jac_sparsity`` on request) as ONE
 system of ``n_band * 16`` equations in interleaved ``(n_band, n_var)`` layout, restarted at
 every session (where the state jumps) and at the end of every growth-factor window.
 
-Equations, parameters and their sources: ``docs/model_remodelling.md``.  All parameters are
+Equations, parameters and their sources: ``docs/model.md §9``.  All parameters are
 parameter cards (``remodelling.*``) collected in :class:`RemodellingConfig`.
 
 Time is in days, depth in micrometres (edges of the package), concentrations in ng/mL, cell
@@ -164,7 +164,7 @@ _SCALE = np.array(
 
 _JIN = "Jin et al. 2011, BMC Syst Biol 5:60, Table 4"
 _YANG = "Yang et al. 1999, Am J Pathol 154:105"
-_CAL = "calibrated to SCIENCE.md V8-V10 (docs/model_remodelling.md)"
+_CAL = "calibrated to SCIENCE.md V8-V10 (docs/model.md §9)"
 
 
 def _c(
@@ -185,7 +185,7 @@ class RemodellingConfig:
     """Parameters of the band remodelling ODE (TOML table ``[remodelling]``).
 
     Every field is backed by a parameter card ``remodelling.<field>`` giving its unit,
-    allowed range, source and evidence tag; see ``docs/model_remodelling.md`` for the
+    allowed range, source and evidence tag; see ``docs/model.md §9`` for the
     equations in which each appears.  Construction validates every value and raises
     :class:`dermsim.errors.ConfigError` (naming field, value and allowed range) otherwise.
     """
@@ -629,7 +629,7 @@ REQUIRED_SPECIES = ("tgfb1", "pdgf")
 
 @dataclass(frozen=True, eq=False)
 class SessionDrive:
-    """One session's drive of the band ODE (see notes/CONTRACTS.md).
+    """One session's drive of the band ODE (built by :mod:`dermsim.pipeline`).
 
     Parameters
     ----------
@@ -868,7 +868,7 @@ class _Exo:
 def _rhs_reference(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: _P) -> np.ndarray:
     """Right-hand side for states ``Y`` of shape (n_band, N_VAR) [units per day].
 
-    Plain, readable form of the equations (docs/model_remodelling.md); the solver uses the
+    Plain, readable form of the equations (docs/model.md §9); the solver uses the
     algebraically identical, faster :func:`_rhs_bands` (tested against this one).
     """
     D, R, N, M, A, P, H, F, Xe, Xm, E, C3, C1, T, El, C7 = Y.T
@@ -1359,7 +1359,7 @@ def integrate(
         Solver tolerances (default rtol 1e-4); ``atol`` multiplies the characteristic
         magnitude of every variable (default ``rtol * 1e-3``).  Measured against a Radau
         rtol = 1e-10 reference (4 sessions, 6 months, 40 bands), collagen errors are
-        <= 1.5e-6 of the baseline content at the default (docs/model_remodelling.md).
+        <= 1.5e-6 of the baseline content at the default (docs/model.md §9).
     method
         ``"LSODA"`` (default; analytic Jacobian in banded storage, lband = 8, uband = 5),
         ``"BDF"`` or ``"Radau"`` (analytic sparse CSC Jacobian or ``jac_sparsity``).

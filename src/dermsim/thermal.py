@@ -242,7 +242,7 @@ class RFConfig:
         so the slice electrode has the lateral surface area of the real pin (default, it
         reproduces the V12 zone sizes); ``false`` uses ``out_of_plane_factor``.
 
-    The remaining fields are parameter cards (see ``docs/model_thermal.md``).
+    The remaining fields are parameter cards (see ``docs/model.md §8``).
     """
 
     mode: str = "device"
@@ -337,7 +337,7 @@ RF_PRESETS: dict[str, tuple[RFConfig, str]] = {
         "5 bipolar pairs, electrodes held at 72 °C for 4 s by temperature feedback "
         "(Hantash 2009 [V]) with contact cooling at the strong end of the [U] range "
         "(2000 W/m2K, 5 °C; needed in the slab model to spare the epidermis, "
-        "docs/model_thermal.md §4)",
+        "docs/model.md §8 §4)",
     ),
     "rf_subpulsed_10x500": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=10.0, conduction_time_ms=5000.0,

@@ -1381,7 +1381,7 @@ def v12_rf_zones(ctx: CaseContext) -> tuple[str, str, bool]:
     quasi-static model only through the tissue conductivities: with the exposed tip across
     the dermis/fat interface (tips at 1275 µm) the dermis:fat conductivity contrast grows with
     frequency, the current crowds more, and the temperature-limited generator delivers less
-    at 2 MHz (the mechanism found by the RF stage's tests, docs/model_thermal.md); this is
+    at 2 MHz (the mechanism found by the RF stage's tests, docs/model.md §8); this is
     checked at the default settings. With the tips deep in fat the effect is negligible
     (printed for information).
     """
@@ -1446,7 +1446,7 @@ def v12_rf_zones(ctx: CaseContext) -> tuple[str, str, bool]:
     a1_, a2_ = areas[-1], float(ds2["coag_area_mm2_per_pin"])
     ctx.note(f"[info] tip in the hypodermis (1.4 mm): 2 vs 1 MHz zone area {a2_ * 1e6:.0f} vs "
              f"{a1_ * 1e6:.0f} µm² — away from the dermis/fat interface the σ-only quasi-static "
-             "model has almost no frequency effect (docs/model_thermal.md)")
+             "model has almost no frequency effect (docs/model.md §8)")
     if ctx.figures:
         from matplotlib.figure import Figure
 
