@@ -22,38 +22,22 @@ DISCLAIMER = ("> **Disclaimer.** dermsim is a research and teaching tool. It is 
 # A helper shared by the notebooks that run the stages one by one: it turns the penetration
 # and signalling outputs of one session into the drive of the remodelling model.
 DRIVE_HELPER = '''\
-def coupled_signalling_config(**changes):
-    """Growth-factor parameters as the coupled pipeline uses them.
+from dataclasses import replace
 
-    On its own the signalling stage includes the late, macrophage-secreted release (the
-    day-3-5 TGF-beta peak); coupled to the remodelling model, whose macrophages secrete
-    TGF-beta and PDGF themselves, the PDE carries only the platelet burst and the early
-    damage release (as dermsim.pipeline does), so nothing is counted twice.
-    """
-    return sg.SignallingConfig(tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0,
-                               topical_concentration_ng_ml=0.0, **changes)
+from dermsim import pipeline
+
+
+def coupled_signalling_config(**changes):
+    """Growth-factor parameters as the coupled pipeline uses them (the remodelling model's
+    macrophages secrete the late TGF-beta and PDGF, so the PDE carries only the platelet
+    burst and the early damage release); no topical product in these notebooks."""
+    return replace(pipeline.coupled_signalling_config(), topical_concentration_ng_ml=0.0,
+                   **changes)
 
 
 def session_drive(day, grid, injury, inputs, gf, coagulated=None, heat_shock=None):
-    """Remodelling drive of one session from the penetration and signalling stages.
-
-    Band means through the dermis: the injured volume fraction (the mechanical slice injury
-    scaled to the 3-D channel array), the fraction of the band's channels that bleed, and the
-    band-mean growth-factor concentrations over the acute window.
-    """
-    edges = gf["band_top"].values.tolist() + [float(gf["band_bottom"].values[-1])]
-    w = grid.band_weights(np.asarray(edges))
-    row_injury = w @ injury.mean(axis=1)
-    band_injury = np.clip(row_injury * inputs["volume_scale"], 0.0, 1.0)
-    bleeding = np.divide(w @ inputs["bleeding"].mean(axis=1), row_injury,
-                         out=np.zeros_like(row_injury), where=row_injury > 0)
-    n = band_injury.size
-    return rm.SessionDrive(
-        day=day, band_injury=band_injury, band_bleeding=np.clip(bleeding, 0.0, 1.0),
-        gf_time_day=gf["time"].values,
-        gf_band_ng_ml={s: gf["gf_band"].sel(species=s).values for s in ("tgfb1", "pdgf")},
-        coagulated_fraction=np.zeros(n) if coagulated is None else coagulated,
-        heat_shock_fraction=np.zeros(n) if heat_shock is None else heat_shock)
+    """Remodelling drive of one session (dermsim.pipeline.session_drive)."""
+    return pipeline.session_drive(grid, injury, inputs, gf, coagulated, heat_shock, day=day)
 '''
 
 IMPORTS = '''\
@@ -351,8 +335,8 @@ from dermsim import thermal
 The preset sets 15 W for 100 ms (about 31 mJ per pin). The pins of this slice reach
 different depths (penetration scatter) and the current crowds at the shallower one; the
 generator's power limiter (`rf.limiter`) lowers the power whenever the hottest tissue would
-pass 100 °C, where desiccation — not modelled — would take over, so less energy is delivered
-than set."""),
+pass 100 °C (tissue desiccation and the impedance rise that makes real generators cut
+back), so less energy is delivered than set."""),
     ("code", '''\
 stack = site_stack("cheek")
 pcfg = PenetrationConfig()
@@ -439,9 +423,10 @@ for name, ds in out.items():
     }
 pd.DataFrame(rows).round(1)'''),
     ("md", """\
-**Limits.** The RF model is quasi-static and σ-only: it does not represent tissue
-desiccation above 100 °C, nor the frequency-dependent zone shapes reported by Wootten 2020
-(validation case V12 in `docs/validation.md`)."""),
+**Limits.** The RF model is quasi-static and σ-only. Above 100 °C the generator's power
+limiter takes over instead of a model of desiccation, and the narrower 2 MHz zones reported by
+Wootten 2020 appear only where the exposed tip spans the dermis/fat boundary (validation case
+V12 in `docs/validation.md`; docs/model.md §8)."""),
 ]
 
 # ------------------------------------------------------------------------------------------------

@@ -204,18 +204,68 @@ def clear_cache() -> None:
     _SESSION_CACHE.clear()
 
 
-def coupled_signalling_config(scenario: Scenario) -> Any:
+def coupled_signalling_config(cfg: Any = None) -> Any:
     """The signalling parameters used inside the coupled pipeline.
 
     The signalling stage on its own includes a late, macrophage-secreted release (the day-3–5
     TGF-β peak). In the coupled pipeline the remodelling ODE has macrophages that secrete
     TGF-β and PDGF themselves, so the PDE carries only the platelet burst and the early
     damage release; counting the macrophage secretion in both would double it.
+
+    Parameters
+    ----------
+    cfg
+        A :class:`dermsim.signalling.SignallingConfig` (default: the defaults).
     """
     from dataclasses import replace
 
-    cfg = scenario.stage("signalling")
-    return replace(cfg, tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0)
+    from dermsim.signalling import SignallingConfig
+
+    return replace(cfg or SignallingConfig(), tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0)
+
+
+def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],
+                  signalling_ds: xr.Dataset, coagulated: np.ndarray | None = None,
+                  heat_shock: np.ndarray | None = None, day: float = 0.0) -> Any:
+    """The remodelling drive of one session from the penetration, signalling and RF stages.
+
+    Parameters
+    ----------
+    grid
+        The scenario grid.
+    mechanical_injury
+        (nz, nx) needle-channel injury of the session (penetration stage).
+    inputs
+        :func:`dermsim.signalling.session_inputs` of that injury (bleeding mask, 3-D scales).
+    signalling_ds
+        Result of :func:`dermsim.signalling.run_acute_window` (bands, ``gf_band``).
+    coagulated, heat_shock
+        RF volume fractions per band (:func:`dermsim.thermal.band_fractions`); zero if None.
+    day
+        Day of the session [day].
+
+    Returns
+    -------
+    dermsim.remodelling.SessionDrive
+        Band means through the dermis: the 3-D injured volume fraction (slice band injury ×
+        the 3-D/slice volume scale), the bleeding fraction of the band's channels, and the
+        band-mean TGF-β1 and PDGF over the acute window.
+    """
+    from dermsim.remodelling import SessionDrive
+    from dermsim.signalling import SPECIES
+
+    edges = np.append(signalling_ds["band_top"].values, signalling_ds["band_bottom"].values[-1])
+    weights = grid.band_weights(edges)
+    mech_rows = weights @ mechanical_injury.mean(axis=1)
+    band_injury = np.clip(inputs["volume_scale"] * mech_rows, 0.0, 1.0)
+    bleed_rows = weights @ inputs["bleeding"].mean(axis=1)
+    band_bleeding = np.clip(np.divide(bleed_rows, mech_rows, out=np.zeros_like(bleed_rows),
+                                      where=mech_rows > 0), 0.0, 1.0)
+    n = band_injury.size
+    gf = {name: signalling_ds["gf_band"].sel(species=name).values for name in SPECIES}
+    return SessionDrive(day, band_injury, band_bleeding, signalling_ds["time"].values, gf,
+                        np.zeros(n) if coagulated is None else coagulated,
+                        np.zeros(n) if heat_shock is None else heat_shock)
 
 
 def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
@@ -226,7 +276,6 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
     Results are memoised by (scenario without its protocol, grid, session number, device).
     """
     from dermsim import signalling
-    from dermsim.remodelling import SessionDrive
 
     key = _session_key(scenario, grid, sp.session.index, sp.device)
     if key in _SESSION_CACHE:
@@ -253,17 +302,9 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
     # 3-D/slice scale factors come from the mechanical channels (penetration's 3-D volume);
     # the coagulated columns add to the releasing tissue but enter remodelling separately
     inputs = signalling.session_inputs(grid, sp.injury, sp.result)
-    sig = signalling.run_acute_window(grid, injury, cfg=coupled_signalling_config(scenario),
-                                      **inputs)
-    weights = grid.band_weights(edges)
-    mech_rows = weights @ sp.injury.mean(axis=1)
-    # 3-D injured volume fraction per band: slice band fraction x the 3-D/slice volume scale
-    band_injury = np.clip(inputs["volume_scale"] * mech_rows, 0.0, 1.0)
-    bleed_rows = weights @ inputs["bleeding"].mean(axis=1)
-    band_bleeding = np.clip(np.divide(bleed_rows, mech_rows, out=np.zeros_like(bleed_rows),
-                                      where=mech_rows > 0), 0.0, 1.0)
-    gf = {name: sig["gf_band"].sel(species=name).values for name in signalling.SPECIES}
-    drive = SessionDrive(0.0, band_injury, band_bleeding, sig["time"].values, gf, coag, shock)
+    sig = signalling.run_acute_window(
+        grid, injury, cfg=coupled_signalling_config(scenario.stage("signalling")), **inputs)
+    drive = session_drive(grid, sp.injury, inputs, sig, coag, shock)
     out = SessionStages(rf_ds, sig, drive)
     if len(_SESSION_CACHE) >= _SESSION_CACHE_MAX:
         _SESSION_CACHE.pop(next(iter(_SESSION_CACHE)))
