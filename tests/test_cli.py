@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -119,3 +120,23 @@ def test_subprocess_error_exit_code(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "skin.site" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_compare_rf_vs_mechanical(tmp_path, small_scenario_dict, capsys):
+    import tomli_w
+
+    mech = tmp_path / "mech.toml"
+    mech.write_text(tomli_w.dumps(small_scenario_dict))
+    rf = dict(small_scenario_dict, name="rf",
+              device={"preset": "rf_insulated_49", "needle_length_um": 1000.0})
+    rf_path = tmp_path / "rf.toml"
+    rf_path.write_text(tomli_w.dumps(rf))
+    out = tmp_path / "cmp"
+    assert main(["compare", str(mech), str(rf_path), "-o", str(out), "--name", "c"]) == 0
+    text = capsys.readouterr().out
+    assert "collagen_I_change_pct" in text and "max_temperature_C" in text
+    with xr.open_dataset(out / "c.nc") as table:
+        assert list(table["scenario"].values) == ["small", "rf"]
+        assert np.isnan(table["max_temperature_C"].values[0])
+        assert table["max_temperature_C"].values[1] > 40.0
+    assert (out / "c.png").stat().st_size > 10_000
