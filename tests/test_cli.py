@@ -128,7 +128,8 @@ def test_compare_rf_vs_mechanical(tmp_path, small_scenario_dict, capsys):
     mech = tmp_path / "mech.toml"
     mech.write_text(tomli_w.dumps(small_scenario_dict))
     rf = dict(small_scenario_dict, name="rf",
-              device={"preset": "rf_insulated_49", "needle_length_um": 1000.0})
+              device={"preset": "rf_insulated_49", "needle_length_um": 1000.0,
+                      "insulated_length_um": 700.0})
     rf_path = tmp_path / "rf.toml"
     rf_path.write_text(tomli_w.dumps(rf))
     out = tmp_path / "cmp"
