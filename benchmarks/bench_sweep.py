@@ -36,6 +36,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# numba's fork-safe threading layer: after the serial measurement (which starts numba's thread
+# pool in this process) the process pool can still fork, as in a fresh `dermsim sweep` process
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,28 +191,26 @@ def main(argv: list[str] | None = None) -> int:
                 rows[label] = {"wall": wall, "in_run": rep.compute_s, "run_cpu": rep.cpu_s,
                                "over_cpu": over_cpu, "workers": rep.n_workers}
 
-        t0 = time.perf_counter()
-        cluster = distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.ERROR,
-                                           env=dict(sweep.THREAD_ENV))
-        client = distributed.Client(cluster)
-        client.wait_for_workers(w)
-        startup = time.perf_counter() - t0
-        print(f"  dask LocalCluster({w} x 1 thread) start-up {startup:.2f} s wall (not charged)")
-        try:
-            for r in range(args.repeat):
-                # a new seed per repeat: no stage-cache hits in the long-lived dask workers
-                spec = sweep.load_sweep({"name": "bench", "base": base, "parameters": params,
-                                         "seed": 1000 + r, "outcomes": ["effective_depth_um"]})
-                print(f"  repeat {r + 1}/{args.repeat}")
-                go("serial", spec, backend="serial")
-                go(f"processes({w})", spec, backend="processes", workers=w)
-                # the workers' CPU so far is not charged to these runs
+        for r in range(args.repeat):
+            spec = sweep.load_sweep({"name": "bench", "base": base, "parameters": params,
+                                     "seed": 1000 + r, "outcomes": ["effective_depth_um"]})
+            print(f"  repeat {r + 1}/{args.repeat}")
+            go("serial", spec, backend="serial")
+            go(f"processes({w})", spec, backend="processes", workers=w)
+            # a LocalCluster per repeat, closed before the next process-pool measurement (its
+            # threads would make the pool use forkserver instead of fork)
+            t0 = time.perf_counter()
+            with distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
+                                          dashboard_address=None, silence_logs=logging.ERROR,
+                                          env=dict(sweep.THREAD_ENV)) as cluster, \
+                    distributed.Client(cluster) as client:
+                client.wait_for_workers(w)
+                startup = time.perf_counter() - t0
+                # the workers' start-up CPU (imports) is not charged to the runs
                 cpu0 = sum(client.run(lambda: sum(os.times()[:2])).values())
+                print(f"  dask LocalCluster({w} x 1 thread) start-up {startup:.2f} s wall, "
+                      f"{cpu0:.2f} s worker CPU (not charged)")
                 go(f"dask({w})", spec, worker_cpu0=cpu0, backend="dask", scheduler=client)
-        finally:
-            client.close()
-            cluster.close()
     print("  (best of the repeats by wall time)")
 
     n = args.runs
