@@ -250,9 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     eff_p = ser["wall"] / (w * p["wall"])
     d_wall = (w * d["wall"] - d["in_run"]) / n / mean_run
     d_cpu = (d["over_cpu"] - ser["over_cpu"]) / n / mean_cpu
-    print(f"\n  target: parallel efficiency >= 0.80 on {w} cores (wall): {eff_p:.2f} "
+    print(f"\n  target: parallel efficiency >= 0.80 on {w} cores (wall): {eff_p:.3f} "
           f"{'PASS' if eff_p >= 0.8 else 'FAIL'}")
-    print(f"  target: dask overhead per run <= 10 %: wall {100 * d_wall:.1f} % "
+    print(f"  target: dask overhead per run <= 10 %: wall {100 * d_wall:.2f} % "
           f"{'PASS' if d_wall <= 0.10 else 'FAIL'}; CPU beyond serial bookkeeping "
           f"{100 * d_cpu:.1f} % {'PASS' if d_cpu <= 0.10 else 'FAIL'}")
     print("  (wall figures need an otherwise idle machine: compare the load average; CPU "
