@@ -89,9 +89,12 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 130) -> Path:
     """Save a matplotlib figure atomically (PNG by the file suffix)."""
     import io as _io
 
+    import matplotlib.pyplot as plt
+
     buf = _io.BytesIO()
     fig.savefig(buf, dpi=dpi, format=Path(path).suffix.lstrip(".") or "png",
                 bbox_inches="tight")
+    plt.close(fig)  # the CLI draws one figure per result: free it once written
     return atomic_write_bytes(buf.getvalue(), path)
 
 

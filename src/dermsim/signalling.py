@@ -1032,10 +1032,8 @@ def figure_snapshots(ds: xr.Dataset, species: Sequence[str] | None = None,
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg", force=False)
+    # no matplotlib.use(): pyplot falls back to Agg by itself where there is no display, and
+    # forcing a backend here would break notebooks' inline figures
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 

@@ -1987,10 +1987,8 @@ def failure_summary(ds: xr.Dataset, limit: int = 3) -> list[str]:
 
 
 def _plt() -> Any:
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg", force=False)
+    # no matplotlib.use(): pyplot falls back to Agg by itself where there is no display, and
+    # forcing a backend here would break notebooks' inline figures
     import matplotlib.pyplot as plt
 
     return plt

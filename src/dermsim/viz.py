@@ -15,10 +15,8 @@ LAYER_COLOURS = ("#d9c27a", "#f2cfa9", "#f4a7a0", "#d9737a", "#f7e7b0")
 
 
 def _plt() -> Any:
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg", force=False)
+    # no matplotlib.use(): pyplot falls back to Agg by itself where there is no display, and
+    # forcing a backend here would break notebooks' inline figures
     import matplotlib.pyplot as plt
 
     return plt
