@@ -85,6 +85,30 @@ OUTCOME_NAMES: tuple[str, ...] = (
     "max_temperature_C",
 )
 
+#: Units and long names of the scalar outcomes (for datasets and tables).
+OUTCOME_ATTRS: dict[str, tuple[str, str]] = {
+    "effective_depth_um": ("um", "mean effective needle penetration depth (first session)"),
+    "bleeding_fraction": ("1", "fraction of needles reaching papillary capillaries "
+                               "(first session)"),
+    "surface_fraction_punctured": ("1", "fraction of the skin surface punctured "
+                                        "(first session)"),
+    "epidermal_injury_mm3_per_cm2": ("mm3/cm2", "injury-weighted epidermal volume per skin "
+                                                "area (first session)"),
+    "dermal_injury_mm3_per_cm2": ("mm3/cm2", "injury-weighted dermal volume per skin area "
+                                             "(first session)"),
+    "collagen_I_change_pct": ("%", "dermal collagen I change at the end (vs untreated)"),
+    "collagen_I_change_papillary_pct": ("%", "papillary-dermis collagen I change at the end"),
+    "collagen_I_change_reticular_pct": ("%", "reticular-dermis collagen I change at the end"),
+    "collagen_III_change_pct": ("%", "dermal collagen III change at the end (vs untreated)"),
+    "ratio_I_III_end": ("1", "collagen I : III ratio at the end of the follow-up"),
+    "peak_inflammation": ("cells/mm3", "peak inflammatory cells above baseline"),
+    "downtime_h": ("h", "downtime proxy: erythema after the first session"),
+    "time_to_plateau_day": ("day", "collagen I plateau, days after the last session"),
+    "coagulated_fraction": ("1", "RF-coagulated (Arrhenius Omega >= 1) dermal fraction"),
+    "max_temperature_C": ("degC", "maximum tissue temperature"),
+}
+
+
 def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
     """All scalar outcomes of a result, keyed by :data:`OUTCOME_NAMES` (NaN if absent).
 

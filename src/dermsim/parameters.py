@@ -88,7 +88,7 @@ class ParamCard:
             raise ConfigError(where, value, f"a number in {self.range_text}")
         if math.isnan(value):
             raise ConfigError(where, value, f"a number in {self.range_text} (NaN is not allowed)")
-        if self.integer and float(value) != int(value):
+        if self.integer and not isinstance(value, int) and float(value) != int(value):
             raise ConfigError(where, value, f"a whole number in {self.range_text}")
         if not (self.low <= value <= self.high):
             raise ConfigError(where, value, self.range_text)

@@ -451,7 +451,7 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
     table
         Dataset with dim ``scenario`` (names) and one variable per scalar outcome.
     """
-    from dermsim.metrics import OUTCOME_NAMES, scalar_outcomes
+    from dermsim.metrics import OUTCOME_ATTRS, OUTCOME_NAMES, scalar_outcomes
 
     names = [s.name for s in scenarios]
     counts = {n: names.count(n) for n in names}
@@ -464,7 +464,9 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
     rows = [scalar_outcomes(ds) for ds in results]
     table = xr.Dataset(coords={"scenario": ("scenario", names)})
     for key in OUTCOME_NAMES:
-        table[key] = ("scenario", np.array([r[key] for r in rows], dtype=float))
+        units, long_name = OUTCOME_ATTRS[key]
+        table[key] = ("scenario", np.array([r[key] for r in rows], dtype=float),
+                      {"units": units, "long_name": long_name})
     table.attrs.update({"dermsim_version": __version__,
                         "configs_toml": "\n# ----\n".join(s.to_toml() for s in scenarios)})
     return results, table

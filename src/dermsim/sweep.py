@@ -84,27 +84,6 @@ LOWER_IS_BETTER = frozenset({
     "time_to_plateau_day", "coagulated_fraction", "max_temperature_C",
 })
 
-_OUTCOME_ATTRS = {
-    "effective_depth_um": ("um", "mean effective needle penetration depth (first session)"),
-    "bleeding_fraction": ("1", "fraction of needles reaching papillary capillaries "
-                               "(first session)"),
-    "surface_fraction_punctured": ("1", "fraction of the skin surface punctured "
-                                        "(first session)"),
-    "epidermal_injury_mm3_per_cm2": ("mm3/cm2", "injury-weighted epidermal volume per skin "
-                                                "area (first session)"),
-    "dermal_injury_mm3_per_cm2": ("mm3/cm2", "injury-weighted dermal volume per skin area "
-                                             "(first session)"),
-    "collagen_I_change_pct": ("%", "dermal collagen I change at the end (vs untreated)"),
-    "collagen_I_change_papillary_pct": ("%", "papillary-dermis collagen I change at the end"),
-    "collagen_I_change_reticular_pct": ("%", "reticular-dermis collagen I change at the end"),
-    "collagen_III_change_pct": ("%", "dermal collagen III change at the end (vs untreated)"),
-    "ratio_I_III_end": ("1", "collagen I : III ratio at the end of the follow-up"),
-    "peak_inflammation": ("cells/mm3", "peak inflammatory cells above baseline"),
-    "downtime_h": ("h", "downtime proxy: erythema after the first session"),
-    "time_to_plateau_day": ("day", "collagen I plateau, days after the last session"),
-    "coagulated_fraction": ("1", "RF-coagulated (Arrhenius Omega >= 1) dermal fraction"),
-    "max_temperature_C": ("degC", "maximum tissue temperature"),
-}
 _UNIT_SUFFIXES = (("_mm3_per_cm2", "mm3/cm2"), ("_pct", "%"), ("_um", "um"), ("_day", "day"),
                   ("_h", "h"), ("_C", "degC"), ("_fraction", "1"), ("_s", "s"))
 
@@ -137,17 +116,12 @@ def _suggest(name: str, valid: Sequence[str] | set[str]) -> str:
 
 
 def outcome_attrs(name: str) -> dict[str, str]:
-    """``units`` and ``long_name`` of a scalar outcome (from its name if not tabulated).
+    """``units`` and ``long_name`` of a scalar outcome (``dermsim.metrics.OUTCOME_ATTRS``, or
+    from its name if not tabulated)."""
+    from dermsim.metrics import OUTCOME_ATTRS
 
-    ``dermsim.metrics.OUTCOME_ATTRS`` (name -> (units, long_name)) takes precedence when the
-    metrics module provides it."""
-    metrics = sys.modules.get("dermsim.metrics")
-    table = getattr(metrics, "OUTCOME_ATTRS", None)
-    if isinstance(table, Mapping) and name in table:
-        units, long_name = table[name]
-        return {"units": str(units), "long_name": str(long_name)}
-    if name in _OUTCOME_ATTRS:
-        units, long_name = _OUTCOME_ATTRS[name]
+    if name in OUTCOME_ATTRS:
+        units, long_name = OUTCOME_ATTRS[name]
     else:
         units = next((u for s, u in _UNIT_SUFFIXES if name.endswith(s)), "1")
         long_name = name.replace("_", " ")
