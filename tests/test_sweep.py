@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dermsim import sweep
@@ -219,6 +219,8 @@ def test_factorial_property(lengths, sessions, seed):
 @given(lo=st.floats(14, 120, allow_nan=False), hi=st.floats(14, 120, allow_nan=False),
        n=st.integers(2, 6))
 def test_range_validation_property(lo, hi, n):
+    # ranges narrower than float resolution of the levels are rejected by design (duplicates)
+    assume(not 0 < hi - lo < 1e-6)
     params = {"protocol.interval_days": {"low": lo, "high": hi, "n": n}}
     if lo < hi:
         levels = _spec(params).parameters[0].levels()
