@@ -50,17 +50,9 @@ def summary(path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from dermsim.cli import main as dermsim_main
-    from dermsim.sweep import SweepStore, load_sweep
+    from dermsim.sweep import run_study
 
-    code = dermsim_main(["sweep", str(SPEC), "--by", "collagen_I_change_pct", *argv])
-    spec = load_sweep(SPEC)
-    out = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-o", "--output")),
-               spec.output)
-    result = SweepStore(out, spec.name).result_path
-    if code == 0 and result.exists() and "--dry-run" not in argv:
-        summary(result)
-    return code
+    return run_study(SPEC, "collagen_I_change_pct", argv, summary)
 
 
 if __name__ == "__main__":  # required: worker processes may re-import this file

@@ -2228,6 +2228,24 @@ Every run is stored in DIR/NAME.runs/ as it finishes, so an interrupted sweep re
 the same command is run again. See docs/sweeps.md."""
 
 
+def run_study(spec_path: str | Path, by: str, argv: Sequence[str],
+              summary: Callable[[Path], None] | None = None) -> int:
+    """Run a study script's sweep through the CLI (``dermsim sweep SPEC --by BY *argv``) and,
+    when it finished, call ``summary(result_path)``; returns the CLI's exit status. Used by
+    the scripts in ``experiments/``."""
+    from dermsim.cli import main as dermsim_main
+
+    argv = list(argv)
+    code = dermsim_main(["sweep", str(spec_path), "--by", by, *argv])
+    spec = load_sweep(spec_path)
+    out = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-o", "--output")),
+               spec.output)
+    result = SweepStore(out, spec.name).result_path
+    if summary is not None and code == 0 and result.exists() and "--dry-run" not in argv:
+        summary(result)
+    return code
+
+
 def add_cli(subparsers: Any, epilog: str) -> None:
     """Register the ``sweep`` subcommand (called by :mod:`dermsim.cli`)."""
     p = subparsers.add_parser("sweep", help="run a parameter sweep (resumable, parallel)",
