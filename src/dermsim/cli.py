@@ -104,9 +104,9 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_penetration(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from dermsim.config import build_dataclass
     from dermsim.devices import make_device
     from dermsim.errors import ConfigError
+    from dermsim.parameters import build_dataclass
     from dermsim.penetration import PenetrationConfig, penetrate
     from dermsim.tissue import site_stack
 

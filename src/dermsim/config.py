@@ -18,104 +18,26 @@ allowed range, and an unknown key is rejected with the closest valid name sugges
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import tomllib
-import types
-import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dermsim.devices import Device, device_to_dict, make_device
 from dermsim.errors import ConfigError, DermsimError
-from dermsim.parameters import card, param_field, validate_dataclass
+from dermsim.parameters import (
+    _check_keys,
+    build_dataclass,
+    card,
+    param_field,
+    suggest,
+    validate_dataclass,
+)
 from dermsim.penetration import PenetrationConfig
 from dermsim.protocol import ProtocolConfig
 from dermsim.tissue import SITE_THICKNESS_UM, SkinStack, site_stack
-
-
-def suggest(name: str, valid: Iterable[str]) -> str:
-    """A 'did you mean' hint for ``name`` among ``valid`` names ('' if nothing is close)."""
-    close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=0.5)
-    return f"did you mean {close[0]!r}?" if close else ""
-
-
-def _check_keys(table: Mapping[str, Any], valid: Iterable[str], prefix: str) -> None:
-    valid = list(valid)
-    for key in table:
-        if key not in valid:
-            where = f"{prefix}.{key}" if prefix else key
-            raise ConfigError(where, table[key], f"keys {sorted(valid)}",
-                              suggest(key, valid) or "unknown key")
-
-
-def _resolve_type(tp: Any) -> tuple[Any, bool]:
-    """(base type, optional?) of an annotation such as ``float | None``."""
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return (args[0] if len(args) == 1 else tp), True
-    return tp, False
-
-
-def build_dataclass(cls: type, table: Mapping[str, Any], prefix: str) -> Any:
-    """Build frozen dataclass ``cls`` from a TOML table, validating keys and values.
-
-    Fields backed by a parameter card are range-checked; ``bool``, ``str``, ``tuple`` and
-    nested dataclass fields are type-checked. A class may define ``from_table(table, prefix)``
-    to take over its own construction.
-    """
-    if not isinstance(table, Mapping):
-        raise ConfigError(prefix, table, "a TOML table")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    _check_keys(table, fields, prefix)
-    kwargs: dict[str, Any] = {}
-    for name, value in table.items():
-        where = f"{prefix}.{name}" if prefix else name
-        f = fields[name]
-        c = f.metadata.get("card")
-        tp, optional = _resolve_type(hints[name])
-        if value is None and optional:
-            kwargs[name] = None
-        elif c is not None:
-            c.check(value, where)
-            kwargs[name] = int(value) if c.integer else float(value)
-        elif tp is bool:
-            if not isinstance(value, bool):
-                raise ConfigError(where, value, "true or false")
-            kwargs[name] = value
-        elif tp is str:
-            if not isinstance(value, str):
-                raise ConfigError(where, value, "a string")
-            kwargs[name] = value
-        elif dataclasses.is_dataclass(tp):
-            sub = getattr(tp, "from_table", None)
-            kwargs[name] = sub(value, where) if sub else build_dataclass(tp, value, where)
-        elif tp in (float, int):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                    isinstance(value, float) and math.isnan(value)):
-                raise ConfigError(where, value, "a number")
-            kwargs[name] = tp(value)
-        else:
-            kwargs[name] = _convert_sequence(value, where) if isinstance(value, list) else value
-    obj = cls(**kwargs)
-    validate = getattr(obj, "validate", None)
-    if callable(validate):
-        validate()
-    return obj
-
-
-def _convert_sequence(value: list, where: str) -> tuple:
-    out = []
-    for i, v in enumerate(value):
-        if isinstance(v, float) and math.isnan(v):
-            raise ConfigError(f"{where}[{i}]", v, "a number (NaN is not allowed)")
-        out.append(v)
-    return tuple(out)
-
 
 SEED = card("seed", 20261121, "-", 0, 2**63 - 1, "user choice", "A",
             "seed of the random generator (puncture positions, per-needle scatter)", integer=True)

@@ -318,7 +318,7 @@ def make_device(spec: dict[str, Any]) -> Device:
     ``spec`` holds either ``preset = NAME`` (see :data:`DEVICE_PRESETS`) or ``kind = KIND``
     (see :data:`DEVICE_KINDS`), plus any field overrides (e.g. ``needle_length_um``).
     """
-    from dermsim.config import build_dataclass, suggest
+    from dermsim.parameters import build_dataclass, suggest
 
     spec = dict(spec)
     preset = spec.pop("preset", None)

@@ -14,9 +14,15 @@ Evidence tags follow ``shared/SCIENCE.md``:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
+import types
+import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from dermsim.errors import ConfigError
 
 EVIDENCE_TAGS = {
     "V": "verified against the source",
@@ -81,8 +87,6 @@ class ParamCard:
 
     def check(self, value: Any, field: str | None = None) -> None:
         """Raise :class:`dermsim.errors.ConfigError` unless ``value`` is allowed."""
-        from dermsim.errors import ConfigError
-
         where = field or self.name
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(where, value, f"a number in {self.range_text}")
@@ -130,3 +134,87 @@ def validate_dataclass(obj: Any, prefix: str) -> None:
         c = f.metadata.get("card")
         if c is not None:
             c.check(getattr(obj, f.name), f"{prefix}.{f.name}" if prefix else f.name)
+
+
+# -- building config dataclasses from TOML tables (used by config, devices, protocol) --
+
+
+def suggest(name: str, valid: Iterable[str]) -> str:
+    """A 'did you mean' hint for ``name`` among ``valid`` names ('' if nothing is close)."""
+    close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=0.5)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _check_keys(table: Mapping[str, Any], valid: Iterable[str], prefix: str) -> None:
+    valid = list(valid)
+    for key in table:
+        if key not in valid:
+            where = f"{prefix}.{key}" if prefix else key
+            raise ConfigError(where, table[key], f"keys {sorted(valid)}",
+                              suggest(key, valid) or "unknown key")
+
+
+def _resolve_type(tp: Any) -> tuple[Any, bool]:
+    """(base type, optional?) of an annotation such as ``float | None``."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return (args[0] if len(args) == 1 else tp), True
+    return tp, False
+
+
+def build_dataclass(cls: type, table: Mapping[str, Any], prefix: str) -> Any:
+    """Build frozen dataclass ``cls`` from a TOML table, validating keys and values.
+
+    Fields backed by a parameter card are range-checked; ``bool``, ``str``, ``tuple`` and
+    nested dataclass fields are type-checked. A class may define ``from_table(table, prefix)``
+    to take over its own construction.
+    """
+    if not isinstance(table, Mapping):
+        raise ConfigError(prefix, table, "a TOML table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    _check_keys(table, fields, prefix)
+    kwargs: dict[str, Any] = {}
+    for name, value in table.items():
+        where = f"{prefix}.{name}" if prefix else name
+        f = fields[name]
+        c = f.metadata.get("card")
+        tp, optional = _resolve_type(hints[name])
+        if value is None and optional:
+            kwargs[name] = None
+        elif c is not None:
+            c.check(value, where)
+            kwargs[name] = int(value) if c.integer else float(value)
+        elif tp is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(where, value, "true or false")
+            kwargs[name] = value
+        elif tp is str:
+            if not isinstance(value, str):
+                raise ConfigError(where, value, "a string")
+            kwargs[name] = value
+        elif dataclasses.is_dataclass(tp):
+            sub = getattr(tp, "from_table", None)
+            kwargs[name] = sub(value, where) if sub else build_dataclass(tp, value, where)
+        elif tp in (float, int):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                    isinstance(value, float) and math.isnan(value)):
+                raise ConfigError(where, value, "a number")
+            kwargs[name] = tp(value)
+        else:
+            kwargs[name] = _convert_sequence(value, where) if isinstance(value, list) else value
+    obj = cls(**kwargs)
+    validate = getattr(obj, "validate", None)
+    if callable(validate):
+        validate()
+    return obj
+
+
+def _convert_sequence(value: list, where: str) -> tuple:
+    out = []
+    for i, v in enumerate(value):
+        if isinstance(v, float) and math.isnan(v):
+            raise ConfigError(f"{where}[{i}]", v, "a number (NaN is not allowed)")
+        out.append(v)
+    return tuple(out)

@@ -75,7 +75,7 @@ class ProtocolConfig:
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], prefix: str) -> ProtocolConfig:
-        from dermsim.config import build_dataclass
+        from dermsim.parameters import build_dataclass
 
         table = dict(table)
         overrides_list = table.pop("session", [])

@@ -216,7 +216,7 @@ def site_stack(site: str, thickness_overrides_um: Mapping[str, float] | None = N
     thickness_overrides_um
         Mapping layer name → thickness [µm] replacing the preset value (user-defined stacks).
     """
-    from dermsim.config import suggest  # local import: config imports tissue
+    from dermsim.parameters import suggest
 
     if site not in SITE_THICKNESS_UM:
         raise ConfigError("skin.site", site, f"one of {sorted(SITE_THICKNESS_UM)}",

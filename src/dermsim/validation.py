@@ -173,7 +173,7 @@ def _check_override(name: str, value: Any) -> Any:
     load_all_cards()
     cards = {c.name: c for c in registered_cards()}
     if name not in cards:
-        from dermsim.config import suggest
+        from dermsim.parameters import suggest
 
         raise ConfigError(name, value, "the name of a model parameter card (docs/model.md)",
                           suggest(name, cards) or "unknown parameter")
