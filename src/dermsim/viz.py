@@ -161,7 +161,8 @@ def plot_signalling(ds: xr.Dataset, fig: Any = None) -> Any:
             _layer_lines(ax, ds)
             ax.set_ylim(z_max, 0)
             if np.nanmax(data[j]) < vmax * 1e-3:
-                ax.text(0.5, 0.5, "< 0.1 % of the peak\n(released and decayed)",
+                ax.text(0.5, 0.5, "< 0.1 % of the peak: cleared\n(later secretion by "
+                        "macrophages\nis in the remodelling model)",
                         transform=ax.transAxes, ha="center", va="center", color="w",
                         fontsize=8)
             label = f"{t:g} h" if t < 24 else f"{t / 24:g} d"
