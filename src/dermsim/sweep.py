@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dermsim.blas import set_blas_threads
 from dermsim.errors import DermsimError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -953,54 +954,6 @@ def _one_line(exc: BaseException) -> str:
     return msg if len(msg) <= 500 else msg[:497] + "..."
 
 
-@functools.cache
-def _openblas_threads_api() -> tuple[Any, Any] | None:
-    """(get, set) of the thread count of numpy's bundled OpenBLAS, via ctypes (None if absent).
-
-    Environment variables cannot do this once numpy is loaded (e.g. inherited through fork or
-    preloaded in the fork server), and idle OpenBLAS threads spin and steal CPU from the other
-    workers (benchmarks/bench_rf.py measured up to 10x slower BLAS-heavy steps on 2 cores)."""
-    try:
-        import ctypes
-        import glob
-
-        import numpy as np
-
-        libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-        for path in glob.glob(os.path.join(libdir, "libscipy_openblas*.so")):
-            lib = ctypes.CDLL(path)
-            for suffix in ("64_", ""):
-                get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
-                put = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
-                if get is not None and put is not None:
-                    get.restype = ctypes.c_int
-                    put.argtypes = [ctypes.c_int]
-                    return get, put
-    except OSError:  # pragma: no cover - no bundled library on this platform
-        pass
-    return None
-
-
-def _set_blas_threads(n: int) -> int | None:
-    """Set the BLAS thread count (threadpoolctl if installed, else numpy's OpenBLAS through
-    ctypes); returns the previous count, or None if it could not be changed."""
-    try:
-        from threadpoolctl import threadpool_info, threadpool_limits
-
-        old = max((i.get("num_threads", 1) for i in threadpool_info()
-                   if i.get("user_api") == "blas"), default=None)
-        threadpool_limits(limits=n, user_api="blas")
-        return old
-    except ImportError:
-        pass
-    api = _openblas_threads_api()
-    if api is None:
-        return None
-    old = int(api[0]())
-    api[1](n)
-    return old
-
-
 def _limit_threads() -> None:
     """Keep this process on one thread for numba/OpenMP/BLAS (results then do not depend on
     the thread count, and workers do not oversubscribe the cores)."""
@@ -1012,7 +965,7 @@ def _limit_threads() -> None:
                 numba.set_num_threads(1)
     if "numpy" in sys.modules:
         with contextlib.suppress(Exception):
-            _set_blas_threads(1)
+            set_blas_threads(1)
 
 
 @contextlib.contextmanager
@@ -1023,13 +976,13 @@ def _single_thread() -> Iterator[None]:
 
     old = numba.get_num_threads()
     numba.set_num_threads(1)
-    old_blas = _set_blas_threads(1)
+    old_blas = set_blas_threads(1)
     try:
         yield
     finally:
         numba.set_num_threads(old)
         if old_blas is not None:
-            _set_blas_threads(old_blas)
+            set_blas_threads(old_blas)
 
 
 def _init_worker() -> None:

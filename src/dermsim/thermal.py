@@ -64,6 +64,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from dermsim.blas import single_threaded_blas
 from dermsim.errors import ConfigError
 from dermsim.parameters import card, param_field, validate_dataclass
 
@@ -845,7 +846,7 @@ class PotentialProblem:
         The first call builds the AMG hierarchy (or LU factors); later calls with a different
         ``sigma`` (σ(T) coupling) reuse the hierarchy as a CG preconditioner with a warm start.
         """
-        with _SingleThreadBLAS():
+        with single_threaded_blas():
             return self._solve(sigma)
 
     def _solve(self, sigma: np.ndarray | None) -> PotentialField:
@@ -888,65 +889,6 @@ class PotentialProblem:
         q, ptot, cur = _joule(np.nan_to_num(phi), self.layout, faces)
         return PotentialField(phi, q / self.h**2, ptot, cur, iters, t1 - t0, t2 - t1,
                               self.method)
-
-
-class _SingleThreadBLAS:
-    """Context manager running BLAS single-threaded (pyamg's CG dot products).
-
-    On a 2-core machine the numpy OpenBLAS worker threads made the AMG-CG solve up to 10x
-    slower (benchmarks/bench_rf.py). Uses threadpoolctl when installed, otherwise numpy's
-    bundled scipy-openblas through ctypes; a no-op if neither is available.
-    """
-
-    _lib: Any = None
-    _probed = False
-
-    @classmethod
-    def _openblas(cls) -> Any:
-        if not cls._probed:
-            cls._probed = True
-            try:
-                import ctypes
-                import glob
-                import os
-
-                libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)),
-                                      "numpy.libs")
-                for path in glob.glob(os.path.join(libdir, "libscipy_openblas*.so")):
-                    lib = ctypes.CDLL(path)
-                    for suffix in ("64_", ""):
-                        get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
-                        put = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
-                        if get is not None and put is not None:
-                            get.restype = ctypes.c_int
-                            put.argtypes = [ctypes.c_int]
-                            cls._lib = (get, put)
-                            break
-            except OSError:  # pragma: no cover - platform without the bundled library
-                cls._lib = None
-        return cls._lib
-
-    def __enter__(self) -> _SingleThreadBLAS:
-        self._ctx = None
-        self._old = None
-        try:
-            from threadpoolctl import threadpool_limits
-
-            self._ctx = threadpool_limits(limits=1, user_api="blas")
-            return self
-        except ImportError:
-            pass
-        lib = self._openblas()
-        if lib is not None:
-            self._old = int(lib[0]())
-            lib[1](1)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._ctx is not None:
-            self._ctx.restore_original_limits()
-        elif self._old is not None:
-            self._lib[1](self._old)
 
 
 _POTENTIAL_CACHE: OrderedDict[bytes, PotentialField] = OrderedDict()
@@ -1025,7 +967,7 @@ def solve_potential_complex(sigma: np.ndarray, eps_r: np.ndarray, frequency_hz: 
         eps_r, np.float64)
     t0 = _time.perf_counter()
     mat, rhs, idx, faces = _assemble(sstar, layout)
-    with _SingleThreadBLAS():
+    with single_threaded_blas():
         lu = spla.splu(mat.tocsc(), permc_spec="MMD_AT_PLUS_A")
         t1 = _time.perf_counter()
         x = lu.solve(rhs.astype(complex))
@@ -1113,7 +1055,7 @@ def pennes_steady_state(h: float, k: np.ndarray, sink: np.ndarray, t_arterial: f
     mat, aff = assemble_operator(h, fx, fz, sink, gt, gb, t_top, t_bottom)
     rhs = aff + (sink * t_arterial + qq).ravel()
     a = (-mat).tocsr()
-    with _SingleThreadBLAS():
+    with single_threaded_blas():
         ml = pyamg.ruge_stuben_solver(a)
         x = ml.solve(rhs, tol=1e-12, accel="cg", maxiter=500)
     return x.reshape(nz, nx)
