@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 import dermsim
-from dermsim import animate, cli, report
+from dermsim import cli
 from dermsim.io import open_result, write_netcdf
+from dermsim.viz import animate, report
 
 SCENARIO = {
     "name": "report_small",

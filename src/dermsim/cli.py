@@ -217,8 +217,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 STAGE_COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("dermsim.sweep", "run a parameter sweep (resumable, parallel)"),
     "validate": ("dermsim.validation", "run the validation cases (analytic, literature)"),
-    "report": ("dermsim.report", "one self-contained HTML page of a result"),
-    "animate": ("dermsim.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),
+    "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
+    "animate": ("dermsim.viz.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),
 }
 
 
