@@ -293,28 +293,37 @@ class RFConfig:
 RF_PRESETS: dict[str, tuple[RFConfig, str]] = {
     "rf_insulated_49": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=15.0, conduction_time_ms=100.0),
-        "49-pin insulated 1 MHz bipolar tip, 15 W x 100 ms ≈ 31 mJ/pin (V12 window 10-50 mJ); "
+        "49-pin insulated 1 MHz bipolar tip, 15 W x 100 ms ≈ 31 mJ/pin; constant power, the "
+        "sub-pulse ends at the impedance roll-off (load impedance 1.5 x its lowest value); "
         "the generic [rf] defaults",
+    ),
+    "rf_monopolar_49": (
+        RFConfig(frequency_MHz=1.0, control="power", power_W=25.0, conduction_time_ms=100.0),
+        "49-pin insulated monopolar tip, 25 W x 100 ms ≈ 51 mJ/pin (the current spreads to the "
+        "return pad, so it needs more power than the bipolar tip for a zone); constant power, "
+        "impedance cut-off",
     ),
     "rf_noninsulated_25": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=15.0, conduction_time_ms=100.0),
         "25 non-insulated pins, same generator setting (60 mJ/pin): heats the whole track "
-        "incl. the epidermis; the generic [rf] defaults",
+        "incl. the epidermis; constant power, impedance cut-off; the generic [rf] defaults",
     ),
     "rf_profound_5pair": (
         RFConfig(frequency_MHz=1.0, control="temperature", setpoint_C=72.0, power_W=10.0,
                  conduction_time_ms=4000.0, cooling="contact", contact_h_W_m2K=2000.0,
                  contact_temperature_C=5.0, cooling_time_s=4.0, dt_cooling_max_ms=100.0),
         "5 bipolar pairs, electrodes held at 72 °C for 4 s by temperature feedback "
-        "(Hantash 2009 [V]) with contact cooling at the strong end of the [U] range "
+        "(Hantash 2009 [V]; the temperature control is the cut-off, the impedance cut-off a "
+        "safety net) with contact cooling at the strong end of the [U] range "
         "(2000 W/m2K, 5 °C; needed in the slab model to spare the epidermis, "
-        "docs/model.md §8 §4)",
+        "docs/model.md §8)",
     ),
     "rf_subpulsed_10x500": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=10.0, conduction_time_ms=5000.0,
                  sub_pulses=10, sub_pulse_gap_ms=100.0, cooling="contact", cooling_time_s=3.0,
                  dt_cooling_max_ms=50.0),
-        "5000 ms in 10 sub-pulses with contact cooling (Cho et al. CCID 2024 [V])",
+        "5000 ms in 10 sub-pulses with contact cooling (Cho et al. CCID 2024 [V]); impedance "
+        "cut-off per sub-pulse",
     ),
 }
 
