@@ -1,7 +1,8 @@
 """Tests of the band remodelling ODE (dermsim.remodelling).
 
-Timing windows (V8, V9), magnitudes (V10), erythema (V11) follow shared/SCIENCE.md section 7;
-they are checked on the synthetic 1.5 mm drive (200 punctures/cm^2) used for calibration.
+Timing windows (V8, V9), magnitudes (V10) and erythema (V11) are the validation anchors of
+docs/model.md (Yang 1999, Marikovsky 1993, Robins 2003, El-Domyati 2015, Lotfi 2013); they are
+checked on the synthetic 1.5 mm drive (200 punctures/cm^2) used for calibration.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from dermsim import remodelling as rm
 from dermsim.errors import ConfigError
+from dermsim.remodelling import jacobian, rhs
 
 Z = rm.CAL_BAND_Z_UM
 LAB = rm.default_band_layers(Z)
@@ -50,7 +52,7 @@ def report() -> dict:
 
 def _random_state(rng, nb, deficit=False):
     y = rm.baseline_state(nb, CFG) * (1 + 0.3 * rng.random((nb, rm.N_VAR)))
-    y += 0.2 * rng.random((nb, rm.N_VAR)) * rm._SCALE
+    y += 0.2 * rng.random((nb, rm.N_VAR)) * rm.STATE_SCALE
     if deficit:
         y[:, rm.iC1] *= 0.9
         y[:, rm.iC3] *= 0.9
@@ -63,20 +65,20 @@ def test_analytic_jacobian_matches_central_differences(deficit):
     nb = 3
     y = _random_state(rng, nb, deficit)
     cT, cP = rng.random(nb), rng.random(nb)
-    p = rm._derived(CFG)
-    perm, ind, ptr, _ = rm._sparse_layout(nb)
+    p = rm.derived_rates(CFG)
+    perm, ind, ptr, _ = jacobian.sparse_layout(nb)
     n = nb * rm.N_VAR
-    ja = sp.csc_matrix((rm._jac_blocks(y, cT, cP, p).ravel()[perm], ind, ptr), shape=(n, n))
+    ja = sp.csc_matrix((jacobian.jac_blocks(y, cT, cP, p).ravel()[perm], ind, ptr), shape=(n, n))
     ja = ja.toarray()
     jn = np.zeros((n, n))
     flat = y.ravel()
     for j in range(n):
-        h = 1e-6 * max(abs(flat[j]), rm._SCALE[j % rm.N_VAR])
+        h = 1e-6 * max(abs(flat[j]), rm.STATE_SCALE[j % rm.N_VAR])
         yp, ym = flat.copy(), flat.copy()
         yp[j] += h
         ym[j] -= h
-        jn[:, j] = (rm._rhs_reference(yp.reshape(nb, -1), cT, cP, p)
-                    - rm._rhs_reference(ym.reshape(nb, -1), cT, cP, p)).ravel() / (2 * h)
+        jn[:, j] = (rhs.rhs_reference(yp.reshape(nb, -1), cT, cP, p)
+                    - rhs.rhs_reference(ym.reshape(nb, -1), cT, cP, p)).ravel() / (2 * h)
     scale = np.abs(jn).max(axis=1, keepdims=True) + 1e-12
     assert np.max(np.abs(ja - jn) / scale) < 1e-6
     # the declared sparsity pattern covers every non-zero
@@ -88,22 +90,22 @@ def test_analytic_jacobian_matches_central_differences(deficit):
 def test_fast_rhs_equals_reference(nb):
     """Both fast paths (band-major matrix product, variable-major rows) equal the reference."""
     rng = np.random.default_rng(5)
-    p = rm._derived(CFG)
+    p = rm.derived_rates(CFG)
     for deficit in (False, True):
         y = _random_state(rng, nb, deficit)
         cT, cP = rng.random(nb), rng.random(nb)
-        a = rm._rhs_reference(y, cT, cP, p)
-        for f in (rm._rhs_bands, rm._rhs_matmul, rm._rhs_rows):
+        a = rhs.rhs_reference(y, cT, cP, p)
+        for f in (rhs.rhs_bands, rhs.rhs_matmul, rhs.rhs_rows):
             assert np.allclose(f(y, cT, cP, p), a, rtol=1e-12, atol=1e-14)
 
 
 def test_baseline_is_exact_steady_state():
-    p = rm._derived(CFG)
+    p = rm.derived_rates(CFG)
     y = rm.baseline_state(5, CFG)
     zero = np.zeros(5)
-    assert np.max(np.abs(rm._rhs_matmul(y, zero, zero, p)) / rm._SCALE) < 1e-15
-    assert np.max(np.abs(rm._rhs_rows(y, zero, zero, p)) / rm._SCALE) < 1e-15
-    assert np.max(np.abs(rm._rhs_reference(y, zero, zero, p)) / rm._SCALE) < 1e-15
+    assert np.max(np.abs(rhs.rhs_matmul(y, zero, zero, p)) / rm.STATE_SCALE) < 1e-15
+    assert np.max(np.abs(rhs.rhs_rows(y, zero, zero, p)) / rm.STATE_SCALE) < 1e-15
+    assert np.max(np.abs(rhs.rhs_reference(y, zero, zero, p)) / rm.STATE_SCALE) < 1e-15
     assert y[0, rm.iC1] / y[0, rm.iC3] == pytest.approx(80 / 15)
 
 
@@ -111,7 +113,7 @@ def test_baseline_is_exact_steady_state():
 def test_no_drift_without_sessions_over_two_years(method):
     y0 = rm.baseline_state(4, CFG)
     _, y = rm.integrate(y0, 0.0, 730.0, [], CFG, np.linspace(0, 730, 9), method=method)
-    rel = np.abs(y - y0[None]) / rm._SCALE
+    rel = np.abs(y - y0[None]) / rm.STATE_SCALE
     assert rel.max() < 1e-6
     ds = rm.simulate_remodelling(Z[:3], [], 730.0, CFG, output_times_day=[0, 365, 730])
     assert float(np.abs(ds["collagen_total_rel_change"]).max()) < 1e-6
@@ -251,7 +253,7 @@ def test_lsoda_bdf_radau_agree():
     res = [rm.integrate(y0, 0, 30, drives, CFG, [5.0, 30.0], method=m, rtol=1e-8)[1]
            for m in ("LSODA", "BDF", "Radau")]
     for r in res[1:]:
-        assert np.allclose(r, res[0], rtol=1e-5, atol=1e-7 * np.tile(rm._SCALE, (2, 2, 1)))
+        assert np.allclose(r, res[0], rtol=1e-5, atol=1e-7 * np.tile(rm.STATE_SCALE, (2, 2, 1)))
     jsp = rm.integrate(y0, 0, 30, drives, CFG, [30.0], method="BDF", jac="sparsity",
                        rtol=1e-8)[1]
     assert np.allclose(jsp[-1], res[0][-1], rtol=1e-5, atol=1e-9)
@@ -268,7 +270,7 @@ def test_restart_from_state_equals_continuous_run(t_split):
     _, full = rm.integrate(y0, 0.0, 90.0, drives, CFG, [t_split, 90.0], **kw)
     _, first = rm.integrate(y0, 0.0, t_split, drives, CFG, **kw)
     _, second = rm.integrate(first[-1], t_split, 90.0, drives, CFG, **kw)
-    tol = 1e-6 * np.tile(rm._SCALE, (z.size, 1))
+    tol = 1e-6 * np.tile(rm.STATE_SCALE, (z.size, 1))
     assert np.all(np.abs(second[-1] - full[-1]) < tol + 1e-6 * np.abs(full[-1]))
     if t_split != 30.0:  # a state reported at a session day is after the session
         assert np.all(np.abs(first[-1] - full[0]) < tol + 1e-6 * np.abs(full[0]))
@@ -297,11 +299,11 @@ def test_overlapping_growth_factor_windows_add():
     z = np.array([400.0])
     d0 = rm.synthetic_drive(0.0, z, 1500.0, window_day=2.0)
     d1 = rm.synthetic_drive(1.0, z, 1500.0, window_day=2.0)
-    exo = rm._Exo([d0, d1], 1)
+    exo = rm.GrowthFactorDrive([d0, d1], 1)
     t = 1.0 + d1.gf_time_day[5]
     c_both = exo(t)[0]
-    c0 = rm._Exo([d0], 1)(t)[0]
-    c1 = rm._Exo([d1], 1)(t)[0]
+    c0 = rm.GrowthFactorDrive([d0], 1)(t)[0]
+    c1 = rm.GrowthFactorDrive([d1], 1)(t)[0]
     assert c_both == pytest.approx(c0 + c1)
     _, y = rm.integrate(rm.baseline_state(1, CFG), 0.0, 10.0, [d0, d1], CFG)
     assert np.all(np.isfinite(y))
@@ -319,7 +321,7 @@ def test_states_stay_non_negative():
                   for day in (0.0, 3.0, 30.0)]
         _, y = rm.integrate(rm.baseline_state(4, CFG), 0, 120, drives, CFG,
                             np.linspace(0, 120, 241))
-        assert np.all(y >= -1e-7 * rm._SCALE)
+        assert np.all(y >= -1e-7 * rm.STATE_SCALE)
 
 
 # ------------------------------------------------------------------------------------------
