@@ -1,4 +1,4 @@
-"""RF stage: damage kernel, potential, bioheat, behaviour (SCIENCE.md §6; §7 V1, V2, V4, V12)."""
+"""RF stage: damage kernel, potential, bioheat, behaviour (validation cases V1, V2, V4, V12)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from dermsim.thermal import (
     RFConfig,
     band_fractions,
     default_rf_config,
-    figure_rf,
     layout_for_tip,
     pennes_steady_state,
     phase_steps,
@@ -33,6 +32,7 @@ from dermsim.thermal import (
     solve_potential_complex,
 )
 from dermsim.tissue import make_grid, site_stack
+from dermsim.viz.rf import figure_rf
 
 RHO_B_C_B = 1060.0 * 3770.0
 
@@ -533,7 +533,7 @@ def test_sub_pulses_lower_peak(back_grid, tips) -> None:
 
 def test_monopolar_heats_less_than_bipolar(back_grid, tips) -> None:
     """At equal power a monopolar delivery (return pad = deep boundary) spends part of it on the
-    way to the pad: lower peak temperature than bipolar (porcine comparison, SCIENCE.md §6.3)."""
+    way to the pad: lower peak temperature than bipolar (porcine comparison, Wang et al.)."""
     bi = simulate_rf_pulse(back_grid, tips["insulated"], RFConfig(power_W=12.0))
     mono = simulate_rf_pulse(back_grid, tips["insulated"], RFConfig(power_W=12.0, mode="monopolar"))
     assert not int(bi["limiter_acted"]) and not int(mono["limiter_acted"])
@@ -543,7 +543,7 @@ def test_monopolar_heats_less_than_bipolar(back_grid, tips) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# temperature limiter (desiccation near 100 °C, SCIENCE.md §6.1)
+# temperature limiter (desiccation near 100 °C)
 # ------------------------------------------------------------------------------------------------
 
 
