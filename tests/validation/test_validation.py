@@ -193,3 +193,11 @@ def test_format_results_counts_statuses():
 def test_each_case_draws_its_figure(name):
     (r,) = run_cases(name, figures=True)
     assert r.figure is not None and len(r.figure.axes) >= 2
+
+
+def test_v7_anchor_labels_are_unique():
+    (r,) = run_cases("V7")
+    labels = [n.split("]", 1)[1].split(")", 1)[0].strip() + ")" for n in r.notes
+              if n.startswith("[")]
+    assert labels == ["(a)", "(b)", "(c)", "(d)"]
+    assert "(d)" in r.obtained

@@ -25,7 +25,7 @@ def v7_penetration(ctx: CaseContext) -> tuple[str, str, bool]:
 
     The penetration stage (``penetration.penetrate``) inserts (a) a Dermaroller MF8 with
     770 µm needles at hand-rolling speed, (b) a motorized pen with 600 µm needles and
-    (c) a 1.5 mm pen and a 1.5 mm insulated RF tip, into cheek skin, and reports the mean
+    (c) a 1.5 mm pen and (d) a 1.5 mm insulated RF tip, into cheek skin, and reports the mean
     effective depth of the session's needles.
     """
     import numpy as np
@@ -41,7 +41,7 @@ def v7_penetration(ctx: CaseContext) -> tuple[str, str, bool]:
              460.0, 460.0),
             ("c", "pen 1.5 mm (face)", {"preset": "pen_12", "needle_length_um": 1500.0},
              1300.0, 1500.0),
-            ("c", "RF tip 1.5 mm (face)", {"preset": "rf_insulated_49",
+            ("d", "RF tip 1.5 mm (face)", {"preset": "rf_insulated_49",
                                            "needle_length_um": 1500.0}, 1300.0, 1500.0)]
     ok_all, got = True, []
     for key, label, spec, lo, hi in rows:
@@ -58,6 +58,6 @@ def v7_penetration(ctx: CaseContext) -> tuple[str, str, bool]:
         from dermsim.viz.validation import penetration_anchors_figure
 
         ctx.figure(penetration_anchors_figure(got))
-    return ("(a) 150 µm; (b) 460 µm; (c) 1300–1500 µm",
+    return ("(a) 150 µm; (b) 460 µm; (c), (d) 1300–1500 µm",
             "; ".join(f"({k}) {d:.0f} µm" for k, _, d, *_ in got), ok_all)
 
