@@ -165,3 +165,39 @@ def test_cli_rejects_bad_set_and_partial_write(cli_main, capsys):
     assert cli_main(["validate", "--only", "V1", "--write", "x.md"]) == 2
     err = capsys.readouterr().err
     assert "NAME=VALUE" in err and "--write" in err
+
+
+def test_import_is_light():
+    """Importing the validation package (and so ``dermsim validate --help``) loads neither
+    numpy nor matplotlib."""
+    import subprocess
+    import sys
+
+    code = ("import sys, dermsim.validation; "
+            "print(any(m in sys.modules for m in ('numpy', 'matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_format_results_counts_statuses():
+    res = [validation.CaseResult("A", "a", "r", "t", status="pass"),
+           validation.CaseResult("B", "b", "r", "t", status="fail"),
+           validation.CaseResult("C", "c", "r", "t", status="n/a", message="no stage")]
+    text = validation.format_results(res)
+    assert text.splitlines()[-1] == "1 of 3 validation cases pass (1 fail, 1 n/a)"
+    assert "reason     no stage" in text
+
+
+@pytest.mark.parametrize("name", ["V2", "V4", "V6", "V11"])
+def test_each_case_draws_its_figure(name):
+    (r,) = run_cases(name, figures=True)
+    assert r.figure is not None and len(r.figure.axes) >= 2
+
+
+def test_v7_anchor_labels_are_unique():
+    (r,) = run_cases("V7")
+    labels = [n.split("]", 1)[1].split(")", 1)[0].strip() + ")" for n in r.notes
+              if n.startswith("[")]
+    assert labels == ["(a)", "(b)", "(c)", "(d)"]
+    assert "(d)" in r.obtained
