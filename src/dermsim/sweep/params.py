@@ -30,7 +30,7 @@ def valid_keys(base: Any, stages: Sequence[str] = ("signalling", "remodelling", 
     Stage sections are imported only for the ``stages`` named (they load heavy modules)."""
     import dataclasses
 
-    from dermsim.config import _plain as plain  # private until made public
+    from dermsim.config import plain
     from dermsim.parameters import registered_cards
     from dermsim.tissue import LAYER_NAMES
 
