@@ -215,7 +215,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 #: Commands owned by other modules: name → (module with ``add_cli``, one-line help). Only the
 #: module of the command being run is imported, so ``dermsim --help`` stays fast.
 STAGE_COMMANDS: dict[str, tuple[str, str]] = {
-    "sweep": ("dermsim.sweep", "run a parameter sweep (resumable, parallel)"),
+    "sweep": ("dermsim.sweep.cli", "run a parameter sweep (resumable, parallel)"),
     "validate": ("dermsim.validation.command", "run the validation cases (analytic, literature)"),
     "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
     "animate": ("dermsim.viz.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from dermsim import sweep
 from dermsim.errors import DermsimError
-from dermsim.sweep import SweepSpecError, load_sweep, run_sweep
+from dermsim.sweep import SweepSpecError, load_sweep, run_sweep, sensitivity
+from dermsim.viz import sweep as viz_sweep
 
 TESTS = Path(__file__).resolve().parent
 BASE = {"name": "tiny", "seed": 11, "skin": {"site": "cheek"},
@@ -449,23 +450,21 @@ def test_figures(tmp_path):
                           {"kind": "lines", "outcome": "effective_depth_um",
                            "x": "needle_length_um", "hue": "site"}])
     ds = run_sweep(spec, tmp_path, backend="serial", run_fn=cheap_run, progress=False)
-    paths = sweep.make_figures(ds, spec, tmp_path)
+    paths = viz_sweep.make_figures(ds, spec, tmp_path)
     assert [p.name for p in paths] == ["hm.png", f"{spec.name}_lines_2.png"]
     assert all(p.stat().st_size > 5000 for p in paths)
-    fig = sweep.plot_heatmap(ds, "collagen_I_change_pct", "needle_length_um", "site")
+    fig = viz_sweep.plot_heatmap(ds, "collagen_I_change_pct", "needle_length_um", "site")
     assert "mean over sessions" in fig.axes[0].get_title()
     sampled = _spec({"device.needle_length_um": {"low": 300, "high": 1500},
                      "skin.site": ["cheek", "neck"]}, design={"kind": "random", "n": 8})
     ds2 = run_sweep(sampled, tmp_path, backend="serial", run_fn=cheap_run, progress=False)
-    assert sweep.plot_lines(ds2, "effective_depth_um", "needle_length_um", hue="site")
-    assert sweep.plot_heatmap(ds2, "effective_depth_um", "needle_length_um", "site")
-    assert len(sweep.make_figures(ds2, sampled, tmp_path)) == 2
+    assert viz_sweep.plot_lines(ds2, "effective_depth_um", "needle_length_um", hue="site")
+    assert viz_sweep.plot_heatmap(ds2, "effective_depth_um", "needle_length_um", "site")
+    assert len(viz_sweep.make_figures(ds2, sampled, tmp_path)) == 2
 
 
 def test_morris_and_sobol_indices(tmp_path):
     pytest.importorskip("SALib")
-    from dermsim import sensitivity
-
     params = {"device.needle_length_um": {"low": 500, "high": 1500},
               "protocol.interval_days": {"low": 14, "high": 42},
               "protocol.follow_up_days": {"low": 10, "high": 100}}
@@ -484,7 +483,7 @@ def test_morris_and_sobol_indices(tmp_path):
     np.testing.assert_allclose(ix["S1"].values, [0.9, 0.1, 0.0], atol=0.05)
     np.testing.assert_allclose(ix["ST"].values, [0.9, 0.1, 0.0], atol=0.05)
     assert "device.needle_length_um" in sensitivity.indices_table(ds, "collagen_I_change_pct")
-    paths = sweep.make_figures(ds, s, tmp_path)
+    paths = viz_sweep.make_figures(ds, s, tmp_path)
     assert paths and paths[0].name.endswith("sensitivity.png")
     with pytest.raises(DermsimError, match="morris or saltelli"):
         _spec(params, outcomes=outcomes, design={"kind": "lhs", "n": 4},
@@ -492,8 +491,6 @@ def test_morris_and_sobol_indices(tmp_path):
 
 
 def test_sensitivity_needs_salib_message(monkeypatch):
-    from dermsim import sensitivity
-
     monkeypatch.setitem(sys.modules, "SALib", None)
     with pytest.raises(DermsimError, match="pip install"):
         sensitivity.require_salib()
