@@ -1,7 +1,7 @@
-"""Verification of the generic implicit diffusion solver (dermsim.solvers, kernels/adi.py).
+"""Verification of the implicit diffusion solver (dermsim.numerics.ADISolver and its kernels).
 
-Analytic checks (2-D Gaussian bolus with decay = SCIENCE.md V6 adapted to 2-D, steady two-layer
-slab, decaying cosine mode), conservation, observed spatial order, and kernel-vs-reference checks.
+Analytic checks (2-D Gaussian bolus with decay (Crank 1975), steady two-layer slab, decaying
+cosine mode), conservation, observed spatial order, and kernel-vs-reference checks.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ import math
 import numpy as np
 import pytest
 
-from dermsim import solvers as S
-from dermsim.kernels import adi as K
+from dermsim import numerics as S
+from dermsim.numerics.kernels import adi as K
 
 
 def _random_problem(nz: int = 13, nx: int = 19, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     h = 1e-5
     kc = rng.uniform(1e-11, 1e-10, (nz, nx))
-    fx, fz = S.harmonic_faces(kc)
+    fx, fz = S.face_coefficients(kc)
     return dict(
         h=h,
         kc=kc,
@@ -104,7 +104,8 @@ def test_boundary_inflow_accounting(scheme: str) -> None:
 
 
 def test_gaussian_bolus_with_decay_v6_2d() -> None:
-    """SCIENCE.md V6 in 2-D: C = M/(4 pi D t) exp(-r^2/(4 D t) - k t); mass M exp(-k t).
+    """Bolus diffusion with decay in 2-D (Crank 1975): C = M/(4 pi D t) exp(-r^2/(4 D t) - k t);
+    mass M exp(-k t).
 
     D = 1e-7 cm^2/s = 1e-11 m^2/s, k = ln 2 / 1 h. Started from the exact profile at t0 = 15 min
     (a point cannot be resolved on the grid), run to t0 + 1 h with a BE start then PR-ADI at
@@ -123,7 +124,7 @@ def test_gaussian_bolus_with_decay_v6_2d() -> None:
         return m / (4 * np.pi * d * t) * np.exp(-r2 / (4 * d * t) - k * t)
 
     kc = np.full((n, n), d)
-    fx, fz = S.harmonic_faces(kc)
+    fx, fz = S.face_coefficients(kc)
     sol = S.ADISolver(h, 1.0, fx, fz, sink=k)
     u = exact(t0)  # bolus released at t = 0 (already decayed by exp(-k t0))
     t = t0
@@ -143,7 +144,7 @@ def test_gaussian_bolus_with_decay_v6_2d() -> None:
 def test_pure_decay_with_sink() -> None:
     """Uniform field with sink k: PR treats decay by the (1 - k dt/4)^2/(1 + k dt/4)^2 rule."""
     n = 8
-    fx, fz = S.harmonic_faces(np.full((n, n), 1e-11))
+    fx, fz = S.face_coefficients(np.full((n, n), 1e-11))
     k = 1e-4
     sol = S.ADISolver(1e-5, 1.0, fx, fz, sink=k)
     u = np.ones((n, n))
@@ -162,7 +163,7 @@ def test_steady_two_layer_slab(scheme: str) -> None:
     kc = np.empty((nz, nx))
     kc[:n1] = k1
     kc[n1:] = k2
-    fx, fz = S.harmonic_faces(kc)
+    fx, fz = S.face_coefficients(kc)
     sol = S.ADISolver(h, 1.0, fx, fz, g_top=k1 / (h / 2), g_bottom=k2 / (h / 2))
     u = np.zeros((nz, nx))
     # PR is only A-stable: stiff modes decay like (1 - x)/(1 + x) -> -1, so sweep dt geometrically
@@ -184,7 +185,7 @@ def _mode_error(n: int) -> float:
     h = lz / nz
     d = 1e-10
     kc = np.full((nz, nx), d)
-    fx, fz = S.harmonic_faces(kc)
+    fx, fz = S.face_coefficients(kc)
     x = (np.arange(nx) + 0.5) * h
     z = (np.arange(nz) + 0.5) * h
     shape = np.cos(2 * np.pi * x / (nx * h))[None, :] * np.cos(np.pi * z / lz)[:, None]
@@ -213,7 +214,7 @@ def _layered_solution(n: int) -> np.ndarray:
     z = (np.arange(nz) + 0.5) * h
     base = np.where(z < 0.25 * lz, 2e-11, 8e-11)[:, None]
     kc = base * (1.0 + 0.5 * np.sin(2 * np.pi * x / (nx * h)))[None, :]
-    fx, fz = S.harmonic_faces(kc)
+    fx, fz = S.face_coefficients(kc)
     u = 1.0 + np.cos(2 * np.pi * x / (nx * h))[None, :] * np.cos(np.pi * z / lz)[:, None] ** 2
     sol = S.ADISolver(h, 1.0, fx, fz, sink=1e-4)
     for _ in range(200):
@@ -239,7 +240,7 @@ def test_second_order_spatial_convergence_layered() -> None:
 
 
 def test_pr_with_be_start_vs_explicit_after_sharp_start() -> None:
-    """Sharp channel initial data (PERFORMANCE.md §2 setup, smaller grid): BE start + PR at 15 s."""
+    """Sharp channel initial data (channels in a two-layer slab): BE start + PR at 15 s."""
     nz, nx, h = 60, 80, 10e-6
     kc = np.full((nz, nx), 3e-11)
     kc[:8] = 1e-11
@@ -247,7 +248,7 @@ def test_pr_with_be_start_vs_explicit_after_sharp_start() -> None:
     k = math.log(2) / 3600.0
     u0 = np.zeros((nz, nx))
     u0[:40, 38:42] = 1.0
-    fx, fz = S.harmonic_faces(kc)
+    fx, fz = S.face_coefficients(kc)
     dte = 0.5 * S.explicit_dt_limit(fx, fz, h, k)
     t_end = 600.0
     ne = math.ceil(t_end / dte)

@@ -20,7 +20,8 @@ The sink is split evenly between the x and z operators.
 
 Every kernel is a pure function on arrays; physical values arrive as arguments so that changing
 them never triggers a recompilation (``cache=True``). They are called only by
-:mod:`dermsim.solvers`, which also holds the plain numpy/scipy references used by the tests.
+:mod:`dermsim.numerics.adi`; the plain numpy/scipy references used by the tests are in
+:mod:`dermsim.numerics.reference`.
 
 References
 ----------

@@ -6,12 +6,13 @@ the start of the step are carried in ``rate_prev`` / ``cem_rate_prev`` so each h
 one ``exp`` for the Arrhenius rate and one for the CEM43 rate per step. Cells at or below the
 gate temperatures contribute a rate of exactly zero (see Notes) and cost no ``exp``.
 
-Called only by :mod:`dermsim.thermal`.
+Called by the thermal stage; the numpy reference is
+:func:`dermsim.numerics.reference.damage_step_reference`.
 
 Notes
 -----
-Arrhenius damage (Henriques & Moritz 1947; constants as used in public bioheat codes,
-SCIENCE.md §6.1 [S]):
+Arrhenius damage (Henriques 1947, Arch Pathol 43:489; constants as used in public
+bioheat codes [S]):
 
     dΩ/dt = A exp(-Ea / (R T)),   with T in kelvin.
 
@@ -19,7 +20,7 @@ The kernel takes ``ln A`` and ``Ea/R`` and supports a two-piece constant set swi
 ``t_switch_k`` (e.g. Weaver & Stoll 1969: one pair below 50 °C, another above [U]); a single
 pair is the special case of equal pieces.
 
-CEM43 (Sapareto & Dewey 1984, SCIENCE.md §6.1):
+CEM43 (Sapareto & Dewey 1984, Int J Radiat Oncol Biol Phys 10:787):
 
     dCEM43/dt = R^(43 - T_C) / 60   [min/s],  R = 0.5 for T_C >= 43, 0.25 below.
 
@@ -33,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["damage_step", "damage_step_reference"]
+__all__ = ["damage_step"]
 
 
 @njit(cache=True)
@@ -145,40 +146,3 @@ def damage_step(
                 active = 1
         row_active[i] = active
     return n_hot
-
-
-def damage_step_reference(
-    t_k: np.ndarray,
-    dt: float,
-    omega: np.ndarray,
-    rate_prev: np.ndarray,
-    cem43_min: np.ndarray,
-    cem_rate_prev: np.ndarray,
-    tmax_k: np.ndarray,
-    ln_a_lo: float,
-    ea_r_lo: float,
-    ln_a_hi: float,
-    ea_r_hi: float,
-    t_switch_k: float,
-    t_gate_arrhenius_k: float,
-    t_gate_cem_k: float,
-    row_active: np.ndarray,
-) -> int:
-    """Plain numpy version of :func:`damage_step` (same arguments and semantics)."""
-    t = np.asarray(t_k, dtype=np.float64)
-    np.maximum(tmax_k, t, out=tmax_k)
-    hot = t > t_gate_arrhenius_k
-    with np.errstate(over="ignore", under="ignore"):
-        r = np.where(t < t_switch_k, np.exp(ln_a_lo - ea_r_lo / t), np.exp(ln_a_hi - ea_r_hi / t))
-    r_new = np.where(hot, r, 0.0)
-    omega += 0.5 * dt * (rate_prev + r_new)
-    rate_prev[...] = r_new
-    d43 = 43.0 - (t - 273.15)
-    base = np.where(d43 <= 0.0, 0.5, 0.25)
-    with np.errstate(over="ignore", under="ignore"):
-        c = np.power(base, d43) / 60.0
-    c_new = np.where(t > t_gate_cem_k, c, 0.0)
-    cem43_min += 0.5 * dt * (cem_rate_prev + c_new)
-    cem_rate_prev[...] = c_new
-    row_active[...] = np.any((r_new != 0.0) | (c_new != 0.0), axis=1)
-    return int(np.count_nonzero(hot))

@@ -1,4 +1,5 @@
-"""Penetration: effective depth against the SCIENCE.md V7 anchors, injury rasterisation."""
+"""Penetration: effective depth against published anchors (Kalluri 2011, Donnelly 2010,
+Sasaki 2019), injury rasterisation."""
 
 from __future__ import annotations
 

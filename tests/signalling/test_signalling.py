@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
+from dermsim import growth_factors as gf
 from dermsim import signalling as sg
 from dermsim.errors import ConfigError
-from dermsim.kernels import adi as K
+from dermsim.numerics.kernels import adi as K
 from dermsim.tissue import SkinStack, make_grid, site_stack
+from dermsim.viz.signalling import figure_snapshots
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +43,9 @@ def _ode_solution(sp: sg.SpeciesParams, t: float) -> float:
     b = sp.burst * math.exp(-k * t) * (1.0 - math.exp(-(1 / tau - k) * t)) / (1.0 - k * tau)
     s = 0.0
     for a, shape, peak in sp.pulses:
-        th = sg._gamma_theta(shape, peak)
+        th = gf.gamma_theta(shape, peak)
         s += a * quad(lambda x, th=th, shape=shape: math.exp(-k * (t - x))
-                      * float(sg._gamma_pdf(np.array([x]), shape, th)[0]), 0.0, t,
+                      * float(gf.gamma_pdf(np.array([x]), shape, th)[0]), 0.0, t,
                       limit=400, epsabs=0.0, epsrel=1e-13)[0]
     return b + s
 
@@ -89,14 +91,14 @@ def test_mass_budget_matches_ode_for_the_totals(small_session: dict) -> None:
         exp_rel = b_tot * (1 - np.exp(-t / tau))
         m_exact = b_tot * np.exp(-k * t) * (1 - np.exp(-(1 / tau - k) * t)) / (1 - k * tau)
         for a, shape, peak in sp.pulses:
-            th = sg._gamma_theta(shape, peak)
+            th = gf.gamma_theta(shape, peak)
             from scipy.special import gammainc
 
             exp_rel = exp_rel + a * r_tot * gammainc(shape, t / th)
             for i in (5, len(t) // 2, len(t) - 1):
                 m_exact[i] += a * r_tot * quad(
                     lambda x, th=th, shape=shape, ti=t[i], k=k: math.exp(-k * (ti - x))
-                    * float(sg._gamma_pdf(np.array([x]), shape, th)[0]), 0.0, t[i],
+                    * float(gf.gamma_pdf(np.array([x]), shape, th)[0]), 0.0, t[i],
                     limit=400, epsrel=1e-13, epsabs=0.0)[0]
         assert np.allclose(rel, exp_rel, rtol=1e-12)
         for i in (5, len(t) // 2, len(t) - 1):
@@ -183,8 +185,8 @@ def test_source_strength_scales_with_injury_and_bleeding(small_session: dict) ->
 
 
 def test_kinetics_within_the_published_windows(small_session: dict) -> None:
-    """SCIENCE.md V8: active TGF-beta peaks within 1 h with a second peak at day 3-5; PDGF
-    (heparin-binding GF) peaks at day 2-3 and has nearly vanished by day 7."""
+    """Yang 1999, Marikovsky 1993: active TGF-beta peaks within 1 h with a second peak at day
+    3-5; PDGF (heparin-binding GF) peaks at day 2-3 and has nearly vanished by day 7."""
     g, inj, kw = small_session["grid"], small_session["injury"], small_session["kw"]
     ds = sg.run_acute_window(g, inj, snapshot_times_h=(), topical=False, **kw)
     t = ds["time"].values
@@ -210,7 +212,7 @@ def test_dataset_structure_units_and_figure(small_session: dict) -> None:
         assert "units" in var.attrs and "long_name" in var.attrs, name
     # bands cover the dermis with the configured thickness
     assert np.allclose(ds["band_bottom"] - ds["band_top"], cfg.band_um)
-    fig = sg.figure_snapshots(ds)
+    fig = figure_snapshots(ds)
     assert len(fig.axes) >= 3 * 4
     import matplotlib.pyplot as plt
 

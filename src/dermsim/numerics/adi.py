@@ -1,32 +1,31 @@
-"""Generic implicit diffusion solver on the (nz, nx) tissue grid, with numpy/scipy references.
+"""The implicit 2-D diffusion driver (:class:`ADISolver`) and the numba-backed step helpers.
 
 Solves the linear reaction–diffusion equation
 
 .. math::  C(x)\\,\\partial_t u = \\nabla\\cdot(K\\nabla u) - S(x)\\,u + q(x, t)
 
 by cell-centred finite volumes (uniform spacing ``h``, conservative flux form, face coefficients
-``fx``/``fz`` from :func:`dermsim.tissue.face_coefficients`, i.e. harmonic means at layer
+``fx``/``fz`` from :func:`dermsim.numerics.face_coefficients`, i.e. harmonic means at layer
 interfaces), periodic in x, with a Robin condition on the top and bottom faces: the flux into the
 domain is ``G (u_ext - u_cell)`` per unit area, with one conductance per column (``G = 0`` is no
 flux; a Dirichlet value on the face is ``G = K_cell / (h/2)``).
 
-Time stepping (see ``shared/PERFORMANCE.md`` §2 for measured accuracy):
+Time stepping:
 
 ``"pr"``
     Peaceman–Rachford ADI, second order, unconditionally stable but only A-stable: after a
     non-smooth event (burst, pulse on/off, boundary switch) large steps ring. The source ``q``
-    enters both half-steps (the accurate variant for Joule heating, PERFORMANCE.md §2).
+    enters both half-steps (the second-order source treatment of Hundsdorfer & Verwer 2003,
+    §IV.3).
 ``"be"``
     Locally one-dimensional backward Euler (x then z), first order and L-stable: use a few of
-    these right after each event (Rannacher start), then switch to ``"pr"``.
+    these right after each event (Rannacher 1984 start), then switch to ``"pr"``.
 
 Both schemes conserve ``sum(C u) h^2`` exactly (to rounding) when ``S = 0`` and ``G = 0``: the
 x operator sums to zero over each periodic row and the z operator over each column.
 
-The module also holds the references used by the tests: :func:`explicit_step_reference` (numpy,
-precomputed face coefficients, in place), :func:`assemble_operator` and
-:class:`SparseReferenceSolver` (scipy.sparse + SuperLU; backward Euler / Crank–Nicolson) and
-:func:`adi_step_reference` (the same ADI algorithm with sparse direct solves).
+The numba kernels are in :mod:`dermsim.numerics.kernels.adi`; the numpy/scipy references used
+by the tests are in :mod:`dermsim.numerics.reference`.
 
 References
 ----------
@@ -43,44 +42,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
-from dermsim.kernels import adi as _k
+from dermsim.numerics.arrays import as_field, as_row
+from dermsim.numerics.kernels import adi as _k
 
 Scheme = Literal["pr", "be"]
 
 __all__ = [
     "ADISolver",
-    "SparseReferenceSolver",
+    "Scheme",
     "StepBoundaryFlux",
-    "adi_step_reference",
-    "assemble_operator",
     "clip_row_stats",
     "combine_sources",
     "explicit_dt_limit",
     "explicit_step",
-    "explicit_step_reference",
-    "harmonic_faces",
 ]
-
-
-def _field(a: np.ndarray | float, shape: tuple[int, int], name: str) -> np.ndarray:
-    arr = np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), shape))
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
-    return arr.copy() if not arr.flags.writeable else arr
-
-
-def _row(a: np.ndarray | float | None, nx: int, name: str) -> np.ndarray:
-    if a is None:
-        return np.zeros(nx)
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.ndim == 0:
-        return np.full(nx, float(arr))
-    if arr.shape != (nx,):
-        raise ValueError(f"{name} must be a float or an array of shape ({nx},), got {arr.shape}")
-    return np.ascontiguousarray(arr)
 
 
 def _uniform_value(a: np.ndarray, allow_zero: bool = False) -> float:
@@ -90,33 +66,6 @@ def _uniform_value(a: np.ndarray, allow_zero: bool = False) -> float:
         return v
     return -1.0
 
-
-def harmonic_faces(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Harmonic-mean face coefficients of a cell field (convention of ``tissue.face_coefficients``).
-
-    Parameters
-    ----------
-    cell : (nz, nx) array
-        Cell-centred coefficient (diffusivity or conductivity), >= 0.
-
-    Returns
-    -------
-    fx : (nz, nx) array
-        Face between column j and j+1 (periodic).
-    fz : (nz+1, nx) array
-        Face above row i for 1 <= i <= nz-1; rows 0 and nz are 0 (boundary faces are handled by
-        the Robin conductances).
-    """
-    c = np.asarray(cell, dtype=np.float64)
-
-    def hm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        s = a + b
-        return np.divide(2.0 * a * b, s, out=np.zeros_like(s), where=s > 0)
-
-    fx = hm(c, np.roll(c, -1, axis=1))
-    fz = np.zeros((c.shape[0] + 1, c.shape[1]))
-    fz[1:-1] = hm(c[:-1], c[1:])
-    return fx, fz
 
 
 @dataclass
@@ -182,11 +131,11 @@ class ADISolver:
             raise ValueError(f"fz must have shape {(nz + 1, nx)}, got {fz.shape}")
         self.h = float(h)
         self.shape = (nz, nx)
-        self.fx = _field(fx, self.shape, "fx")
-        self.fz = _field(fz, (nz + 1, nx), "fz")
+        self.fx = as_field(fx, self.shape, "fx")
+        self.fz = as_field(fz, (nz + 1, nx), "fz")
         if np.any(self.fx < 0) or np.any(self.fz < 0):
             raise ValueError("face coefficients must be >= 0")
-        self.capacity = _field(capacity, self.shape, "capacity")
+        self.capacity = as_field(capacity, self.shape, "capacity")
         if np.any(self.capacity <= 0):
             raise ValueError("capacity must be > 0")
         self._cap_s = _uniform_value(self.capacity)
@@ -197,8 +146,8 @@ class ADISolver:
         self._pool_x: list[tuple[np.ndarray, ...]] = []
         self._pool_z: list[tuple[np.ndarray, ...]] = []
         self.set_sink(0.0 if sink is None else sink)
-        self.g_top = _row(g_top, nx, "g_top")
-        self.g_bottom = _row(g_bottom, nx, "g_bottom")
+        self.g_top = as_row(g_top, nx, "g_top")
+        self.g_bottom = as_row(g_bottom, nx, "g_bottom")
         self._work = np.empty(self.shape)
         self._noq = np.zeros((1, 1))
         self.last_flux = StepBoundaryFlux()
@@ -216,12 +165,12 @@ class ADISolver:
         """
         nx = self.shape[1]
         if g_bottom is not None:
-            new = _row(g_bottom, nx, "g_bottom")
+            new = as_row(g_bottom, nx, "g_bottom")
             if not np.array_equal(new, self.g_bottom):
                 self.g_bottom = new
                 self._recycle(self._zf, self._pool_z)
         if g_top is not None:
-            new = _row(g_top, nx, "g_top")
+            new = as_row(g_top, nx, "g_top")
             if not np.array_equal(new, self.g_top):
                 self.g_top = new
                 for tau, zf in self._zf.items():
@@ -235,7 +184,7 @@ class ADISolver:
 
     def set_sink(self, sink: np.ndarray | float) -> None:
         """Change the linear sink; all factors are rebuilt lazily."""
-        new = _field(sink, self.shape, "sink")
+        new = as_field(sink, self.shape, "sink")
         if np.any(new < 0):
             raise ValueError("sink must be >= 0")
         self.sink = new
@@ -315,8 +264,8 @@ class ADISolver:
         if not (dt > 0):
             raise ValueError("dt must be > 0")
         nx = self.shape[1]
-        ut = _row(u_top, nx, "u_top")
-        ub = _row(u_bottom, nx, "u_bottom")
+        ut = as_row(u_top, nx, "u_top")
+        ub = as_row(u_bottom, nx, "u_bottom")
         if source is None:
             q, has_q = self._noq, False
         else:
@@ -401,8 +350,8 @@ def explicit_dt_limit(
     """
     nx = fx.shape[1]
     tot = fx + np.roll(fx, 1, axis=1) + fz[:-1] + fz[1:]
-    tot[0] += h * _row(g_top, nx, "g_top") - fz[0]
-    tot[-1] += h * _row(g_bottom, nx, "g_bottom") - fz[-1]
+    tot[0] += h * as_row(g_top, nx, "g_top") - fz[0]
+    tot[-1] += h * as_row(g_bottom, nx, "g_bottom") - fz[-1]
     m = float(np.max(tot)) + h * h * decay
     return h * h / m if m > 0 else np.inf
 
@@ -440,236 +389,7 @@ def explicit_step(
     out
     """
     nx = u.shape[1]
-    _k.explicit_step(u, out, fx, fz, _row(g_top, nx, "g_top"), _row(g_bottom, nx, "g_bottom"),
-                     _row(u_top, nx, "u_top"), _row(u_bottom, nx, "u_bottom"), float(decay),
+    _k.explicit_step(u, out, fx, fz, as_row(g_top, nx, "g_top"), as_row(g_bottom, nx, "g_bottom"),
+                     as_row(u_top, nx, "u_top"), as_row(u_bottom, nx, "u_bottom"), float(decay),
                      float(dt), float(h))
     return out
-
-
-def explicit_step_reference(
-    u: np.ndarray,
-    out: np.ndarray,
-    fx: np.ndarray,
-    fz: np.ndarray,
-    dt: float,
-    h: float,
-    decay: float = 0.0,
-    g_top: np.ndarray | float | None = None,
-    g_bottom: np.ndarray | float | None = None,
-    u_top: np.ndarray | float = 0.0,
-    u_bottom: np.ndarray | float = 0.0,
-    work: tuple[np.ndarray, np.ndarray] | None = None,
-) -> np.ndarray:
-    """Numpy reference of :func:`explicit_step`: precomputed faces, in-place ufuncs, no temporaries.
-
-    Parameters are as for :func:`explicit_step`; ``work`` optionally supplies two buffers of
-    shapes (nz, nx) and (nz+1, nx).
-    """
-    nz, nx = u.shape
-    if work is None:
-        work = (np.empty((nz, nx)), np.empty((nz + 1, nx)))
-    fe, fzf = work
-    gt = _row(g_top, nx, "g_top")
-    gb = _row(g_bottom, nx, "g_bottom")
-    ut = _row(u_top, nx, "u_top")
-    ub = _row(u_bottom, nx, "u_bottom")
-    # x fluxes F_j = fx_j (u_{j+1} - u_j), periodic
-    np.subtract(u[:, 1:], u[:, :-1], out=fe[:, :-1])
-    np.subtract(u[:, 0], u[:, -1], out=fe[:, -1])
-    np.multiply(fe, fx, out=fe)
-    np.subtract(fe[:, 1:], fe[:, :-1], out=out[:, 1:])
-    np.subtract(fe[:, 0], fe[:, -1], out=out[:, 0])
-    # z fluxes Fz_i = fz_i (u_i - u_{i-1}); boundary faces via conductances
-    np.subtract(u[1:], u[:-1], out=fzf[1:-1])
-    np.multiply(fzf[1:-1], fz[1:-1], out=fzf[1:-1])
-    np.subtract(u[0], ut, out=fzf[0])
-    fzf[0] *= h * gt
-    np.subtract(ub, u[-1], out=fzf[-1])
-    fzf[-1] *= h * gb
-    out += fzf[1:]
-    out -= fzf[:-1]
-    out *= dt / (h * h)
-    out += (1.0 - decay * dt) * u
-    return out
-
-
-# ------------------------------------------------------------------------------------------------
-# sparse references
-# ------------------------------------------------------------------------------------------------
-
-
-def _pair_matrix(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
-    """Graph Laplacian, weight w per pair (a, b): row a gets w (u_b - u_a), row b the reverse."""
-    rows = np.concatenate([a, b, a, b])
-    cols = np.concatenate([b, a, a, b])
-    return sp.coo_matrix((np.concatenate([w, w, -w, -w]), (rows, cols)), shape=(n, n)).tocsr()
-
-
-def _operators(
-    h: float,
-    fx: np.ndarray,
-    fz: np.ndarray,
-    sink: np.ndarray,
-    g_top: np.ndarray,
-    g_bottom: np.ndarray,
-    u_top: np.ndarray,
-    u_bottom: np.ndarray,
-) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
-    """Split operators Ax (periodic x, -S/2), Az (z + Robin, -S/2) and the Robin affine term."""
-    nz, nx = fx.shape
-    n = nz * nx
-    idx = np.arange(n).reshape(nz, nx)
-    inv = 1.0 / (h * h)
-    # x: faces (i,j)-(i,j+1)
-    a = idx.ravel()
-    b = np.roll(idx, -1, axis=1).ravel()
-    w = fx.ravel() * inv
-    ax = _pair_matrix(a, b, w, n)
-    ax = ax - sp.diags(0.5 * sink.ravel())
-    # z: interior faces (i-1,j)-(i,j)
-    a = idx[:-1].ravel()
-    b = idx[1:].ravel()
-    w = fz[1:-1].ravel() * inv
-    az = _pair_matrix(a, b, w, n)
-    diag = np.zeros((nz, nx))
-    diag[0] -= g_top / h
-    diag[-1] -= g_bottom / h
-    az = az + sp.diags(diag.ravel() - 0.5 * sink.ravel())
-    aff = np.zeros((nz, nx))
-    aff[0] += g_top * u_top / h
-    aff[-1] += g_bottom * u_bottom / h
-    return ax.tocsr(), az.tocsr(), aff.ravel()
-
-
-def assemble_operator(
-    h: float,
-    fx: np.ndarray,
-    fz: np.ndarray,
-    sink: np.ndarray | float = 0.0,
-    g_top: np.ndarray | float | None = None,
-    g_bottom: np.ndarray | float | None = None,
-    u_top: np.ndarray | float = 0.0,
-    u_bottom: np.ndarray | float = 0.0,
-) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Sparse finite-volume operator: ``C du/dt = L u + b + q`` with unknowns in row-major order.
-
-    Returns
-    -------
-    L : (N, N) csr_matrix
-        Diffusion (periodic x, Robin z) minus the sink [units of K/m^2].
-    b : (N,) array
-        Affine Robin term ``G u_ext / h`` in the boundary rows.
-    """
-    fx = np.asarray(fx, dtype=np.float64)
-    nz, nx = fx.shape
-    ax, az, aff = _operators(
-        h, fx, np.asarray(fz, dtype=np.float64), _field(sink, (nz, nx), "sink"),
-        _row(g_top, nx, "g_top"), _row(g_bottom, nx, "g_bottom"),
-        _row(u_top, nx, "u_top"), _row(u_bottom, nx, "u_bottom"),
-    )
-    return (ax + az).tocsr(), aff
-
-
-class SparseReferenceSolver:
-    """Backward Euler / Crank–Nicolson with SuperLU (reference for tests; slow on large grids).
-
-    Parameters are as for :class:`ADISolver`. Factorisations are cached per (dt, scheme).
-    """
-
-    def __init__(
-        self,
-        h: float,
-        capacity: np.ndarray | float,
-        fx: np.ndarray,
-        fz: np.ndarray,
-        sink: np.ndarray | float | None = None,
-        g_top: np.ndarray | float | None = None,
-        g_bottom: np.ndarray | float | None = None,
-    ) -> None:
-        fx = np.asarray(fx, dtype=np.float64)
-        self.shape = fx.shape
-        self.h = float(h)
-        self.fx, self.fz = fx, np.asarray(fz, dtype=np.float64)
-        self.capacity = _field(capacity, self.shape, "capacity").ravel()
-        self.sink = _field(0.0 if sink is None else sink, self.shape, "sink")
-        nx = self.shape[1]
-        self.g_top = _row(g_top, nx, "g_top")
-        self.g_bottom = _row(g_bottom, nx, "g_bottom")
-        self.L, _ = assemble_operator(h, fx, fz, self.sink, self.g_top, self.g_bottom)
-        self._lu: dict[tuple[float, str], spla.SuperLU] = {}
-
-    def _affine(self, u_top: np.ndarray | float, u_bottom: np.ndarray | float) -> np.ndarray:
-        nz, nx = self.shape
-        aff = np.zeros((nz, nx))
-        aff[0] += self.g_top * _row(u_top, nx, "u_top") / self.h
-        aff[-1] += self.g_bottom * _row(u_bottom, nx, "u_bottom") / self.h
-        return aff.ravel()
-
-    def step(
-        self,
-        u: np.ndarray,
-        dt: float,
-        source: np.ndarray | None = None,
-        u_top: np.ndarray | float = 0.0,
-        u_bottom: np.ndarray | float = 0.0,
-        scheme: Literal["be", "cn"] = "be",
-    ) -> np.ndarray:
-        """Advance ``u`` (nz, nx) by ``dt`` in place with backward Euler or Crank–Nicolson."""
-        theta = {"be": 1.0, "cn": 0.5}[scheme]
-        key = (float(dt), scheme)
-        c = self.capacity
-        if key not in self._lu:
-            a = (sp.diags(c / dt) - theta * self.L).tocsc()
-            self._lu[key] = spla.splu(a, permc_spec="MMD_AT_PLUS_A")
-        v = u.ravel()
-        rhs = c / dt * v + (1.0 - theta) * (self.L @ v) + self._affine(u_top, u_bottom)
-        if source is not None:
-            rhs += np.asarray(source, dtype=np.float64).ravel()
-        u[...] = self._lu[key].solve(rhs).reshape(self.shape)
-        return u
-
-
-def adi_step_reference(
-    u: np.ndarray,
-    dt: float,
-    h: float,
-    capacity: np.ndarray | float,
-    fx: np.ndarray,
-    fz: np.ndarray,
-    sink: np.ndarray | float = 0.0,
-    g_top: np.ndarray | float | None = None,
-    g_bottom: np.ndarray | float | None = None,
-    source: np.ndarray | None = None,
-    u_top: np.ndarray | float = 0.0,
-    u_bottom: np.ndarray | float = 0.0,
-    scheme: Scheme = "pr",
-) -> np.ndarray:
-    """The ADISolver algorithm with scipy.sparse direct solves (reference; returns a new array).
-
-    ``"pr"``: ``(C/tau - Ax) u* = C/tau u + Az u + b + q`` then
-    ``(C/tau - Az) u' = C/tau u* + Ax u* + b + q`` with tau = dt/2.
-    ``"be"``: ``(C/dt - Ax) u* = C/dt u + q/2`` then ``(C/dt - Az) u' = C/dt u* + b + q/2``.
-    """
-    fx = np.asarray(fx, dtype=np.float64)
-    shape = fx.shape
-    nx = shape[1]
-    ax, az, aff = _operators(
-        h, fx, np.asarray(fz, dtype=np.float64), _field(sink, shape, "sink"),
-        _row(g_top, nx, "g_top"), _row(g_bottom, nx, "g_bottom"),
-        _row(u_top, nx, "u_top"), _row(u_bottom, nx, "u_bottom"),
-    )
-    c = _field(capacity, shape, "capacity").ravel()
-    q = np.zeros(c.size) if source is None else np.asarray(source, dtype=np.float64).ravel()
-    v = np.asarray(u, dtype=np.float64).ravel()
-    if scheme == "pr":
-        tau = 0.5 * dt
-        m = sp.diags(c / tau)
-        us = spla.spsolve((m - ax).tocsc(), c / tau * v + az @ v + aff + q)
-        un = spla.spsolve((m - az).tocsc(), c / tau * us + ax @ us + aff + q)
-    elif scheme == "be":
-        m = sp.diags(c / dt)
-        us = spla.spsolve((m - ax).tocsc(), c / dt * v + 0.5 * q)
-        un = spla.spsolve((m - az).tocsc(), c / dt * us + aff + 0.5 * q)
-    else:
-        raise ValueError(f"scheme must be 'pr' or 'be', got {scheme!r}")
-    return un.reshape(shape)
