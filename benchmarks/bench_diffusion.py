@@ -14,7 +14,7 @@ Usage::
 
     python benchmarks/bench_diffusion.py [--quick]
 
-Targets (issue 3, PERFORMANCE.md §6): numba/numpy >= 4x; >= 50 % of the one-thread triad bound;
+Targets (performance goals): numba/numpy >= 4x; >= 50 % of the one-thread triad bound;
 7-day window on the default grid <= 2 s warm.
 """
 
@@ -83,7 +83,7 @@ def triad_bandwidth(n_bytes: int) -> float:
 
 
 def layered_problem(nz: int, nx: int, h: float) -> tuple[np.ndarray, ...]:
-    """Epidermis/dermis diffusivities with 30-um channels (PERFORMANCE.md §2 setup)."""
+    """Epidermis/dermis diffusivities with 30-um channels (the solver-comparison setup)."""
     z = (np.arange(nz) + 0.5) * h
     kc = np.where(z < 75e-6, 1e-11, 3e-11)[:, None] * np.ones((1, nx))
     x = (np.arange(nx) + 0.5) * h
