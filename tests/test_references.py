@@ -93,7 +93,8 @@ def test_every_card_citation_is_in_the_references() -> None:
     assert not missing, "add to docs/references.md:\n" + "\n".join(missing)
 
 
-@pytest.mark.parametrize("doc", ["model.md", "validation.md", "tutorial.md", "sweeps.md"])
+@pytest.mark.parametrize("doc", ["model.md", "validation.md", "tutorial.md", "sweeps.md",
+                                 "architecture.md"])
 def test_every_doc_citation_is_in_the_references(doc: str) -> None:
     """The same for the prose of the documentation."""
     path = ROOT / "docs" / doc
