@@ -71,7 +71,7 @@ def add_cli(subparsers: Any, epilog: str) -> None:
     """Register ``dermsim validate`` on an argparse subparsers object."""
     p = subparsers.add_parser(
         "validate", help="run the validation cases (analytic and literature targets)",
-        description="Run every validation case (SCIENCE.md §7: analytic bioheat, Arrhenius "
+        description="Run every validation case (analytic bioheat, Arrhenius "
                     "and diffusion solutions, penetration anchors, remodelling timing and "
                     "magnitudes, barrier/erythema timing, RF zones) and print target, "
                     "obtained value, tolerance and pass/fail. Exit status 1 if any case does "

@@ -64,7 +64,7 @@ class Case:
     Attributes
     ----------
     name
-        Short identifier (``"V1"``, ``"V7"`` …), as in SCIENCE.md §7.
+        Short identifier (``"V1"``, ``"V7"`` …).
     title
         One line saying what is checked.
     reference

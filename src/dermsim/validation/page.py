@@ -62,7 +62,8 @@ def page_header(results: list[CaseResult]) -> list[str]:
         "",
         f"dermsim {__version__}: **{n_pass} of {len(results)} cases pass.** Each case calls the "
         "real stage code and compares it with an analytic solution or a published measurement "
-        "(targets and sources: `shared/SCIENCE.md` §7). Run `dermsim validate` to reproduce "
+        "(the source of each target is listed with its case; full references in "
+        "[references.md](references.md)). Run `dermsim validate` to reproduce "
         "this table; `dermsim validate --set NAME=VALUE` repeats it with a parameter card "
         "changed, to see which targets the parameter controls.",
         "",

@@ -84,12 +84,8 @@ def local_maxima(t: Any, v: Any) -> list[float]:
     return out
 
 
-_REM_REF = ("remodelling ODE (SCIENCE.md §4.5) driven by one session, 1.5 mm effective depth, "
-            "200 punctures/cm² (synthetic drive)")
-
-
 @case("V8", "Yang et al., Am J Pathol 1999 [V]; Marikovsky et al., PNAS 1993 [V]; "
-            "neutrophil/macrophage/fibroblast timing (standard [U]); SCIENCE.md §3.1, §7 V8",
+            "neutrophil/macrophage/fibroblast timing (standard [U])",
       "peak days inside the windows: TGF-β first peak < 1 h and second 3–5 d; PDGF-like "
       "2–3.5 d (daily sampling) and < 30 % of its peak at day 8; neutrophils 1–2 d; "
       "macrophages 3–5 d; fibroblasts 7–14 d")
@@ -144,8 +140,7 @@ def v8_early_kinetics(ctx: CaseContext) -> tuple[str, str, bool]:
 
 
 @case("V9", "Robins et al. 2003 (type III elevated to 6 months) [V]; pathology texts "
-            "(synthesis peak ~7 d) [S]; Xue & Jackson 2015 (I ≈ 80 %, III ≈ 15 %) [V]; "
-            "SCIENCE.md §4.4, §7 V9",
+            "(synthesis peak ~7 d) [S]; Xue & Jackson 2015 (I ≈ 80 %, III ≈ 15 %) [V]",
       "timing ±50 %: III synthesis peak 3.5–10.5 d; III fraction elevated ≥ 42 d; collagen I "
       "reaches 90 % of its rise at 45–135 d; no sessions: baseline I:III = 80:15 and drift "
       "< 1 %/year over 2 years")
@@ -206,7 +201,7 @@ def v9_collagen_trajectory(ctx: CaseContext) -> tuple[str, str, bool]:
 
 @case("V10", "El-Domyati et al. 2015 (6 × q2w; I and III up at 1 and 3 months) [V]; Lotfi et "
              "al. 2013 (5 × monthly 1.5 mm; papillary collagen +53.2 % 8 weeks after the 5th) "
-             "[V]; SCIENCE.md §5, §7 V10",
+             "[V]",
       "signs must match (I and III > 0 at 1 and 3 months); Lotfi magnitude within ±50 % "
       "(+26.6 to +79.8 %)", fast=False)
 def v10_multisession(ctx: CaseContext) -> tuple[str, str, bool]:
@@ -314,8 +309,7 @@ def _v10_pipeline(ctx: CaseContext) -> tuple[dict[str, float], dict[str, float],
 
 
 @case("V11", "Gupta et al. 2011 (human barrier ≤ 2 h) [V]; Kalluri 2011 (rat 4–5 h, pores "
-             "12–18 h) [V]; HK J Dermatol 2018 (erythema 3–6 h) [V]; clinical 24–72 h [S]; "
-             "SCIENCE.md §3.4, §7 V11",
+             "12–18 h) [V]; HK J Dermatol 2018 (erythema 3–6 h) [V]; clinical 24–72 h [S]",
       "erythema (downtime proxy) resolves within 3–72 h after 0.5 and 1.5 mm sessions and "
       "sooner after 0.5 mm; 90 % of the open channel surface closed within 2 h (human, "
       "unoccluded)")

@@ -20,8 +20,9 @@ __all__ = ["v6_bolus_diffusion"]
 # ------------------------------------------------------------------------------------------------
 
 
-@case("V6", "2-D heat kernel with first-order decay (analytic); D and t½ from SCIENCE.md §3.3 "
-            "[C]",
+@case("V6", "2-D heat kernel with first-order decay (analytic); D = 1e-7 cm²/s inside the "
+            "effective ECM range (Cumming 2010 [S], Kihara 2013 [V]), t½ = 1 h near the 15 1/day "
+            "decay of Jin 2011 [C]",
       "mass vs M·e^{−kt} ≤ 0.1 %; max |c − c_exact| ≤ 2 % of the peak; 1/e radius within 2 %")
 def v6_bolus_diffusion(ctx: CaseContext) -> tuple[str, str, bool]:
     """Growth-factor bolus: 2-D diffusion with first-order decay (analytic).

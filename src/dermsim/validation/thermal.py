@@ -29,11 +29,12 @@ def observed_order(errors: list[float], hs: list[float]) -> float:
 # V1 — Pennes steady state (analytic)
 # ------------------------------------------------------------------------------------------------
 
-#: V1 inputs (SCIENCE.md §7): dermis k, perfusion, blood ρc, arterial and surface temperature.
+#: V1 inputs: dermis k and perfusion, blood ρc (Jiang 2002 set [S]), arterial and surface
+#: temperature.
 V1_K, V1_WB, V1_RHOC_B, V1_TA, V1_TS = 0.45, 0.00125, 1060.0 * 3770.0, 37.0, 34.0
 
 
-@case("V1", "Pennes 1948, J Appl Physiol 1:93 [V]; targets SCIENCE.md §7 V1 [C]",
+@case("V1", "Pennes 1948, J Appl Physiol 1:93 [V]; analytic solution [C]",
       "|T − T_exact| ≤ 0.01 °C at 1, 2 and 5 mm (grid h = 50 µm); observed order ≥ 1.8 "
       "(h = 100 → 50 → 25 µm); ADI time march reaches the same steady state within 1e-6 °C")
 def v1_pennes_steady(ctx: CaseContext) -> tuple[str, str, bool]:
@@ -110,7 +111,7 @@ def v1_pennes_steady(ctx: CaseContext) -> tuple[str, str, bool]:
 # V2 — layered slab (Jiang 2002 set)
 # ------------------------------------------------------------------------------------------------
 
-#: Jiang et al. 2002 layer set via the MathWorks skin-burn example [S] (SCIENCE.md §1.2):
+#: Jiang et al. 2002 layer set via the MathWorks skin-burn example [S]:
 #: (name, thickness [m], k [W/m/K], perfusion [1/s]).
 JIANG_LAYERS = (("epidermis", 80e-6, 0.24, 0.0), ("dermis", 2e-3, 0.45, 0.00125),
                 ("subcutis", 10e-3, 0.19, 0.00125), ("inner tissue", 30e-3, 0.5, 0.00125))
@@ -228,13 +229,13 @@ def v2_layered_slab(ctx: CaseContext) -> tuple[str, str, bool]:
 # V4 — Arrhenius damage integral
 # ------------------------------------------------------------------------------------------------
 
-#: SCIENCE.md §6.1/§7 V4 values for the Henriques–Moritz constants [C]: T [°C] → (Ω(1 s),
-#: time to Ω = 1 [s]).
+#: Isothermal values for the Henriques & Moritz 1947 constants, computed from
+#: Ω = t·A·exp(−Ea/(R T)) [C]: T [°C] → (Ω(1 s), time to Ω = 1 [s]).
 V4_TARGETS = {60.0: (1.06, 0.947), 65.0: (30.2, 33.1e-3), 70.0: (782.0, 1.28e-3)}
 
 
 @case("V4", "Henriques & Moritz 1947 constants (A = 3.1e98 1/s, Ea = 6.28e5 J/mol) [S]; "
-            "isothermal values SCIENCE.md §6.1 [C]",
+            "isothermal values computed from the constants [C]",
       "|Ω(1 s) and t(Ω = 1) − target| ≤ 0.5 % (targets rounded to 3 digits); "
       "37 → 75 °C ramp vs quadrature ≤ 0.5 %")
 def v4_arrhenius(ctx: CaseContext) -> tuple[str, str, bool]:
