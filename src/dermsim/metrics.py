@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from dermsim import schema
+
 
 def penetration_summary(ds: xr.Dataset, session: int | None = None) -> dict[str, Any]:
     """Headline penetration outcomes of one session (default: the first)."""
@@ -27,37 +29,39 @@ def penetration_summary(ds: xr.Dataset, session: int | None = None) -> dict[str,
 
 
 def summary_rows(ds: xr.Dataset) -> list[tuple[str, Any]]:
-    """Rows of the terminal summary of ``dermsim run`` (name with unit, value)."""
+    """Rows of the terminal summary of ``dermsim run`` (label with units, value); labels and
+    units come from :mod:`dermsim.schema`."""
     p = penetration_summary(ds)
     rows: list[tuple[str, Any]] = [
         ("sessions", int(ds.sizes["session"])),
         ("site / device", f"{ds.attrs.get('site')} / {ds.attrs.get('device_preset')}"),
-        ("nominal needle length [um]", p["nominal_length_um"]),
-        ("mean effective depth [um]", p["effective_depth_um"]),
+        ("penetration values of", f"session {int(ds['session'].values[0])}"),
+        (schema.label("nominal_length"), p["nominal_length_um"]),
+        (schema.label("effective_depth"), p["effective_depth_um"]),
         ("deepest layer reached", p["deepest_layer"].replace("_", " ")),
-        ("pinpoint bleeding (fraction of needles)", p["bleeding_fraction"]),
-        ("punctures per cm2 per session", p["punctures_per_cm2"]),
-        ("surface punctured [%]", 100 * p["surface_fraction_punctured"]),
-        ("epidermal injury [mm3/cm2]", p["epidermal_injury_mm3_per_cm2"]),
-        ("dermal injury [mm3/cm2]", p["dermal_injury_mm3_per_cm2"]),
+        (schema.label("bleeding_fraction", variable=True), p["bleeding_fraction"]),
+        (schema.label("punctures_per_cm2") + " per session", p["punctures_per_cm2"]),
+        ("skin surface punctured [%]", 100 * p["surface_fraction_punctured"]),
+        (schema.label("epidermal_injury"), p["epidermal_injury_mm3_per_cm2"]),
+        (schema.label("dermal_injury"), p["dermal_injury_mm3_per_cm2"]),
     ]
     o = scalar_outcomes(ds)
-    labels = {
-        "max_temperature_C": "RF peak tissue temperature [degC]",
-        "coagulated_fraction": "RF coagulated dermal volume fraction",
-        "peak_inflammation": "peak inflammatory cells above baseline [cells/mm3]",
-        "downtime_h": "downtime proxy after session 1 [h]",
-        "collagen_III_change_pct": "collagen III change at the end, dermis [%]",
-        "collagen_I_change_pct": "collagen I change at the end, dermis [%]",
-        "collagen_I_change_papillary_pct": "  papillary dermis [%]",
-        "collagen_I_change_reticular_pct": "  reticular dermis [%]",
-        "ratio_I_III_end": "collagen I:III ratio at the end",
-        "time_to_plateau_day": "collagen I plateau, days after last session",
-    }
-    for key, label in labels.items():
-        if np.isfinite(o[key]):
-            rows.append((label, o[key]))
+    for key in SUMMARY_OUTCOMES:
+        if not np.isfinite(o[key]):
+            continue
+        if key == "collagen_III_change_pct" and "time" in ds:
+            rows.append(("collagen values at", f"day {float(ds['time'].values[-1]):g} "
+                                               "(end of the follow-up)"))
+        rows.append((schema.label(key), o[key]))
     return rows
+
+
+#: Outcomes shown (when simulated) below the penetration rows of the ``dermsim run`` summary.
+SUMMARY_OUTCOMES: tuple[str, ...] = (
+    "max_temperature_C", "coagulated_fraction", "peak_inflammation", "downtime_h",
+    "collagen_III_change_pct", "collagen_I_change_pct", "collagen_I_change_papillary_pct",
+    "collagen_I_change_reticular_pct", "ratio_I_III_end", "time_to_plateau_day",
+)
 
 
 def finite_or_nan(x: Any) -> float:
@@ -65,48 +69,13 @@ def finite_or_nan(x: Any) -> float:
     return v if np.isfinite(v) else float("nan")
 
 
-#: Names of the scalar outcomes every result reports (NaN when a stage did not run).
-#: Units are in the names; changes are relative to the untreated baseline in percent.
-OUTCOME_NAMES: tuple[str, ...] = (
-    "effective_depth_um",
-    "bleeding_fraction",
-    "surface_fraction_punctured",
-    "epidermal_injury_mm3_per_cm2",
-    "dermal_injury_mm3_per_cm2",
-    "collagen_I_change_pct",
-    "collagen_I_change_papillary_pct",
-    "collagen_I_change_reticular_pct",
-    "collagen_III_change_pct",
-    "ratio_I_III_end",
-    "peak_inflammation",
-    "downtime_h",
-    "time_to_plateau_day",
-    "coagulated_fraction",
-    "max_temperature_C",
-)
+#: Names of the scalar outcomes every result reports (NaN when a stage did not run); units,
+#: long names and the better direction are in :mod:`dermsim.schema`.
+OUTCOME_NAMES: tuple[str, ...] = schema.OUTCOME_NAMES
 
-#: Units and long names of the scalar outcomes (for datasets and tables).
+#: Units and long names of the scalar outcomes (a view of :mod:`dermsim.schema`).
 OUTCOME_ATTRS: dict[str, tuple[str, str]] = {
-    "effective_depth_um": ("um", "mean effective needle penetration depth (first session)"),
-    "bleeding_fraction": ("1", "fraction of needles reaching papillary capillaries "
-                               "(first session)"),
-    "surface_fraction_punctured": ("1", "fraction of the skin surface punctured "
-                                        "(first session)"),
-    "epidermal_injury_mm3_per_cm2": ("mm3/cm2", "injury-weighted epidermal volume per skin "
-                                                "area (first session)"),
-    "dermal_injury_mm3_per_cm2": ("mm3/cm2", "injury-weighted dermal volume per skin area "
-                                             "(first session)"),
-    "collagen_I_change_pct": ("%", "dermal collagen I change at the end (vs untreated)"),
-    "collagen_I_change_papillary_pct": ("%", "papillary-dermis collagen I change at the end"),
-    "collagen_I_change_reticular_pct": ("%", "reticular-dermis collagen I change at the end"),
-    "collagen_III_change_pct": ("%", "dermal collagen III change at the end (vs untreated)"),
-    "ratio_I_III_end": ("1", "collagen I : III ratio at the end of the follow-up"),
-    "peak_inflammation": ("cells/mm3", "peak inflammatory cells above baseline"),
-    "downtime_h": ("h", "downtime proxy: erythema after the first session"),
-    "time_to_plateau_day": ("day", "collagen I plateau, days after the last session"),
-    "coagulated_fraction": ("1", "RF-coagulated (Arrhenius Omega >= 1) dermal fraction"),
-    "max_temperature_C": ("degC", "maximum tissue temperature"),
-}
+    q.name: (q.units, q.long_name) for q in schema.OUTCOMES}
 
 
 def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
