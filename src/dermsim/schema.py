@@ -99,9 +99,9 @@ OUTCOMES: tuple[Quantity, ...] = (
     Q("ratio_I_III_end", "1", "collagen I : III ratio", "I:III ratio", "higher",
       "Ratio of collagen I to collagen III in the dermis; it falls after injury (new collagen "
       "III) and recovers as the matrix matures."),
-    Q("peak_inflammation", "cells/mm3", "peak inflammatory cells above baseline",
+    Q("peak_inflammation", "cells/mm3", "peak inflammation: macrophages above baseline, dermis",
       "peak inflammation", "lower",
-      "Highest density of neutrophils plus macrophages above the resting level."),
+      "Highest dermis-mean macrophage density above the resting level after any session."),
     Q("downtime_h", "h", "downtime proxy: visible erythema after the first session",
       "downtime", "lower",
       "Hours during which the depth-integrated erythema index stays above its visibility "
