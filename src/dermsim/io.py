@@ -99,9 +99,44 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 130) -> Path:
 
 
 def open_result(path: str | Path) -> xr.Dataset:
-    """Open a dermsim result (loads it into memory and closes the file)."""
+    """Open a dermsim NetCDF file (loads it into memory and closes the file).
+
+    Raises :class:`~dermsim.errors.DermsimError` (one line) when the file is missing or is
+    not a NetCDF file.
+    """
     path = Path(path)
     if not path.is_file():
         raise DermsimError(f"result file not found: {path}")
-    with xr.open_dataset(path) as ds:
-        return ds.load()
+    try:
+        with xr.open_dataset(path) as ds:
+            return ds.load()
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        raise DermsimError(f"{path} is not a NetCDF file written by dermsim "
+                           f"({type(exc).__name__})") from None
+
+
+def result_kind(ds: xr.Dataset) -> str:
+    """What a dermsim file holds: ``"run"`` (``dermsim run`` / :func:`dermsim.simulate`),
+    ``"sweep"``, ``"compare"`` (an outcomes table) or ``"unknown"``."""
+    if "sweep_name" in ds.attrs or "run_id" in ds:
+        return "sweep"
+    if "scenario" in ds.dims:
+        return "compare"
+    if "session" in ds.dims and "injury" in ds and "layer" in ds:
+        return "run"
+    return "unknown"
+
+
+_KIND_TEXT = {"sweep": "a sweep result", "compare": "a comparison table (dermsim compare)",
+              "unknown": "not a dermsim run result"}
+
+
+def open_run_result(path: str | Path, command: str) -> xr.Dataset:
+    """Open a result written by ``dermsim run``; a sweep or comparison file or any other
+    file stops ``command`` with one line saying what the file is."""
+    ds = open_result(path)
+    kind = result_kind(ds)
+    if kind != "run":
+        raise DermsimError(f"{path} is {_KIND_TEXT[kind]}; dermsim {command} needs a result "
+                           "written by `dermsim run` (NAME.nc)")
+    return ds

@@ -173,15 +173,17 @@ def injury_cmap() -> Any:
 
 def change_norm(values: Any) -> tuple[str, Any]:
     """Colour map and norm for a change relative to baseline [%]: sequential from 0 when the
-    data have one sign, diverging around 0 (with the data's own limits) when they have both."""
+    data are (almost: within 5 % of their range) of one sign, diverging around 0 with the
+    data's own limits on each side when they really have both signs."""
     import numpy as np
     from matplotlib.colors import Normalize, TwoSlopeNorm
 
     v = np.asarray(values, dtype=float)
     lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
-    if lo >= 0:
-        return "Blues", Normalize(0.0, hi or 1.0)
-    if hi <= 0:
+    span = max(hi - lo, 1e-12)
+    if lo >= -0.05 * span:
+        return "Blues", Normalize(0.0, hi if hi > 0 else 1.0)
+    if hi <= 0.05 * span:
         return "Reds_r", Normalize(lo, 0.0)
     return "RdBu_r", TwoSlopeNorm(0.0, lo, hi)
 
