@@ -32,10 +32,10 @@ def _netcdf_safe_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _shareable_tempfile(path: Path) -> str:
+def shareable_tempfile(path: Path, suffix: str = ".tmp") -> str:
     """A temporary file beside ``path`` with the permissions a normal ``open`` would give
     (``mkstemp`` creates files readable by the owner only)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
@@ -57,7 +57,7 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
         clean[name].attrs = _netcdf_safe_attrs(dict(clean[name].attrs))
         if clean[name].dtype == bool:
             clean[name] = clean[name].astype(np.int8)
-    tmp = _shareable_tempfile(path)
+    tmp = shareable_tempfile(path)
     try:
         # compress the large fields (injury, snapshots, RF maps): files shrink several-fold
         encoding = {name: {"zlib": True, "complevel": 4} for name, v in clean.data_vars.items()
@@ -74,7 +74,7 @@ def atomic_write_bytes(data: bytes, path: str | Path) -> Path:
     """Write ``data`` to ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _shareable_tempfile(path)
+    tmp = shareable_tempfile(path)
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)

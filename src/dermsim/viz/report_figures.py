@@ -341,8 +341,8 @@ FIGURES: list[tuple[str, str, str, Callable[[Any], Any]]] = [
      "rim), drawn translucent over the layers, for each session at true aspect ratio.",
      figure_sessions),
     ("signalling", "Growth factors", "Growth-factor concentration after the first session "
-     "(snapshots of part of the slice at true aspect ratio, logarithmic colour scale) and band-mean time courses by depth (logarithmic "
-     "time axis).", figure_signalling),
+     "(snapshots of part of the slice at true aspect ratio, logarithmic colour scale) and "
+     "band-mean time courses by depth (logarithmic time axis).", figure_signalling),
     ("remodelling", "Collagen remodelling", "Collagen I and III change relative to the "
      "untreated baseline over the protocol and by depth (black lines: sessions), and the "
      "inflammatory cells and fibroblasts in their own units.", figure_remodelling),

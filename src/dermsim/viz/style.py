@@ -15,8 +15,11 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from dermsim import schema
+from dermsim.schema import pretty_units
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["LAYER_COLOURS", "RC", "context", "label", "pretty_units", "styled"]
 
 #: Layer colours, top to bottom: stratum corneum (dark keratin brown), viable epidermis
 #: (light tan), papillary dermis (light pink), reticular dermis (rose), hypodermis (pale fat
