@@ -78,10 +78,11 @@ OUTCOME_ATTRS: dict[str, tuple[str, str]] = {
     q.name: (q.units, q.long_name) for q in schema.OUTCOMES}
 
 
-def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
+def scalar_outcomes(ds: xr.Dataset, at_day: float | None = None) -> dict[str, float]:
     """All scalar outcomes of a result, keyed by :data:`OUTCOME_NAMES` (NaN if absent).
 
-    Penetration outcomes are for the first session; the others are over the protocol.
+    Penetration outcomes are for the first session; the others are over the protocol, the
+    collagen changes and ratio at ``at_day`` (default: the end of the run).
     """
     p = penetration_summary(ds)
     out = {name: float("nan") for name in OUTCOME_NAMES}
@@ -90,7 +91,7 @@ def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
         out[key] = p[key]
     out["effective_depth_um"] = p["effective_depth_um"]
     if "collagen_I_rel_change" in ds:
-        out.update(remodelling_outcomes(ds))
+        out.update(remodelling_outcomes(ds, at_day))
     if "rf_peak_temperature" in ds:
         out.update(rf_outcomes(ds))
     return {k: finite_or_nan(v) for k, v in out.items()}
@@ -120,3 +121,36 @@ def rf_outcomes(ds: xr.Dataset) -> dict[str, float]:
     frac = [float(c[dermis].mean()) for c in coag]
     return {"max_temperature_C": float(ds["rf_peak_temperature"].max()),
             "coagulated_fraction": float(np.mean(frac))}
+
+
+def comparison_days(results: list[xr.Dataset]) -> tuple[float, list[float]]:
+    """The common comparison time of several results: ``N`` days after each one's last
+    session, ``N`` being the shortest follow-up among them (so every result is compared at
+    the same time after its course, within its simulated period).
+
+    Returns
+    -------
+    (N, days)
+        ``days`` is the absolute day compared in each result.
+    """
+    last = [float(ds["session_day"].values[-1]) for ds in results]
+    ends = [float(ds["time"].values[-1]) if "time" in ds else s for ds, s in zip(results, last)]
+    follow = min(e - s for e, s in zip(ends, last))
+    return follow, [s + follow for s in last]
+
+
+def outcomes_csv(columns: dict[str, dict[str, float]]) -> str:
+    """CSV text of outcomes: one row per outcome (name, long name, units, better direction)
+    and one value column per entry of ``columns`` (e.g. per scenario)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["outcome", "long_name", "units", "better", *columns])
+    for name in OUTCOME_NAMES:
+        q = schema.get(name)
+        vals = [columns[c].get(name, float("nan")) for c in columns]
+        w.writerow([name, q.long_name, q.units, q.better or "",
+                    *("" if v != v else f"{v:.6g}" for v in vals)])
+    return buf.getvalue()

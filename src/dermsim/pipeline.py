@@ -443,9 +443,11 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
     results
         One result Dataset per scenario (same order).
     table
-        Dataset with dim ``scenario`` (names) and one variable per scalar outcome.
+        Dataset with dim ``scenario`` (names) and one variable per scalar outcome. Collagen
+        outcomes are compared at a common time after each scenario's last session (the
+        shortest follow-up among them; variable ``compared_day``, attr ``compared_at``).
     """
-    from dermsim.metrics import scalar_outcomes
+    from dermsim.metrics import comparison_days, scalar_outcomes
 
     names = [s.name for s in scenarios]
     counts = {n: names.count(n) for n in names}
@@ -455,11 +457,20 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
             seen[n] = seen.get(n, 0) + 1
             names[i] = f"{n}#{seen[n]}"
     results = [simulate(s, progress) for s in scenarios]
-    rows = [scalar_outcomes(ds) for ds in results]
+    has_time = all("time" in ds for ds in results)
+    follow, days = comparison_days(results) if has_time else (float("nan"), [])
+    rows = [scalar_outcomes(ds, day if has_time else None)
+            for ds, day in zip(results, days or [None] * len(results))]
     table = xr.Dataset(coords={"scenario": ("scenario", names)})
     for key in schema.OUTCOME_NAMES:
         table[key] = ("scenario", np.array([r[key] for r in rows], dtype=float),
                       schema.attrs(key))
+    if has_time:
+        table["compared_day"] = ("scenario", np.array(days),
+                                 {"units": "day", "long_name": "day of the comparison (collagen "
+                                  "outcomes), the same time after each last session"})
+        table.attrs["compared_at"] = (f"{follow:g} days after each scenario's last session "
+                                      "(the shortest follow-up)")
     table.attrs.update({"dermsim_version": __version__,
                         "configs_toml": "\n# ----\n".join(s.to_toml() for s in scenarios)})
     return results, table

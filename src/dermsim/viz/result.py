@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from dermsim.metrics import comparison_days
 from dermsim.schema import pretty_units
 from dermsim.viz import style
 from dermsim.viz.style import LAYER_COLOURS, label
@@ -312,21 +313,11 @@ PANEL_FUNCTIONS: dict[str, Any] = {
 }
 
 
-def comparison_day(results: list[xr.Dataset]) -> tuple[float, list[float]]:
-    """The common comparison time of several results: ``N`` days after each one's last
-    session, with ``N`` the shortest follow-up among them. Returns ``(N, days)``: the
-    absolute day compared in each result."""
-    last = [float(ds["session_day"].values[-1]) for ds in results]
-    ends = [float(ds["time"].values[-1]) if "time" in ds else lst
-            for ds, lst in zip(results, last)]
-    follow = min(e - s for e, s in zip(ends, last))
-    return follow, [s + follow for s in last]
-
-
 @style.styled
 def plot_comparison(results: list[xr.Dataset], names: list[str]) -> Any:
     """Side-by-side comparison: collagen time courses with per-scenario session markers, and
-    depth profiles at the common comparison time (:func:`comparison_day`) when remodelling
+    depth profiles at the common comparison time (:func:`dermsim.metrics.comparison_days`)
+    when remodelling
     ran; else effective depth and injury per scenario."""
     plt = _plt()
     has_collagen = all("collagen_I_change" in ds for ds in results)
@@ -343,7 +334,7 @@ def plot_comparison(results: list[xr.Dataset], names: list[str]) -> Any:
         fig.suptitle("dermsim compare — research and teaching tool, not medical advice",
                      fontsize=9)
         return fig
-    follow, days = comparison_day(results)
+    follow, days = comparison_days(results)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), layout="constrained",
                              width_ratios=[1.5, 1.5, 1])
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
