@@ -111,8 +111,7 @@ def open_result(path: str | Path) -> xr.Dataset:
         with xr.open_dataset(path) as ds:
             return ds.load()
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
-        raise DermsimError(f"{path} is not a NetCDF file written by dermsim "
-                           f"({type(exc).__name__})") from None
+        raise DermsimError(f"{path} is not a NetCDF file ({type(exc).__name__})") from None
 
 
 def result_kind(ds: xr.Dataset) -> str:
@@ -134,9 +133,12 @@ _KIND_TEXT = {"sweep": "a sweep result", "compare": "a comparison table (dermsim
 def open_run_result(path: str | Path, command: str) -> xr.Dataset:
     """Open a result written by ``dermsim run``; a sweep or comparison file or any other
     file stops ``command`` with one line saying what the file is."""
-    ds = open_result(path)
+    need = f"dermsim {command} needs a result written by `dermsim run` (NAME.nc)"
+    try:
+        ds = open_result(path)
+    except DermsimError as exc:
+        raise DermsimError(f"{exc}; {need}") from None
     kind = result_kind(ds)
     if kind != "run":
-        raise DermsimError(f"{path} is {_KIND_TEXT[kind]}; dermsim {command} needs a result "
-                           "written by `dermsim run` (NAME.nc)")
+        raise DermsimError(f"{path} is {_KIND_TEXT[kind]}; {need}")
     return ds

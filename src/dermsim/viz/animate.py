@@ -360,14 +360,18 @@ def animate_result(ds: Any, output: str | Path, mp4: bool = False, fps: float = 
     list of Path
         Files written (the GIF first).
     """
+    import math
+
     from matplotlib import animation
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from dermsim.errors import DermsimError
     from dermsim.viz import style
 
-    if not fps > 0:
-        raise DermsimError(f"--fps {fps!r}: frames per second must be > 0")
+    if not (math.isfinite(fps) and fps > 0):
+        raise DermsimError(f"--fps {fps:g}: frames per second must be a number > 0")
+    if max_collagen_frames < 1:
+        raise DermsimError(f"--frames {max_collagen_frames}: must be at least 1")
     if species is not None:
         names = species_in(ds)
         if species not in names:
@@ -408,31 +412,6 @@ def cmd_animate(args: Any) -> int:
     return 0
 
 
-def _positive_float(text: str) -> float:
-    import argparse
-    import math
-
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a number > 0")
-    return v
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
-    return v
-
-
 def add_cli(subparsers: Any, epilog: str) -> None:
     """Register ``dermsim animate`` on an argparse subparsers object."""
     p = subparsers.add_parser(
@@ -445,10 +424,9 @@ def add_cli(subparsers: Any, epilog: str) -> None:
     p.add_argument("-o", "--output", metavar="GIF",
                    help="output GIF (default: RESULT with suffix .gif)")
     p.add_argument("--mp4", action="store_true", help="also write an MP4 (needs ffmpeg)")
-    p.add_argument("--fps", type=_positive_float, default=3.0,
-                   help="frames per second, > 0 (default 3)")
+    p.add_argument("--fps", type=float, default=3.0, help="frames per second, > 0 (default 3)")
     p.add_argument("--species", help="growth factor to show (default tgfb1)")
-    p.add_argument("--frames", type=_positive_int, default=48, metavar="N",
+    p.add_argument("--frames", type=int, default=48, metavar="N",
                    help="frames over the collagen time course (default 48)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=cmd_animate)
