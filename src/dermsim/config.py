@@ -184,7 +184,8 @@ def plain(obj: Any) -> Any:
 
 
 def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
-    """Load and validate a scenario from a TOML path or a plain dict.
+    """Load and validate a scenario from a TOML path, the name of a built-in scenario
+    (``"baseline"``; see ``dermsim presets``) or a plain dict.
 
     Raises
     ------
@@ -199,7 +200,13 @@ def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
     else:
         path = Path(source)
         if not path.is_file():
-            raise DermsimError(f"config file not found: {path}")
+            from dermsim import scenarios  # built-in scenarios by name ("baseline")
+
+            builtin = scenarios.find(str(source)) if path.parent == Path(".") else None
+            if builtin is None:
+                raise DermsimError(f"config file not found: {path} (built-in scenarios: "
+                                   f"{', '.join(scenarios.names())})")
+            path = builtin
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
