@@ -402,7 +402,9 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     from dataclasses import replace
 
     from dermsim.remodelling import simulate_remodelling
+    from dermsim.resources import check_resources
 
+    check_resources(scenario)  # refuse too-large requests before allocating anything
     grid, devices = build_grid(scenario)
     ds = base_dataset(scenario, grid)
     n = len(devices)
@@ -452,7 +454,9 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
         Dataset with dim ``scenario`` (names) and one variable per scalar outcome.
     """
     from dermsim.metrics import OUTCOME_ATTRS, OUTCOME_NAMES, scalar_outcomes
+    from dermsim.resources import check_all
 
+    check_all(scenarios)  # every scenario fits before the first one runs
     names = [s.name for s in scenarios]
     counts = {n: names.count(n) for n in names}
     seen: dict[str, int] = {}
