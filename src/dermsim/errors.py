@@ -25,6 +25,14 @@ def short_repr(value: Any) -> str:
     return " ".join(text.splitlines())
 
 
+def printable(text: str, limit: int = 100) -> str:
+    """``text`` with control characters escaped and shortened to ``limit`` characters."""
+    text = str(text)
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class DermsimError(Exception):
     """Base class for errors caused by user input (config, files, options)."""
 
@@ -42,9 +50,9 @@ class ConfigError(DermsimError, ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        msg = f"{field} = {short_repr(value)}: allowed {allowed}"
+        msg = f"{printable(field)} = {short_repr(value)}: allowed {printable(allowed, 300)}"
         if hint:
-            msg += f" ({hint})"
+            msg += f" ({printable(hint)})"
         super().__init__(msg)
 
 

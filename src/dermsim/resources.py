@@ -42,7 +42,7 @@ BYTES_FIXED = 64 * 2**20
 #: hundred; the bound stops settings that would step for hours).
 MAX_SIGNALLING_STEPS = 100_000
 #: Rough cost of one growth-factor step per cell and species [s] (for the time estimate).
-SECONDS_PER_CELL_STEP = 4e-8
+SECONDS_PER_CELL_STEP = 1e-7
 
 GIB = float(2**30)
 
