@@ -312,6 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from dermsim.errors import DermsimError
 
+    from dermsim.resources import MEMORY_ENV
+
+    cap = os.environ.get(MEMORY_ENV)  # --max-memory-gb sets it for this command only
     try:
         preflight(args)
         return int(args.func(args) or 0)
@@ -327,6 +330,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`
         return 0
+    finally:
+        if cap is None:
+            os.environ.pop(MEMORY_ENV, None)
+        else:
+            os.environ[MEMORY_ENV] = cap
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -453,9 +453,11 @@ NONNEGATIVE_VARS = frozenset({"damage", "erythema_mediator", "heat_shock", "eryt
                               "fibroblasts", "collagen_I", "collagen_III", "elastin",
                               "tropoelastin", "collagen_VII", "collagen_I_synthesis",
                               "collagen_III_synthesis"})
-#: Undershoot below zero, relative to the variable's largest magnitude, that is solver
-#: round-off; a larger one is reported (a warning) before it is clipped too.
+#: Undershoot below zero, relative to the variable's largest magnitude (or absolute, in the
+#: variable's unit), that is solver round-off; a larger one is reported (a warning) before it
+#: is clipped too.
 UNDERSHOOT_RTOL = 1e-6
+UNDERSHOOT_ATOL = 1e-9
 
 
 def guard_outputs(ds: xr.Dataset) -> xr.Dataset:
@@ -477,7 +479,7 @@ def guard_outputs(ds: xr.Dataset) -> xr.Dataset:
             low = np.nanmin(values) if values.size else 0.0
             if low < 0:
                 scale = float(np.nanmax(np.abs(values)))
-                if -low > UNDERSHOOT_RTOL * scale:
+                if -low > max(UNDERSHOOT_RTOL * scale, UNDERSHOOT_ATOL):
                     warnings.warn(f"{name}: clipped a negative value {low:.3g} (peak "
                                   f"{scale:.3g}) to 0", RuntimeWarning, stacklevel=2)
                 ds[name] = var.clip(min=0.0).assign_attrs(var.attrs)
