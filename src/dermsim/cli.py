@@ -60,10 +60,8 @@ class _Progress:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from dermsim import load_scenario, simulate
-    from dermsim.io import save_figure, write_netcdf
+    from dermsim.io import check_file_name, check_output_dir, save_figure, write_netcdf
     from dermsim.metrics import summary_rows
-
-    from dermsim.io import check_file_name, check_output_dir
     from dermsim.resources import check_resources
 
     scenario = load_scenario(args.config)
@@ -138,12 +136,10 @@ def cmd_penetration(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from dermsim import load_scenario
-    from dermsim.io import save_figure, write_netcdf
+    from dermsim.io import check_file_name, check_output_dir, save_figure, write_netcdf
     from dermsim.pipeline import compare_scenarios
-    from dermsim.viz import plot_comparison
-
-    from dermsim.io import check_file_name, check_output_dir
     from dermsim.resources import check_all
+    from dermsim.viz import plot_comparison
 
     out_dir = check_output_dir(args.output or "out", "-o")
     check_file_name(args.name, "--name")
@@ -156,7 +152,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         written.append(save_figure(plot_comparison(results, names), out_dir / f"{args.name}.png"))
     if not args.quiet:
         print("dermsim compare")
-        width = max(len(k) for k in table.data_vars)
+        width = max(len(str(k)) for k in table.data_vars)
         print(f"  {'outcome':<{width}}  " + "  ".join(f"{n:>14}" for n in names))
         for key in table.data_vars:
             vals = table[key].values
@@ -176,9 +172,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def _check_positive(value: Any, option: str, integer: bool = False) -> None:
-    from dermsim.errors import ConfigError
-
     import math
+
+    from dermsim.errors import ConfigError
 
     if value is None:
         return
@@ -311,7 +307,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from dermsim.errors import DermsimError
-
     from dermsim.resources import MEMORY_ENV
 
     cap = os.environ.get(MEMORY_ENV)  # --max-memory-gb sets it for this command only

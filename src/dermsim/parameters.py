@@ -197,7 +197,8 @@ def build_dataclass(cls: type, table: Mapping[str, Any], prefix: str) -> Any:
             kwargs[name] = value
         elif dataclasses.is_dataclass(tp):
             sub = getattr(tp, "from_table", None)
-            kwargs[name] = sub(value, where) if sub else build_dataclass(tp, value, where)
+            kwargs[name] = (sub(value, where) if sub
+                            else build_dataclass(typing.cast(type, tp), value, where))
         elif tp in (float, int):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                     isinstance(value, float) and not math.isfinite(value)):

@@ -96,7 +96,8 @@ class ProtocolConfig:
             entry = dict(entry)
             n = entry.pop("session", None)
             if isinstance(n, bool) or not isinstance(n, int) or not (1 <= n <= total):
-                raise ConfigError(f"{prefix}.session.session", n, f"a session number in [1, {total}]",
+                raise ConfigError(f"{prefix}.session.session", n,
+                                  f"a session number in [1, {total}]",
                                   f"entry {i + 1} of [[{prefix}.session]]")
             if n in overrides:
                 raise ConfigError(f"{prefix}.session.session", n, "each session at most once",

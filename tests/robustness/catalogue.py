@@ -5,11 +5,11 @@ content (a table serialised to TOML, or raw text/bytes for inputs that are not v
 ``expect`` lists fragments the one-line error message must contain: the field, the value and
 the allowed range where there is one.
 
-Placeholders in ``argv``: ``{cfg}`` the case's config file, ``{good}`` a valid small config,
-``{out}`` an output folder that does not exist yet, ``{tmp}`` the case's scratch folder,
-``{file}`` an existing regular file, ``{result}`` a small valid result, ``{garbage}`` a file of random bytes, ``{empty}`` an empty
-file, ``{empty_nc}`` a NetCDF file without any dermsim variable, ``{long}`` a 300-character file
-name, ``{nul}`` a name with a NUL character.
+Placeholders in ``argv``: ``{cfg}`` the case's config file, ``{out}`` an output folder that
+does not exist yet, ``{tmp}`` the case's scratch folder, ``{file}`` an existing regular file,
+``{result}`` a small valid result, ``{garbage}`` a file of random bytes, ``{empty}`` an empty
+file, ``{empty_nc}`` a NetCDF file without dermsim's attributes, ``{long}`` a 300-character
+file name, ``{nul}`` a name with a NUL character.
 
 Run ``python tests/robustness/catalogue.py [--src SRC]`` to classify every case by running the
 real ``dermsim`` command in a subprocess (clean error / traceback / hang / accepted).

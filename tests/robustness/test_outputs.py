@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from catalogue import BASE, with_
+from catalogue import with_
 
 from dermsim import load_scenario, simulate
 from dermsim.errors import OutputError

@@ -29,8 +29,8 @@ from dermsim.resources import estimate
 
 EXAMPLES = int(os.environ.get("DERMSIM_PROPERTY_EXAMPLES", "300"))
 
-import dermsim.remodelling  # noqa: E402,F401  (registers the stage cards)
-import dermsim.signalling  # noqa: E402,F401
+import dermsim.remodelling  # noqa: E402  (registers the stage cards)
+import dermsim.signalling  # noqa: E402
 import dermsim.thermal  # noqa: E402,F401
 
 _CARD_KEYS = sorted({c.name for c in registered_cards()
