@@ -92,7 +92,8 @@ class ParamCard:
             raise ConfigError(where, value, f"a number in {self.range_text}")
         if math.isnan(value):
             raise ConfigError(where, value, f"a number in {self.range_text} (NaN is not allowed)")
-        if self.integer and not isinstance(value, int) and float(value) != int(value):
+        if self.integer and not isinstance(value, int) and (
+                math.isinf(value) or float(value) != int(value)):
             raise ConfigError(where, value, f"a whole number in {self.range_text}")
         if not (self.low <= value <= self.high):
             raise ConfigError(where, value, self.range_text)
@@ -196,11 +197,14 @@ def build_dataclass(cls: type, table: Mapping[str, Any], prefix: str) -> Any:
             kwargs[name] = value
         elif dataclasses.is_dataclass(tp):
             sub = getattr(tp, "from_table", None)
-            kwargs[name] = sub(value, where) if sub else build_dataclass(tp, value, where)
+            kwargs[name] = (sub(value, where) if sub
+                            else build_dataclass(typing.cast(type, tp), value, where))
         elif tp in (float, int):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                    isinstance(value, float) and math.isnan(value)):
-                raise ConfigError(where, value, "a number")
+                    isinstance(value, float) and not math.isfinite(value)):
+                raise ConfigError(where, value, "a finite number")
+            if tp is int and float(value) != int(value):
+                raise ConfigError(where, value, "a whole number")
             kwargs[name] = tp(value)
         else:
             kwargs[name] = _convert_sequence(value, where) if isinstance(value, list) else value
@@ -214,7 +218,9 @@ def build_dataclass(cls: type, table: Mapping[str, Any], prefix: str) -> Any:
 def _convert_sequence(value: list, where: str) -> tuple:
     out = []
     for i, v in enumerate(value):
-        if isinstance(v, float) and math.isnan(v):
-            raise ConfigError(f"{where}[{i}]", v, "a number (NaN is not allowed)")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"{where}[{i}]", v, "a finite number")
+        if isinstance(v, (list, dict)):
+            raise ConfigError(f"{where}[{i}]", v, "a number or a string")
         out.append(v)
     return tuple(out)

@@ -333,7 +333,9 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     from dataclasses import replace
 
     from dermsim.remodelling import simulate_remodelling
+    from dermsim.resources import check_resources
 
+    check_resources(scenario)  # refuse too-large requests before allocating anything
     grid, devices = build_grid(scenario)
     ds = base_dataset(scenario, grid)
     n = len(devices)
@@ -367,8 +369,56 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
                         {"long_name": "layer index of each band",
                          "flag_meanings": " ".join(LAYER_NAMES)})
     schema.apply(ds)
+    ds = guard_outputs(ds)
     if progress:
         progress("done", n, n)
+    return ds
+
+
+#: Units of quantities that cannot be negative: concentrations, amounts, exposures and cell
+#: densities.
+NONNEGATIVE_UNITS = frozenset({"ng/mL", "ng/cm2", "ng h/cm2", "cells/mm^3"})
+#: Dimensionless state variables that cannot be negative (fractions, indices, densities
+#: relative to a resident or baseline value).
+NONNEGATIVE_VARS = frozenset({"damage", "erythema_mediator", "heat_shock", "erythema",
+                              "erythema_index", "activation_early", "activation_mature",
+                              "fibroblasts", "collagen_I", "collagen_III", "elastin",
+                              "tropoelastin", "collagen_VII", "collagen_I_synthesis",
+                              "collagen_III_synthesis"})
+#: Undershoot below zero, relative to the variable's largest magnitude (or absolute, in the
+#: variable's unit), that is solver round-off; a larger one is reported (a warning) before it
+#: is clipped too.
+UNDERSHOOT_RTOL = 1e-6
+UNDERSHOOT_ATOL = 1e-9
+
+
+def guard_outputs(ds: xr.Dataset) -> xr.Dataset:
+    """Clip solver undershoot of non-negative outputs to zero and make ratios finite or NaN.
+
+    Concentrations, amounts and cell densities (:data:`NONNEGATIVE_UNITS`) and the state
+    variables of :data:`NONNEGATIVE_VARS` are set to ``max(value, 0)``: the ODE and PDE solvers
+    leave round-off undershoot of order 1e-8 of the peak where a quantity decays to zero.
+    ``topical_delivery_ratio`` is NaN (undefined), not infinite, in layers that intact skin
+    does not reach.
+    """
+    import warnings
+
+    for name, var in ds.data_vars.items():
+        if var.dtype.kind != "f":
+            continue
+        if str(name) in NONNEGATIVE_VARS or var.attrs.get("units") in NONNEGATIVE_UNITS:
+            values = var.values
+            low = np.nanmin(values) if values.size else 0.0
+            if low < 0:
+                scale = float(np.nanmax(np.abs(values)))
+                if -low > max(UNDERSHOOT_RTOL * scale, UNDERSHOOT_ATOL):
+                    warnings.warn(f"{name}: clipped a negative value {low:.3g} (peak "
+                                  f"{scale:.3g}) to 0", RuntimeWarning, stacklevel=2)
+                ds[name] = var.clip(min=0.0).assign_attrs(var.attrs)
+    if "topical_delivery_ratio" in ds:
+        r = ds["topical_delivery_ratio"]
+        ds["topical_delivery_ratio"] = r.where(np.isfinite(r)).assign_attrs(
+            {**r.attrs, "comment": "NaN where intact skin delivers nothing to the layer"})
     return ds
 
 
@@ -386,7 +436,9 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
         shortest follow-up among them; variable ``compared_day``, attr ``compared_at``).
     """
     from dermsim.metrics import comparison_days, scalar_outcomes
+    from dermsim.resources import check_all
 
+    check_all(scenarios)  # every scenario fits before the first one runs
     names = [s.name for s in scenarios]
     counts = {n: names.count(n) for n in names}
     seen: dict[str, int] = {}

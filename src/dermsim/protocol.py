@@ -81,6 +81,8 @@ class ProtocolConfig:
     def from_table(cls, table: Mapping[str, Any], prefix: str) -> ProtocolConfig:
         from dermsim.parameters import build_dataclass
 
+        if not isinstance(table, Mapping):
+            raise ConfigError(prefix, table, "a TOML table")
         table = dict(table)
         overrides_list = table.pop("session", [])
         if "session_overrides" in table:
@@ -92,10 +94,18 @@ class ProtocolConfig:
             raise ConfigError(f"{prefix}.session", overrides_list, "an array of tables")
         total = base.sessions + base.maintenance_sessions
         for i, entry in enumerate(overrides_list):
+            if not isinstance(entry, Mapping):
+                raise ConfigError(f"{prefix}.session", entry, "an array of tables",
+                                  f"entry {i + 1} is not a table")
             entry = dict(entry)
             n = entry.pop("session", None)
             if isinstance(n, bool) or not isinstance(n, int) or not (1 <= n <= total):
-                raise ConfigError(f"{prefix}.session[{i}].session", n, f"[1, {total}]")
+                raise ConfigError(f"{prefix}.session.session", n,
+                                  f"a session number in [1, {total}]",
+                                  f"entry {i + 1} of [[{prefix}.session]]")
+            if n in overrides:
+                raise ConfigError(f"{prefix}.session.session", n, "each session at most once",
+                                  f"entry {i + 1} of [[{prefix}.session]]")
             overrides[n] = entry
         return dataclasses.replace(base, session_overrides=overrides)
 
