@@ -1,7 +1,7 @@
 """Pennes bioheat: the steady state before RF, the time-stepped model and its energy ledger.
 
 ρc ∂T/∂t = ∇·(k∇T) + ω_b ρ_b c_b (T_a − T) + Q_rf (Pennes 1948), stepped with
-:class:`dermsim.solvers.ADISolver` (Peaceman–Rachford with the Joule source inside both
+:class:`dermsim.numerics.ADISolver` (Peaceman–Rachford with the Joule source inside both
 half-steps, L-stable backward-Euler restart steps, Rannacher 1984). Surface: convection to air
 or a contact-cooling plate (Robin); deep boundary at 37 °C.
 """
@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from dermsim.blas import single_threaded_blas
+from dermsim.numerics.blas import single_threaded_blas
 from dermsim.thermal.damage import DamageAccumulator
 from dermsim.thermal.desiccation import TissueWater
 
@@ -49,7 +49,7 @@ def pennes_steady_state(h: float, k: np.ndarray, sink: np.ndarray, t_arterial: f
                         t_bottom: float, q: np.ndarray | None = None) -> np.ndarray:
     """Steady Pennes temperature: 0 = ∇·(k∇T) + S (T_a - T) + q with Robin top/bottom faces.
 
-    Same finite-volume discretisation as :class:`dermsim.solvers.ADISolver` (harmonic faces,
+    Same finite-volume discretisation as :class:`dermsim.numerics.ADISolver` (harmonic faces,
     periodic x). A laterally uniform problem is solved as one column (tridiagonal), otherwise
     with pyamg Ruge–Stüben + CG.
 
@@ -75,7 +75,7 @@ def pennes_steady_state(h: float, k: np.ndarray, sink: np.ndarray, t_arterial: f
     (nz, nx) array
         Temperature.
     """
-    from dermsim.solvers import assemble_operator
+    from dermsim.numerics import assemble_operator
     from dermsim.tissue import face_coefficients
 
     k = np.asarray(k, dtype=np.float64)
@@ -133,7 +133,7 @@ class EnergyLedger:
 
 
 class BioheatModel:
-    """Pennes bioheat on the grid, stepped with :class:`dermsim.solvers.ADISolver`.
+    """Pennes bioheat on the grid, stepped with :class:`dermsim.numerics.ADISolver`.
 
     Parameters
     ----------
@@ -174,7 +174,7 @@ class BioheatModel:
                  g_bottom: np.ndarray | float, t_bottom_k: float,
                  damage: DamageAccumulator | None = None,
                  perfusion_shutdown: bool = False, water: TissueWater | None = None) -> None:
-        from dermsim.solvers import ADISolver
+        from dermsim.numerics import ADISolver
         from dermsim.tissue import face_coefficients
 
         self.h = float(h)

@@ -2,7 +2,7 @@
 
 Ω(t) = ∫ A exp(−Ea/(R T)) dt (Henriques & Moritz 1947 constants by default) and the thermal
 dose CEM43 = Σ R^(43−T) Δt (Sapareto & Dewey 1984), integrated with the trapezoidal rule in hot
-cells only by the numba kernels of :mod:`dermsim.kernels.damage`.
+cells only by the numba kernels of :mod:`dermsim.numerics.kernels.damage`.
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ class DamageAccumulator:
     constants : ArrheniusConstants
         Damage constants.
     gate_arrhenius_k, gate_cem_k : float
-        Rates are evaluated only above these temperatures [K] (see :mod:`dermsim.kernels.damage`).
+        Rates are evaluated only above these temperatures [K] (see
+        :mod:`dermsim.numerics.kernels.damage`).
     use_reference : bool
         Use the numpy reference instead of the numba kernel (tests).
 
@@ -135,9 +136,9 @@ class DamageAccumulator:
         self._row_active = np.zeros(t0.shape[0], np.uint8)
         self.n_hot = 0
         if use_reference:
-            from dermsim.kernels.damage import damage_step_reference as fn
+            from dermsim.numerics.reference import damage_step_reference as fn
         else:
-            from dermsim.kernels.damage import damage_step as fn
+            from dermsim.numerics.kernels.damage import damage_step as fn
         self._fn = fn
         # initial rates (a zero-length step sets rate_prev without adding anything)
         self.update(t0, 0.0)

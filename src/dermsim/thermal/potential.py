@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from dermsim.blas import single_threaded_blas
+from dermsim.numerics.blas import single_threaded_blas
 from dermsim.thermal.config import POTENTIAL_SOLVERS
 from dermsim.thermal.electrodes import ELECTRODE, INSULATED, TISSUE, ElectrodeLayout
 
