@@ -54,7 +54,7 @@ def bench_pulse(label: str, grid, tip, cfg, repeats: int = 3) -> None:
     from dermsim import thermal
 
     def cold() -> object:
-        thermal._POTENTIAL_CACHE.clear()
+        thermal.clear_potential_cache()
         return thermal.simulate_rf_pulse(grid, tip, cfg)
 
     t_cold, ds = best_of(cold, repeats)

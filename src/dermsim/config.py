@@ -28,9 +28,9 @@ from typing import Any
 from dermsim.devices import Device, device_to_dict, make_device
 from dermsim.errors import ConfigError, DermsimError
 from dermsim.parameters import (
-    _check_keys,
     build_dataclass,
     card,
+    check_keys,
     param_field,
     suggest,
     validate_dataclass,
@@ -52,7 +52,7 @@ class SkinConfig:
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], prefix: str) -> SkinConfig:
-        _check_keys(table, ("site", "thickness_um"), prefix)
+        check_keys(table, ("site", "thickness_um"), prefix)
         site = table.get("site", "cheek")
         if site not in SITE_THICKNESS_UM:
             raise ConfigError(f"{prefix}.site", site, f"one of {sorted(SITE_THICKNESS_UM)}",
@@ -161,9 +161,9 @@ class Scenario:
         d["device"] = dev
         d["protocol"] = self.protocol.to_dict()
         for key in ("grid", "penetration", "output"):
-            d[key] = _plain(dataclasses.asdict(getattr(self, key)))
+            d[key] = plain(dataclasses.asdict(getattr(self, key)))
         for key, cfg in self.stages.items():
-            d[key] = _plain(dataclasses.asdict(cfg))
+            d[key] = plain(dataclasses.asdict(cfg))
         return d
 
     def to_toml(self) -> str:
@@ -173,16 +173,19 @@ class Scenario:
         return tomli_w.dumps(self.to_dict())
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
+    """Plain dicts/lists of a dataclass dict, without None values (for TOML and keys)."""
+    """Plain dicts/lists of a dataclass dict, without None values (for TOML and keys)."""
     if isinstance(obj, Mapping):
-        return {k: _plain(v) for k, v in obj.items() if v is not None}
+        return {k: plain(v) for k, v in obj.items() if v is not None}
     if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
+        return [plain(v) for v in obj]
     return obj
 
 
 def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
-    """Load and validate a scenario from a TOML path or a plain dict.
+    """Load and validate a scenario from a TOML path, the name of a built-in scenario
+    (``"baseline"``; see ``dermsim presets``) or a plain dict.
 
     Raises
     ------
@@ -197,7 +200,13 @@ def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
     else:
         path = Path(source)
         if not path.is_file():
-            raise DermsimError(f"config file not found: {path}")
+            from dermsim import scenarios  # built-in scenarios by name ("baseline")
+
+            builtin = scenarios.find(str(source)) if path.parent == Path(".") else None
+            if builtin is None:
+                raise DermsimError(f"config file not found: {path} (built-in scenarios: "
+                                   f"{', '.join(scenarios.names())})")
+            path = builtin
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
@@ -209,7 +218,7 @@ def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
 def _scenario_from_table(table: dict[str, Any], default_name: str) -> Scenario:
     top = ("name", "seed", "skin", "device", "protocol", "grid", "penetration", "output",
            *_SECTION_MODULES)
-    _check_keys(table, top, "")
+    check_keys(table, top, "")
     name = table.get("name", default_name)
     if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\"):
         raise ConfigError("name", name, "a non-empty string without path separators")

@@ -145,7 +145,7 @@ def suggest(name: str, valid: Iterable[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else ""
 
 
-def _check_keys(table: Mapping[str, Any], valid: Iterable[str], prefix: str) -> None:
+def check_keys(table: Mapping[str, Any], valid: Iterable[str], prefix: str) -> None:
     valid = list(valid)
     for key in table:
         if key not in valid:
@@ -174,7 +174,7 @@ def build_dataclass(cls: type, table: Mapping[str, Any], prefix: str) -> Any:
         raise ConfigError(prefix, table, "a TOML table")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    _check_keys(table, fields, prefix)
+    check_keys(table, fields, prefix)
     kwargs: dict[str, Any] = {}
     for name, value in table.items():
         where = f"{prefix}.{name}" if prefix else name

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dermsim.errors import ConfigError
+from dermsim.numerics.faces import face_coefficients as face_coefficients  # re-exported
 from dermsim.parameters import card
 
 LAYER_NAMES: tuple[str, ...] = (
@@ -349,41 +350,6 @@ class Grid:
         hi = np.minimum(edges_um[1:, None], bot[None, :])
         overlap = np.clip(hi - lo, 0.0, None)
         return overlap / overlap.sum(axis=1, keepdims=True)
-
-
-def face_coefficients(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Harmonic-mean face coefficients of a cell-centred coefficient field.
-
-    The harmonic mean is the exact series conductance of two half-cells, which keeps the flux
-    continuous across layer interfaces (Patankar 1980, §4.2-3).
-
-    Parameters
-    ----------
-    cell
-        Cell-centred coefficient (diffusivity, conductivity …), shape (nz, nx), ≥ 0.
-
-    Returns
-    -------
-    fx : ndarray, shape (nz, nx)
-        ``fx[i, j]`` on the face between columns ``j`` and ``(j + 1) % nx`` (periodic in x).
-    fz : ndarray, shape (nz + 1, nx)
-        ``fz[i, j]`` on the face between rows ``i - 1`` and ``i`` for ``1 <= i <= nz - 1``;
-        the boundary faces ``fz[0]`` and ``fz[nz]`` are zero (boundaries are handled by the
-        solvers' boundary conductances).
-    """
-    cell = np.asarray(cell, dtype=np.float64)
-    right = np.roll(cell, -1, axis=1)
-    fx = _harmonic(cell, right)
-    fz = np.zeros((cell.shape[0] + 1, cell.shape[1]))
-    fz[1:-1] = _harmonic(cell[:-1], cell[1:])
-    return fx, fz
-
-
-def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    s = a + b
-    out = np.zeros_like(s)
-    np.divide(2.0 * a * b, s, out=out, where=s > 0)
-    return out
 
 
 def make_grid(stack: SkinStack, h_um: float = 10.0, width_um: float = 4000.0,

@@ -38,7 +38,7 @@ def v6_bolus_diffusion(ctx: CaseContext) -> tuple[str, str, bool]:
     """
     import numpy as np
 
-    sv = ctx.require("dermsim.solvers", "ADISolver")
+    sv = ctx.require("dermsim.numerics", "ADISolver")
     from dermsim.tissue import face_coefficients
 
     D = 1e-7 * 1e-4  # cm²/s -> m²/s
