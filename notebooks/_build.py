@@ -335,10 +335,10 @@ from dermsim.viz.rf import figure_rf
 ## The RF pulse
 
 The preset sets 15 W for 100 ms (about 31 mJ per pin). The pins of this slice reach
-different depths (penetration scatter) and the current crowds at the shallower one; the
-generator's power limiter (`rf.limiter`) lowers the power whenever the hottest tissue would
-pass 100 °C (tissue desiccation and the impedance rise that makes real generators cut
-back), so less energy is delivered than set."""),
+different depths (penetration scatter) and the current crowds at the shallower one. Tissue
+water boils at 100 °C next to the electrodes; the dried tissue conducts poorly, the load
+impedance rises, and the generator ends the pulse once it has risen by half
+(`rf.limiter = "impedance"`), so at high power less energy may be delivered than set."""),
     ("code", '''\
 stack = site_stack("cheek")
 pcfg = PenetrationConfig()
@@ -425,10 +425,10 @@ for name, ds in out.items():
     }
 pd.DataFrame(rows).round(1)'''),
     ("md", """\
-**Limits.** The RF model is quasi-static and σ-only. Above 100 °C the generator's power
-limiter takes over instead of a model of desiccation, and the narrower 2 MHz zones reported by
-Wootten 2020 appear only where the exposed tip spans the dermis/fat boundary (validation case
-V12 in `docs/validation.md`; docs/model.md §8)."""),
+**Limits.** The RF model is quasi-static and σ-only; tissue water vaporises at 100 °C
+without vapour transport or charring, and the narrower 2 MHz zones reported by Wootten 2020
+appear only where the exposed tip spans the dermis/fat boundary and the impedance cut-off acts
+(validation case V12 in `docs/validation.md`; docs/model.md §8)."""),
 ]
 
 # ------------------------------------------------------------------------------------------------
