@@ -152,3 +152,16 @@ def test_shipped_rf_scenario_coagulates_dermis() -> None:
     dermis = np.isin(ds["layer"].values, [PAPILLARY, RETICULAR])
     assert float(ds["coagulated"].values[dermis].mean()) > 0.01
     assert float(ds["epidermis_max_omega"]) < 0.53
+
+
+def test_profound_preset_spares_epidermis_with_scattered_pins() -> None:
+    """Profound-like preset (72 °C x 4 s, contact cooling) with the pins at scattered depths
+    (1.7 and 1.9 mm, the penetration stage's shortfall): the temperature control holds the
+    electrodes, the zone stays in the deep dermis and fat, the epidermis is spared."""
+    tip = make_device({"preset": "rf_profound_5pair"})
+    grid = make_grid(site_stack("cheek"), h_um=20.0, width_um=2500.0, depth_um=3000.0)
+    ds = simulate_rf_pulse(grid, tip, default_rf_config("rf_profound_5pair"),
+                           depth_um=np.array([1700.0, 1900.0]))
+    assert float(ds["epidermis_max_omega"]) < 0.53
+    assert float(ds["coag_top_um"]) > 200.0 and float(ds["coag_area_mm2_per_pin"]) > 0
+    assert float(ds["energy_per_pin_mJ"]) > 100.0  # the 4-s hold is delivered

@@ -311,10 +311,12 @@ RF_PRESETS: dict[str, tuple[RFConfig, str]] = {
     "rf_profound_5pair": (
         RFConfig(frequency_MHz=1.0, control="temperature", setpoint_C=72.0, power_W=10.0,
                  conduction_time_ms=4000.0, cooling="contact", contact_h_W_m2K=2000.0,
-                 contact_temperature_C=5.0, cooling_time_s=4.0, dt_cooling_max_ms=100.0),
+                 contact_temperature_C=5.0, cooling_time_s=4.0, dt_cooling_max_ms=100.0,
+                 limiter="off"),
         "5 bipolar pairs, electrodes held at 72 °C for 4 s by temperature feedback "
-        "(Hantash 2009 [V]; the temperature control is the cut-off, the impedance cut-off a "
-        "safety net) with contact cooling at the strong end of the [U] range "
+        "(Hantash 2009 [V]; the temperature control is the cut-off: it lowers the power before "
+        "the electrode surface dries, so no impedance cut-off) with contact cooling at the "
+        "strong end of the [U] range "
         "(2000 W/m2K, 5 °C; needed in the slab model to spare the epidermis, "
         "docs/model.md §8)",
     ),
