@@ -93,8 +93,9 @@ HEAT_SHOCK = card("rf.heat_shock_C", 45.0, "degC", 40.0, 55.0,
 SIGMA_TC = card("rf.sigma_temp_coeff_per_K", 0.015, "1/K", 0.0, 0.05,
                 "+1.5-2 %/K for tissue electrolytes (Duck 1990) [U]; 0 switches σ(T) off", "U",
                 "relative temperature coefficient of the electrical conductivity")
-SIGMA_UPD = card("rf.sigma_update_K", 2.0, "K", 0.1, 20.0, "numerics choice", "A",
-                 "re-solve the potential when a cell warmed by this much since the last solve")
+SIGMA_UPD = card("rf.sigma_update_rel", 0.05, "-", 0.001, 0.5, "numerics choice", "A",
+                 "re-solve the potential when the conductivity, weighted by the Joule heat, "
+                 "has changed by this fraction since the last solve")
 COOL_TIME = card("rf.cooling_time_s", 2.0, "s", 0.0, 60.0, "numerics choice", "A",
                  "simulated cooling after the last pulse")
 DT_PULSE = card("rf.dt_pulse_ms", 5.0, "ms", 0.1, 20.0,
@@ -138,9 +139,6 @@ DRY_SIGMA = card("rf.desiccated_sigma_ratio", 1e-4, "-", 1e-6, 0.1,
                  "conductivity of desiccated tissue: reduced 1e4-fold in RF-ablation models "
                  "(Haemmerich et al. 2003) [U]", "U",
                  "conductivity of fully desiccated tissue relative to hydrated tissue")
-WATER_UPD = card("rf.water_update_fraction", 0.05, "-", 0.005, 0.5, "numerics choice", "A",
-                 "re-solve the potential when a cell lost this fraction of its water since the "
-                 "last solve")
 Z_CUT = card("rf.impedance_cutoff_ratio", 1.5, "-", 1.05, 20.0,
              "generators stop at impedance roll-off after desiccation (Goldberg et al. 2000; "
              "ratio assumption) [A]", "A",
@@ -234,7 +232,7 @@ class RFConfig:
     cem43_gate_C: float = param_field(CEM_GATE)
     heat_shock_C: float = param_field(HEAT_SHOCK)
     sigma_temp_coeff_per_K: float = param_field(SIGMA_TC)
-    sigma_update_K: float = param_field(SIGMA_UPD)
+    sigma_update_rel: float = param_field(SIGMA_UPD)
     complex_conductivity: bool = False
     potential_solver: str = "amg"
     potential_rtol: float = param_field(POT_RTOL)
@@ -256,7 +254,6 @@ class RFConfig:
     latent_heat_J_kg: float = param_field(LATENT)
     vaporisation_temperature_C: float = param_field(T_VAP)
     desiccated_sigma_ratio: float = param_field(DRY_SIGMA)
-    water_update_fraction: float = param_field(WATER_UPD)
 
     def __post_init__(self) -> None:
         self.validate()

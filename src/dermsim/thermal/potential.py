@@ -213,7 +213,8 @@ class PotentialProblem:
         self._last_iters = 0
         self.sigma0 = np.asarray(sigma, dtype=np.float64)
 
-    def solve(self, sigma: np.ndarray | None = None) -> PotentialField:
+    def solve(self, sigma: np.ndarray | None = None,
+              rtol: float | None = None) -> PotentialField:
         """Solve for the unit setting with conductivity ``sigma`` (default: the initial one).
 
         The first call builds the AMG hierarchy (or LU factors); later calls with a different
@@ -221,9 +222,9 @@ class PotentialProblem:
         until a re-solve needs more than :data:`REBUILD_ITERATIONS` iterations.
         """
         with single_threaded_blas():
-            return self._solve(sigma)
+            return self._solve(sigma, self.rtol if rtol is None else max(self.rtol, rtol))
 
-    def _solve(self, sigma: np.ndarray | None) -> PotentialField:
+    def _solve(self, sigma: np.ndarray | None, rtol: float) -> PotentialField:
         sig = self.sigma0 if sigma is None else np.asarray(sigma, dtype=np.float64)
         if not np.any(self.layout.kind == ELECTRODE):
             return _no_current(self.layout, self.method)
@@ -243,7 +244,7 @@ class PotentialProblem:
                 # hierarchy is a poor preconditioner: build it for the current matrix
                 self._ml = pyamg.ruge_stuben_solver(mat)
                 t1 = _time.perf_counter()
-                x = self._ml.solve(rhs, x0=self._phi_prev, tol=self.rtol, accel="cg",
+                x = self._ml.solve(rhs, x0=self._phi_prev, tol=rtol, accel="cg",
                                    residuals=res, maxiter=500)
             else:
                 t1 = _time.perf_counter()
@@ -253,7 +254,7 @@ class PotentialProblem:
                 def count(_xk: np.ndarray) -> None:
                     it[0] += 1
 
-                x, _info = spla.cg(mat, rhs, x0=self._phi_prev, rtol=self.rtol, M=m,
+                x, _info = spla.cg(mat, rhs, x0=self._phi_prev, rtol=rtol, M=m,
                                   maxiter=500, callback=count)
                 res = [0.0] * (it[0] + 1)
             iters = max(0, len(res) - 1)
