@@ -59,7 +59,7 @@ def test_run_writes_netcdf_and_png(tmp_path, small_scenario_dict):
     out = tmp_path / "out"
     r = _run_cli("run", str(cfg), "-o", str(out))
     assert r.returncode == 0, r.stderr
-    assert "effective depth" in r.stdout
+    assert "effective penetration depth" in r.stdout
     nc, png = out / "small.nc", out / "small.png"
     assert nc.is_file() and png.is_file() and png.stat().st_size > 10_000
     with xr.open_dataset(nc) as ds:
@@ -135,7 +135,7 @@ def test_compare_rf_vs_mechanical(tmp_path, small_scenario_dict, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", str(mech), str(rf_path), "-o", str(out), "--name", "c"]) == 0
     text = capsys.readouterr().out
-    assert "collagen_I_change_pct" in text and "max_temperature_C" in text
+    assert "collagen I change" in text and "RF tissue temperature" in text
     with xr.open_dataset(out / "c.nc") as table:
         assert list(table["scenario"].values) == ["small", "rf"]
         assert np.isnan(table["max_temperature_C"].values[0])
