@@ -153,7 +153,7 @@ def test_run_figure_style_layers_and_labels(result_path):
     assert "time from protocol start [day]" in labels
     texts = " ".join(t.get_text() for a in fig.axes for t in a.texts)
     assert "% is punctured per session" in texts  # the slice says what it shows
-    remod = [a for a in fig.axes if a.get_title().startswith("depth profile")][0]
+    remod = next(a for a in fig.axes if a.get_title().startswith("depth profile"))
     assert remod.get_xlim()[0] <= 0  # the depth-profile axis includes zero
-    cells = [a for a in fig.axes if a.get_title().startswith("cells")][0]
+    cells = next(a for a in fig.axes if a.get_title().startswith("cells"))
     assert cells.get_xlim()[1] == pytest.approx(float(ds["time"].values[-1]))
