@@ -5,9 +5,11 @@ Nothing here runs a simulation; every function reads an :class:`xarray.Dataset` 
 
 Modules
 -------
-result     the figure of ``dermsim run``: cross-section, growth factors, collagen time courses
-report     ``dermsim report``: one self-contained HTML page of a result
-animate    ``dermsim animate``: GIF/MP4 of growth-factor spread and collagen deposition
+style           the figure style: fonts, layer colours, session markers, labels from attrs
+result          the figures of ``dermsim run`` and ``dermsim compare``
+report          ``dermsim report``: one self-contained HTML page of a result
+report_figures  the stage figures of the report
+animate         ``dermsim animate``: GIF/MP4 of growth-factor spread and collagen deposition
 """
 
 from __future__ import annotations
