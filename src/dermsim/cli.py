@@ -59,12 +59,17 @@ class _Progress:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dermsim import load_scenario, simulate
-    from dermsim.io import save_figure, write_netcdf
+    from dermsim.config import load_scenario
+    from dermsim.io import check_file_name, check_output_dir, save_figure, write_netcdf
     from dermsim.metrics import summary_rows
+    from dermsim.pipeline import simulate
+    from dermsim.resources import check_resources
 
     scenario = load_scenario(args.config)
-    out_dir = Path(args.output or scenario.output.directory)
+    out_dir = check_output_dir(args.output or scenario.output.directory,
+                               "-o" if args.output else "output.directory")
+    check_file_name(scenario.name, "name")
+    check_resources(scenario)
     ds = simulate(scenario, progress=_Progress(args.quiet))
     nc = write_netcdf(ds, out_dir / f"{scenario.name}.nc")
     written = [nc]
@@ -122,6 +127,8 @@ def cmd_penetration(args: argparse.Namespace) -> int:
     from dermsim.penetration import PenetrationConfig, penetrate
     from dermsim.tissue import site_stack
 
+    if args.seed < 0:
+        raise ConfigError("--seed", args.seed, "a whole number >= 0")
     spec: dict[str, Any] = {"preset": args.device}
     if args.needle_length_um is not None:
         spec["needle_length_um"] = args.needle_length_um
@@ -144,13 +151,16 @@ def cmd_penetration(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dermsim import load_scenario
-    from dermsim.io import save_figure, write_netcdf
+    from dermsim.config import load_scenario
+    from dermsim.io import check_file_name, check_output_dir, save_figure, write_netcdf
     from dermsim.pipeline import compare_scenarios
+    from dermsim.resources import check_all
     from dermsim.viz import plot_comparison
 
+    out_dir = check_output_dir(args.output or "out", "-o")
+    check_file_name(args.name, "--name")
     scenarios = [load_scenario(p) for p in args.configs]
-    out_dir = Path(args.output or "out")
+    check_all(scenarios)
     results, table = compare_scenarios(scenarios, progress=_Progress(args.quiet))
     names = [str(n) for n in table["scenario"].values]
     written = [write_netcdf(table, out_dir / f"{args.name}.nc")]
@@ -192,6 +202,50 @@ def print_compare(table: Any, names: list[str]) -> None:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
+    p.add_argument("--max-memory-gb", type=float, metavar="GB",
+                   help="refuse scenarios estimated to need more memory than this (default: "
+                        "90%% of the available memory; env DERMSIM_MAX_MEMORY_GB)")
+
+
+def _check_positive(value: Any, option: str, integer: bool = False) -> None:
+    import math
+
+    from dermsim.errors import ConfigError
+
+    if value is None:
+        return
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ConfigError(option, value, "a whole number >= 1" if integer else "a number > 0")
+
+
+def preflight(args: argparse.Namespace) -> None:
+    """Check options and output destinations before any work, so that a bad option fails at
+    once with one line instead of after the computation."""
+    import os
+
+    from dermsim.io import check_output_file
+
+    command = args.command
+    if getattr(args, "max_memory_gb", None) is not None:
+        _check_positive(args.max_memory_gb, "--max-memory-gb")
+        from dermsim.resources import MEMORY_ENV
+
+        os.environ[MEMORY_ENV] = repr(float(args.max_memory_gb))
+    if command in ("report", "animate"):
+        suffix = ".html" if command == "report" else ".gif"
+        if args.output is None:
+            try:
+                default = Path(args.result).with_suffix(suffix)
+            except ValueError:
+                from dermsim.errors import DermsimError
+
+                raise DermsimError(f"result {args.result!r:.80}: not a file name") from None
+        check_output_file(args.output or default, "-o")
+    if command == "animate":
+        _check_positive(args.fps, "--fps")
+        _check_positive(args.frames, "--frames", integer=True)
+    if command == "validate" and getattr(args, "write", None):
+        check_output_file(args.write, "--write")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -258,10 +312,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 #: Commands owned by other modules: name → (module with ``add_cli``, one-line help). Only the
 #: module of the command being run is imported, so ``dermsim --help`` stays fast.
 STAGE_COMMANDS: dict[str, tuple[str, str]] = {
-    "sweep": ("dermsim.sweep", "run a parameter sweep (resumable, parallel)"),
-    "validate": ("dermsim.validation", "run the validation cases (analytic, literature)"),
+    "sweep": ("dermsim.sweep.cli", "run a parameter sweep (resumable, parallel)"),
+    "validate": ("dermsim.validation.command", "run the validation cases (analytic, literature)"),
     "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
     "animate": ("dermsim.viz.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),
+    "explore": ("dermsim.viz.explore", "interactive web page: change the treatment, see outcomes"),
 }
 
 
@@ -297,17 +352,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from dermsim.errors import DermsimError
+    from dermsim.resources import MEMORY_ENV
 
+    cap = os.environ.get(MEMORY_ENV)  # --max-memory-gb sets it for this command only
     try:
+        preflight(args)
         return int(args.func(args) or 0)
     except DermsimError as exc:
         print(f"dermsim: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("dermsim: error: out of memory; coarsen grid.h_um, narrow grid.width_um or "
+              "run fewer sessions", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dermsim: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`
         return 0
+    finally:
+        if cap is None:
+            os.environ.pop(MEMORY_ENV, None)
+        else:
+            os.environ[MEMORY_ENV] = cap
 
 
 if __name__ == "__main__":  # pragma: no cover

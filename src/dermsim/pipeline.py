@@ -19,8 +19,10 @@ import xarray as xr
 
 from dermsim import __version__, schema
 from dermsim.config import Scenario
+from dermsim.coupling import coupled_signalling_config, session_drive
 from dermsim.penetration import PenetrationResult, injury_field, penetrate
 from dermsim.protocol import Session
+from dermsim.remodelling import SessionDrive
 from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, Grid, default_depth_um, make_grid
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -168,7 +170,7 @@ class SessionStages:
 
     rf: xr.Dataset | None
     signalling: xr.Dataset
-    drive: Any  # dermsim.remodelling.SessionDrive (without its day)
+    drive: SessionDrive  # without its day
 
 
 #: Per-session stage results, memoised across scenarios within a process so that protocols
@@ -195,70 +197,6 @@ def _session_key(scenario: Scenario, grid: Grid, index: int, device: Any) -> str
 def clear_cache() -> None:
     """Forget memoised session stages."""
     _SESSION_CACHE.clear()
-
-
-def coupled_signalling_config(cfg: Any = None) -> Any:
-    """The signalling parameters used inside the coupled pipeline.
-
-    The signalling stage on its own includes a late, macrophage-secreted release (the day-3–5
-    TGF-β peak). In the coupled pipeline the remodelling ODE has macrophages that secrete
-    TGF-β and PDGF themselves, so the PDE carries only the platelet burst and the early
-    damage release; counting the macrophage secretion in both would double it.
-
-    Parameters
-    ----------
-    cfg
-        A :class:`dermsim.signalling.SignallingConfig` (default: the defaults).
-    """
-    from dataclasses import replace
-
-    from dermsim.signalling import SignallingConfig
-
-    return replace(cfg or SignallingConfig(), tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0)
-
-
-def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],
-                  signalling_ds: xr.Dataset, coagulated: np.ndarray | None = None,
-                  heat_shock: np.ndarray | None = None, day: float = 0.0) -> Any:
-    """The remodelling drive of one session from the penetration, signalling and RF stages.
-
-    Parameters
-    ----------
-    grid
-        The scenario grid.
-    mechanical_injury
-        (nz, nx) needle-channel injury of the session (penetration stage).
-    inputs
-        :func:`dermsim.signalling.session_inputs` of that injury (bleeding mask, 3-D scales).
-    signalling_ds
-        Result of :func:`dermsim.signalling.run_acute_window` (bands, ``gf_band``).
-    coagulated, heat_shock
-        RF volume fractions per band (:func:`dermsim.thermal.band_fractions`); zero if None.
-    day
-        Day of the session [day].
-
-    Returns
-    -------
-    dermsim.remodelling.SessionDrive
-        Band means through the dermis: the 3-D injured volume fraction (slice band injury ×
-        the 3-D/slice volume scale), the bleeding fraction of the band's channels, and the
-        band-mean TGF-β1 and PDGF over the acute window.
-    """
-    from dermsim.remodelling import SessionDrive
-    from dermsim.signalling import SPECIES
-
-    edges = np.append(signalling_ds["band_top"].values, signalling_ds["band_bottom"].values[-1])
-    weights = grid.band_weights(edges)
-    mech_rows = weights @ mechanical_injury.mean(axis=1)
-    band_injury = np.clip(inputs["volume_scale"] * mech_rows, 0.0, 1.0)
-    bleed_rows = weights @ inputs["bleeding"].mean(axis=1)
-    band_bleeding = np.clip(np.divide(bleed_rows, mech_rows, out=np.zeros_like(bleed_rows),
-                                      where=mech_rows > 0), 0.0, 1.0)
-    n = band_injury.size
-    gf = {name: signalling_ds["gf_band"].sel(species=name).values for name in SPECIES}
-    return SessionDrive(day, band_injury, band_bleeding, signalling_ds["time"].values, gf,
-                        np.zeros(n) if coagulated is None else coagulated,
-                        np.zeros(n) if heat_shock is None else heat_shock)
 
 
 def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
@@ -395,7 +333,9 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     from dataclasses import replace
 
     from dermsim.remodelling import simulate_remodelling
+    from dermsim.resources import check_resources
 
+    check_resources(scenario)  # refuse too-large requests before allocating anything
     grid, devices = build_grid(scenario)
     ds = base_dataset(scenario, grid)
     n = len(devices)
@@ -429,8 +369,56 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
                         {"long_name": "layer index of each band",
                          "flag_meanings": " ".join(LAYER_NAMES)})
     schema.apply(ds)
+    ds = guard_outputs(ds)
     if progress:
         progress("done", n, n)
+    return ds
+
+
+#: Units of quantities that cannot be negative: concentrations, amounts, exposures and cell
+#: densities.
+NONNEGATIVE_UNITS = frozenset({"ng/mL", "ng/cm2", "ng h/cm2", "cells/mm^3"})
+#: Dimensionless state variables that cannot be negative (fractions, indices, densities
+#: relative to a resident or baseline value).
+NONNEGATIVE_VARS = frozenset({"damage", "erythema_mediator", "heat_shock", "erythema",
+                              "erythema_index", "activation_early", "activation_mature",
+                              "fibroblasts", "collagen_I", "collagen_III", "elastin",
+                              "tropoelastin", "collagen_VII", "collagen_I_synthesis",
+                              "collagen_III_synthesis"})
+#: Undershoot below zero, relative to the variable's largest magnitude (or absolute, in the
+#: variable's unit), that is solver round-off; a larger one is reported (a warning) before it
+#: is clipped too.
+UNDERSHOOT_RTOL = 1e-6
+UNDERSHOOT_ATOL = 1e-9
+
+
+def guard_outputs(ds: xr.Dataset) -> xr.Dataset:
+    """Clip solver undershoot of non-negative outputs to zero and make ratios finite or NaN.
+
+    Concentrations, amounts and cell densities (:data:`NONNEGATIVE_UNITS`) and the state
+    variables of :data:`NONNEGATIVE_VARS` are set to ``max(value, 0)``: the ODE and PDE solvers
+    leave round-off undershoot of order 1e-8 of the peak where a quantity decays to zero.
+    ``topical_delivery_ratio`` is NaN (undefined), not infinite, in layers that intact skin
+    does not reach.
+    """
+    import warnings
+
+    for name, var in ds.data_vars.items():
+        if var.dtype.kind != "f":
+            continue
+        if str(name) in NONNEGATIVE_VARS or var.attrs.get("units") in NONNEGATIVE_UNITS:
+            values = var.values
+            low = np.nanmin(values) if values.size else 0.0
+            if low < 0:
+                scale = float(np.nanmax(np.abs(values)))
+                if -low > max(UNDERSHOOT_RTOL * scale, UNDERSHOOT_ATOL):
+                    warnings.warn(f"{name}: clipped a negative value {low:.3g} (peak "
+                                  f"{scale:.3g}) to 0", RuntimeWarning, stacklevel=2)
+                ds[name] = var.clip(min=0.0).assign_attrs(var.attrs)
+    if "topical_delivery_ratio" in ds:
+        r = ds["topical_delivery_ratio"]
+        ds["topical_delivery_ratio"] = r.where(np.isfinite(r)).assign_attrs(
+            {**r.attrs, "comment": "NaN where intact skin delivers nothing to the layer"})
     return ds
 
 
@@ -448,7 +436,9 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
         shortest follow-up among them; variable ``compared_day``, attr ``compared_at``).
     """
     from dermsim.metrics import comparison_days, scalar_outcomes
+    from dermsim.resources import check_all
 
+    check_all(scenarios)  # every scenario fits before the first one runs
     names = [s.name for s in scenarios]
     counts = {n: names.count(n) for n in names}
     seen: dict[str, int] = {}

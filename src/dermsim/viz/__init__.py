@@ -10,6 +10,11 @@ result          the figures of ``dermsim run`` and ``dermsim compare``
 report          ``dermsim report``: one self-contained HTML page of a result
 report_figures  the stage figures of the report
 animate         ``dermsim animate``: GIF/MP4 of growth-factor spread and collagen deposition
+signalling      growth-factor and topical-product field snapshots with the layer boundaries
+rf              the RF stage's figure: peak-temperature map with the zones, and T(t)
+sweep           figures of sweep results: heatmaps, line plots, sensitivity bar charts
+validation      figures of the validation cases
+explore         ``dermsim explore``: the interactive page (optional extra)
 """
 
 from __future__ import annotations
