@@ -177,7 +177,7 @@ def test_builtin_scenarios_by_name_from_any_folder(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     assert dermsim.load_scenario("baseline").name == "baseline"
-    assert dermsim.load_scenario("rf_microneedling.toml").is_rf
+    assert dermsim.load_scenario("rf_microneedling").is_rf
     r = _run_cli("run", "no_such_scenario", "-o", str(tmp_path / "o"), cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
     assert "built-in scenarios: " in r.stderr and "baseline" in r.stderr
