@@ -9,7 +9,7 @@ style           the figure style: fonts, layer colours, session markers, labels 
 result          the figures of ``dermsim run`` and ``dermsim compare``
 report          ``dermsim report``: one self-contained HTML page of a result
 report_figures  the stage figures of the report
-animate         ``dermsim animate``: GIF/MP4 of growth-factor spread and collagen deposition
+animate         ``dermsim animate``: GIF of growth factors and collagen (MP4 with --mp4)
 signalling      growth-factor and topical-product field snapshots with the layer boundaries
 rf              the RF stage's figure: peak-temperature map with the zones, and T(t)
 sweep           figures of sweep results: heatmaps, line plots, sensitivity bar charts

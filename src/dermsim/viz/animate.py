@@ -417,7 +417,7 @@ def cmd_animate(args: Any) -> int:
 def add_cli(subparsers: Any, epilog: str) -> None:
     """Register ``dermsim animate`` on an argparse subparsers object."""
     p = subparsers.add_parser(
-        "animate", help="GIF/MP4 of growth-factor spread and collagen deposition",
+        "animate", help="GIF of growth factors and collagen (MP4 with --mp4)",
         description="Animate a result: growth-factor spread after the first session and "
                     "collagen deposition over the protocol (a penetration-only result is "
                     "animated session by session). Writes a GIF; --mp4 also writes an MP4 "
