@@ -37,7 +37,9 @@ spec         the validated spec: parameters, design, figures, runs (:class:`Swee
 parse        TOML / dict → :class:`SweepSpec` (:func:`load_sweep`), one line per problem
 designs      factorial products and unit-hypercube samples (LHS, Sobol', random, Morris, Saltelli)
 outcomes     units, long names and better direction of the scalar outcomes
-store        the runs folder: hash-named run files, resume, model fingerprint
+identity     the hash of a run's inputs, run function and model source
+store        the runs folder: run files, damaged-file checks, stale temporaries
+lock         one writer per runs folder
 worker       worker side: call the run function, write the run file
 backends     serial, process pool and dask backends; one thread per run; batch sizes
 run          :func:`run_sweep`: pending runs → backend → progress → merge
@@ -56,6 +58,8 @@ from __future__ import annotations
 
 from dermsim.sweep.backends import THREAD_ENV, batch_size, limit_threads, single_thread
 from dermsim.sweep.cli import add_cli, cmd_sweep, run_study
+from dermsim.sweep.identity import PRESENTATION_MODULES, model_fingerprint, run_hash
+from dermsim.sweep.lock import SweepLock, SweepLockedError
 from dermsim.sweep.merge import load_sweep_result, merge_runs
 from dermsim.sweep.outcomes import LOWER_IS_BETTER, outcome_attrs
 from dermsim.sweep.parse import load_sweep
@@ -75,16 +79,48 @@ from dermsim.sweep.spec import (
     SweepSpec,
     SweepSpecError,
 )
-from dermsim.sweep.store import PRESENTATION_MODULES, SweepStore, model_fingerprint, run_hash
+from dermsim.sweep.store import SweepStore
 from dermsim.sweep.tables import best_runs, failure_summary, top_table
 from dermsim.sweep.worker import RunFunction, simulate_outcomes
 
 __all__ = [
-    "DESIGN_KINDS", "LOWER_IS_BETTER", "PRESENTATION_MODULES", "SENSITIVITY_KINDS",
-    "STATUS_FAILED", "STATUS_INVALID", "STATUS_MEANINGS", "STATUS_OK", "THREAD_ENV",
-    "Design", "FigureSpec", "Parameter", "RunFunction", "RunTask", "SweepReport", "SweepSpec",
-    "SweepSpecError", "SweepStore", "add_cli", "batch_size", "best_runs", "cmd_sweep",
-    "failure_summary", "limit_threads", "load_sweep", "load_sweep_result", "merge_runs",
-    "model_fingerprint", "outcome_attrs", "plan_text", "run_hash", "run_study", "run_sweep",
-    "simulate_outcomes", "single_thread", "time_one_run", "top_table",
+    "DESIGN_KINDS",
+    "LOWER_IS_BETTER",
+    "PRESENTATION_MODULES",
+    "SENSITIVITY_KINDS",
+    "STATUS_FAILED",
+    "STATUS_INVALID",
+    "STATUS_MEANINGS",
+    "STATUS_OK",
+    "THREAD_ENV",
+    "Design",
+    "FigureSpec",
+    "Parameter",
+    "RunFunction",
+    "RunTask",
+    "SweepLock",
+    "SweepLockedError",
+    "SweepReport",
+    "SweepSpec",
+    "SweepSpecError",
+    "SweepStore",
+    "add_cli",
+    "batch_size",
+    "best_runs",
+    "cmd_sweep",
+    "failure_summary",
+    "limit_threads",
+    "load_sweep",
+    "load_sweep_result",
+    "merge_runs",
+    "model_fingerprint",
+    "outcome_attrs",
+    "plan_text",
+    "run_hash",
+    "run_study",
+    "run_sweep",
+    "simulate_outcomes",
+    "single_thread",
+    "time_one_run",
+    "top_table",
 ]

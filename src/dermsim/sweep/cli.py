@@ -16,7 +16,7 @@ from dermsim.sweep.parse import load_sweep
 from dermsim.sweep.plan import fmt_duration, plan_text, workers_text
 from dermsim.sweep.run import SweepReport, run_sweep
 from dermsim.sweep.spec import SENSITIVITY_KINDS, suggest
-from dermsim.sweep.store import SweepStore
+from dermsim.sweep.store import SweepStore, check_output_dir
 from dermsim.sweep.tables import failure_summary, finite_outcomes, parse_by, top_table
 
 _SWEEP_DESCRIPTION = """\
@@ -114,6 +114,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dask_local is not None and args.dask_local < 1:
         raise DermsimError(f"--dask-local {args.dask_local}: allowed >= 1")
     out_dir = Path(args.output or spec.output or "out/sweeps")
+    check_output_dir(out_dir)
     if args.dry_run:
         n_w = (1 if backend == "serial" else args.dask_local if args.dask_local
                else n_local_workers(args.workers) if not args.scheduler else 1)
@@ -137,6 +138,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
               f"{rep.n_reused} reused, {rep.n_computed} computed"
               + (f" on {workers_text(rep.backend, rep.n_workers)}" if rep.n_computed else "")
               + f") in {fmt_duration(rep.wall_s)}")
+        if rep.n_damaged:
+            print(f"  recomputed {rep.n_damaged} damaged run file"
+                  f"{'s' if rep.n_damaged > 1 else ''} (empty, truncated or unreadable)")
         for line in failure_summary(ds):
             print(f"  not ok: {line}")
         by = args.by or next(iter(finite_outcomes(ds, spec.outcomes)), None)

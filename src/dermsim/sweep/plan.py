@@ -9,8 +9,9 @@ from pathlib import Path
 
 from dermsim.errors import DermsimError
 from dermsim.sweep.backends import single_thread
+from dermsim.sweep.identity import callable_id, run_hash
 from dermsim.sweep.spec import SweepSpec
-from dermsim.sweep.store import SweepStore, callable_id, run_hash
+from dermsim.sweep.store import SweepStore
 from dermsim.sweep.worker import RunFunction, one_line, simulate_outcomes
 
 
