@@ -197,6 +197,17 @@ class SweepStore:
                 out["series"] = {k: v.load() for k, v in ds.data_vars.items() if v.dims}
         return out
 
+    def read_elapsed_by_hash(self, hashes: Iterable[str], limit: int = 200) -> dict[str, float]:
+        """Run time [s] of up to ``limit`` successful stored runs among ``hashes``."""
+        import netCDF4
+
+        out: dict[str, float] = {}
+        for h in sorted(set(hashes) & self.existing())[:limit]:
+            with contextlib.suppress(Exception), netCDF4.Dataset(self.path(h)) as nc:
+                if int(nc.getncattr("status")) == STATUS_OK:
+                    out[h] = float(nc.getncattr("elapsed_s"))
+        return out
+
     def read_elapsed(self, hashes: Iterable[str] | None = None, limit: int = 50) -> list[float]:
         """Run times [s] of up to ``limit`` successful stored runs (of ``hashes`` if given)."""
         import netCDF4
