@@ -2,15 +2,16 @@
 
 Nothing is simulated. The time of one run is modelled as
 
-    t = T_RUN + sessions · (T_SESSION + C_CELL · cells)
-          + rf_sessions · C_RF_CELL · cells · rf_steps
+    t = T_RUN + sessions · C_CELL · cells + rf_sessions · cells · (C_RF_CELL + C_RF_STEP · rf_steps)
 
-with ``cells`` the grid cells (``nz × nx`` of :func:`dermsim.pipeline.build_grid`), and
-``rf_steps`` the RF time steps of one session (pulse and cooling phases). The constants were
-fitted by least squares to the measured single-thread CPU time of every run of the sweeps in
-``configs/sweeps/`` (see docs/sweeps.md); a machine of another speed scales every estimate by
-the same factor, which :func:`calibration` takes from runs already stored in the sweep's
-folder.
+with ``cells`` the grid cells (``nz × nx`` of :func:`dermsim.pipeline.build_grid`; the
+growth-factor signalling on this grid dominates every session) and ``rf_steps`` the RF time
+steps of one session (pulse and cooling phases). The constants were fitted by least squares
+(relative error) to the single-thread CPU time of 59 runs of the four sweeps in
+``configs/sweeps/`` and six runs of the baseline and RF scenarios on 10–40 µm grids (7,650 to
+122,400 cells); the modelled totals of the four sweeps are 0.87–1.03 × the measured ones (see
+docs/sweeps.md). A machine of another speed scales every estimate by one factor, which
+:func:`calibration` takes from runs already stored in the sweep's folder.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
-#: Fixed cost of one run [s]: scenario set-up, the remodelling ODE, outcomes, run file.
-T_RUN = 0.10
-#: Cost of one session outside the grid work [s] (penetration, bookkeeping).
-T_SESSION = 0.02
-#: Growth-factor signalling per grid cell and session [s].
-C_CELL = 7.0e-6
-#: RF heating per grid cell and RF time step [s].
-C_RF_CELL = 2.0e-7
-#: One-off start of a worker process [s]: imports and loading the compiled kernels.
-T_WORKER_START = 1.5
+#: Fixed cost of one run [s]: set-up, the remodelling ODE, outcomes, the run file.
+T_RUN = 0.14
+#: Signalling (and penetration) per grid cell and session [s].
+C_CELL = 8.5e-6
+#: RF heating per grid cell and RF session [s] (potential solves, set-up).
+C_RF_CELL = 2.6e-6
+#: RF heating per grid cell, RF session and RF time step [s].
+C_RF_STEP = 2.4e-8
+#: One-off start of a worker process [s]: imports and loading the compiled kernels (measured
+#: as the extra time of a process's first run: 1.0 s, 1.4 s with the RF stage).
+T_WORKER_START = 1.2
 
 
 def rf_steps(rf: Any) -> float:
@@ -71,8 +73,8 @@ def features(scenario: Any, _cache: dict[Any, tuple[int, float]] | None = None
 
 def run_seconds(f: dict[str, float]) -> float:
     """Modelled single-thread time of one run [s] from its :func:`features`."""
-    return (T_RUN + f["sessions"] * (T_SESSION + C_CELL * f["cells"])
-            + f["rf_sessions"] * C_RF_CELL * f["cells"] * f["rf_steps"])
+    return (T_RUN + f["sessions"] * C_CELL * f["cells"]
+            + f["rf_sessions"] * f["cells"] * (C_RF_CELL + C_RF_STEP * f["rf_steps"]))
 
 
 def calibration(measured: Iterable[tuple[float, float]]) -> tuple[float, int]:

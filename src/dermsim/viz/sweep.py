@@ -211,7 +211,8 @@ def _annotate_cells(ax: Any, z: Any) -> None:
                 ax.text(j, i, "n/a", ha="center", va="center", fontsize=7, color="0.4")
                 continue
             light = hi > lo and (v - lo) / (hi - lo) < 0.55
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{v:.0f}" if 1e3 <= abs(v) < 1e6 else f"{v:.3g}", ha="center",
+                    va="center", fontsize=7,
                     color="w" if light else "k")
 
 
