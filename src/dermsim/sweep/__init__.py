@@ -6,6 +6,7 @@ keys, and a design::
     name = "sessions_interval"
     base = "../configs/baseline.toml"        # relative to this file (or an inline [base] table)
     outcomes = ["collagen_I_change_pct", "downtime_h"]   # default: every scalar outcome
+    objective = "collagen_I_change_pct"      # optional: what the best-runs table ranks by
 
     [parameters]
     "protocol.sessions" = [1, 2, 3, 4, 6]                 # a list: factorial levels / choices
@@ -28,8 +29,8 @@ runs at the end), each worker writes every run's result as a small NetCDF file n
 hash of the run's inputs and returns only a summary. At the end the run files are merged into
 one Dataset (a dim per parameter for factorial designs, a ``run`` dim with parameter coords for
 sampled designs) written atomically. A rerun of the same command resumes: runs whose file
-exists are not recomputed. A run that raises is recorded (``status``/``error`` variables) and
-the others go on.
+exists (and reads back complete) are not recomputed; one sweep at a time writes a runs folder.
+A run that raises is recorded (``status``/``error`` variables) and the others go on.
 
 Modules
 -------
@@ -44,8 +45,9 @@ worker       worker side: call the run function, write the run file
 backends     serial, process pool and dask backends; one thread per run; batch sizes
 run          :func:`run_sweep`: pending runs → backend → progress → merge
 merge        run files → one labelled Dataset (:func:`merge_runs`)
+cost         cost model of a run (time from grid cells, sessions, RF steps)
 plan         the ``--dry-run`` plan and time estimate
-tables       best runs and failure summaries
+tables       best runs, failure summaries, the outcomes table as CSV
 sensitivity  Morris and Sobol' indices (SALib)
 cli          the ``dermsim sweep`` subcommand
 
@@ -80,7 +82,7 @@ from dermsim.sweep.spec import (
     SweepSpecError,
 )
 from dermsim.sweep.store import SweepStore
-from dermsim.sweep.tables import best_runs, failure_summary, top_table
+from dermsim.sweep.tables import best_runs, failure_summary, outcomes_csv, top_table
 from dermsim.sweep.worker import RunFunction, simulate_outcomes
 
 __all__ = [
@@ -115,6 +117,7 @@ __all__ = [
     "merge_runs",
     "model_fingerprint",
     "outcome_attrs",
+    "outcomes_csv",
     "plan_text",
     "run_hash",
     "run_study",
