@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_sweep.py --mode busy     # calibrated ~1 s single-threaded numpy run
     python benchmarks/bench_sweep.py --mode real --runs 24 --repeat 3
 
-Definitions (PERFORMANCE.md §5):
+Definitions:
 
 * parallel efficiency = T_serial / (W · T_parallel), walls of the whole ``run_sweep`` call
   (pool start, per-run file writes, merge included); target ≥ 0.80 on 2 cores for runs ≥ 1 s;

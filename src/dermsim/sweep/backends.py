@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from dermsim.blas import set_blas_threads
 from dermsim.errors import DermsimError
+from dermsim.numerics.blas import set_blas_threads
 from dermsim.sweep.lock import close_inherited
 
 #: Environment that keeps a worker process on one thread (set before numba/BLAS load).
