@@ -115,6 +115,17 @@ def test_ranking_by_declared_objective_and_csv(tmp_path, capsys, objective, expe
     assert float(rows[0]["effective_depth_um"]) > 0
 
 
+def test_objective_without_a_better_direction_needs_min_or_max():
+    with pytest.raises(DermsimError, match="neither direction is better for effective_depth_um"):
+        load_sweep({"base": BASE, "outcomes": ["effective_depth_um"],
+                    "objective": "effective_depth_um",
+                    "parameters": {"protocol.sessions": [1, 2]}})
+    spec = load_sweep({"base": BASE, "outcomes": ["effective_depth_um"],
+                       "objective": "max:effective_depth_um",
+                       "parameters": {"protocol.sessions": [1, 2]}})
+    assert spec.objective == "max:effective_depth_um"
+
+
 def test_constant_objective_prints_no_ranking(tmp_path):
     spec = load_sweep({"base": BASE, "outcomes": ["bleeding_fraction", "downtime_h"],
                        "objective": "bleeding_fraction",
@@ -137,11 +148,11 @@ def test_figure_labels_and_file_names(tmp_path):
     ax, cbar = fig.axes[0], fig.axes[1]
     assert ax.get_xlabel() == "nominal needle length [µm]"
     assert ax.get_ylabel() == "body site"
-    assert ax.get_title() == "mean effective needle penetration depth"
+    assert ax.get_title() == "mean effective needle depth, first session"
     assert cbar.get_ylabel() == "[µm]"
     fig = viz_sweep.plot_lines(ds, "downtime_h", "needle_length_um", hue="site")
     assert fig.axes[0].get_ylabel().replace("\n", " ") == \
-        "downtime proxy: erythema after the first session [h]"
+        "downtime proxy: visible erythema after the first session [h]"
     for a in fig.axes:
         assert "." not in a.get_xlabel() and "degC" not in a.get_ylabel()
     names = [p.name for p in viz_sweep.make_figures(ds, spec, tmp_path)]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dermsim.errors import DermsimError
+from dermsim.sweep.outcomes import better
 from dermsim.sweep.params import check_value, dataset_names, flatten, parse_parameters, valid_keys
 from dermsim.sweep.spec import (
     DESIGN_KINDS,
@@ -252,6 +253,10 @@ def _parse_objective(value: Any, outcomes: Sequence[str], errs: list[str]) -> st
     if not isinstance(value, str) or name not in outcomes:
         errs.append(f"objective = {value!r}: allowed one of the sweep's outcomes (optionally "
                     f"min:NAME or max:NAME){suggest(str(name), outcomes)}")
+        return ""
+    if name == value and better(name) is None:
+        errs.append(f"objective = {value!r}: neither direction is better for {name}; allowed "
+                    f"'min:{name}' or 'max:{name}'")
         return ""
     return value
 

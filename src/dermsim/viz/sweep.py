@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dermsim import schema
 from dermsim.errors import DermsimError
 from dermsim.sweep.sensitivity import indices
 from dermsim.sweep.spec import SENSITIVITY_KINDS, FigureSpec, SweepSpec
@@ -38,15 +39,10 @@ def _dim(ds: xr.Dataset, ref: str) -> str:
                        f"{', '.join(param_names(ds))})")
 
 
-#: How units stored in the Dataset attrs are written on axes.
-_UNIT_TEXT = {"um": "µm", "degC": "°C", "mm3/cm2": "mm³/cm²", "cells/mm3": "cells/mm³",
-              "1": "", "-": "", "": "", "day": "days"}
-
-
 def unit_text(units: str) -> str:
-    """Display form of a units attribute (``"um"`` → ``"µm"``, ``"degC"`` → ``"°C"``, none for
-    dimensionless)."""
-    return _UNIT_TEXT.get(units, units)
+    """Display form of a units attribute (:func:`dermsim.schema.pretty_units`: ``"um"`` →
+    ``"µm"``, ``"degC"`` → ``"°C"``; nothing for dimensionless, also a card's ``"-"``)."""
+    return "" if units in ("-", "") else schema.pretty_units(units)
 
 
 def axis_label(ds: xr.Dataset, name: str, width: int = 0, units: bool = True) -> str:
