@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from dermsim.errors import DermsimError
+from dermsim.io import check_output_dir
 from dermsim.sweep.backends import n_local_workers
 from dermsim.sweep.parse import load_sweep
 from dermsim.sweep.plan import fmt_duration, plan_text, workers_text
 from dermsim.sweep.run import SweepReport, run_sweep
 from dermsim.sweep.spec import SENSITIVITY_KINDS, suggest
-from dermsim.sweep.store import SweepStore, check_output_dir
+from dermsim.sweep.store import SweepStore
 from dermsim.sweep.tables import (
     failure_summary,
     finite_outcomes,
@@ -132,7 +133,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dask_local is not None and args.dask_local < 1:
         raise DermsimError(f"--dask-local {args.dask_local}: allowed >= 1")
     out_dir = Path(args.output or spec.output or "out/sweeps")
-    check_output_dir(out_dir)
+    check_output_dir(out_dir, "output folder")
     if args.dry_run:
         n_w = (1 if backend == "serial" else args.dask_local if args.dask_local
                else n_local_workers(args.workers) if not args.scheduler else 1)

@@ -4,9 +4,11 @@ Nothing is simulated. The time of one run is modelled as
 
     t = T_RUN + sessions · C_CELL · cells + rf_sessions · cells · (C_RF_CELL + C_RF_STEP · rf_steps)
 
-with ``cells`` the grid cells (``nz × nx`` of :func:`dermsim.pipeline.build_grid`; the
-growth-factor signalling on this grid dominates every session) and ``rf_steps`` the RF time
-steps of one session (pulse and cooling phases). The constants were fitted by least squares
+with ``cells`` the grid cells (``nz × nx``, as :func:`dermsim.pipeline.build_grid` makes them)
+and ``rf_steps`` the RF time steps of one session (pulse and cooling phases). The growth-factor
+signalling on the grid dominates every session, so ``C_CELL`` is scaled by the session's
+signalling steps relative to the default schedule (an assumption: the fitted runs all used the
+default schedule). The constants were fitted by least squares
 (relative error) to the single-thread CPU time of 59 runs of the four sweeps in
 ``configs/sweeps/`` and six runs of the baseline and RF scenarios on 10–40 µm grids (7,650 to
 122,400 cells); the modelled totals of the four sweeps are 0.87–1.03 × the measured ones (see
@@ -16,7 +18,7 @@ docs/sweeps.md). A machine of another speed scales every estimate by one factor,
 
 from __future__ import annotations
 
-import json
+import functools
 import math
 import statistics
 from collections.abc import Iterable
@@ -51,29 +53,32 @@ def rf_steps(rf: Any) -> float:
     return pulse + cool
 
 
-def features(scenario: Any, _cache: dict[Any, tuple[int, float]] | None = None
-             ) -> dict[str, float]:
+def features(scenario: Any) -> dict[str, float]:
     """What the cost of a run depends on: ``cells``, ``sessions``, ``rf_sessions``,
-    ``rf_steps`` (the grid is built, not simulated; grids are cached by their inputs)."""
-    from dermsim.pipeline import build_grid
+    ``rf_steps`` and ``signalling_steps`` (:func:`dermsim.resources.estimate`: the grid shape
+    and step counts are computed, nothing is allocated or simulated)."""
+    from dermsim.resources import estimate
 
-    d = scenario.to_dict()
-    key = json.dumps({k: d.get(k) for k in ("skin", "device", "grid", "protocol")},
-                     sort_keys=True, default=str)
-    cache = {} if _cache is None else _cache
-    if key not in cache:
-        grid, devices = build_grid(scenario)
-        n_rf = sum(d.kind == "rf_tip" for d in devices)
-        cache[key] = (grid.nz * grid.nx, float(n_rf))
-    cells, n_rf = cache[key]
-    steps = rf_steps(scenario.stage("rf")) if n_rf else 0.0
-    return {"cells": float(cells), "sessions": float(scenario.protocol.sessions),
-            "rf_sessions": n_rf, "rf_steps": steps}
+    e = estimate(scenario)
+    steps = rf_steps(scenario.stage("rf")) if e.rf_sessions else 0.0
+    return {"cells": float(e.nz * e.nx), "sessions": float(e.sessions),
+            "rf_sessions": float(e.rf_sessions), "rf_steps": steps,
+            "signalling_steps": float(e.signalling_steps)}
+
+
+@functools.cache
+def _reference_signalling_steps() -> float:
+    """Signalling steps of one session with the default settings (the fitted runs)."""
+    from dermsim.resources import signalling_steps
+    from dermsim.signalling import SignallingConfig
+
+    return float(signalling_steps(SignallingConfig()))
 
 
 def run_seconds(f: dict[str, float]) -> float:
     """Modelled single-thread time of one run [s] from its :func:`features`."""
-    return (T_RUN + f["sessions"] * C_CELL * f["cells"]
+    sig = f.get("signalling_steps", 0.0) / _reference_signalling_steps() or 1.0
+    return (T_RUN + f["sessions"] * C_CELL * f["cells"] * sig
             + f["rf_sessions"] * f["cells"] * (C_RF_CELL + C_RF_STEP * f["rf_steps"]))
 
 

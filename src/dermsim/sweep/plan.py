@@ -103,9 +103,8 @@ def _estimate_lines(store: SweepStore, todo: dict[str, Any], done: dict[str, Any
     if run_fn is not None:
         return ["  estimated time: unknown (a custom run function; the cost model describes "
                 "dermsim.simulate)"]
-    cache: dict[Any, Any] = {}
-    modelled = {h: cost.run_seconds(cost.features(t.scenario, cache)) for h, t in todo.items()}
-    pairs = [(m, cost.run_seconds(cost.features(done[h].scenario, cache)))
+    modelled = {h: cost.run_seconds(cost.features(t.scenario)) for h, t in todo.items()}
+    pairs = [(m, cost.run_seconds(cost.features(done[h].scenario)))
              for h, m in store.read_elapsed_by_hash(done).items()]
     factor, n_cal = cost.calibration(pairs)
     run_s = [factor * t for t in modelled.values()]

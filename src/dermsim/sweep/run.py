@@ -16,7 +16,7 @@ from dermsim.sweep.identity import callable_id, run_hash
 from dermsim.sweep.lock import SweepLock
 from dermsim.sweep.merge import merge_runs
 from dermsim.sweep.spec import STATUS_FAILED, STATUS_OK, RunTask, SweepSpec
-from dermsim.sweep.store import SweepStore, check_output_dir
+from dermsim.sweep.store import SweepStore
 from dermsim.sweep.worker import RunFunction, run_batch, simulate_outcomes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -135,7 +135,9 @@ def run_sweep(
     t_start = time.perf_counter()
     rep = report if report is not None else SweepReport()
     store = SweepStore(Path(out_dir or spec.output or "out/sweeps"), spec.name)
-    check_output_dir(store.out_dir)
+    from dermsim.io import check_output_dir
+
+    check_output_dir(store.out_dir, "output folder")
     with SweepLock(store.runs_dir):
         ds = _run_locked(spec, store, rep, run_fn, resume=resume, retry_failed=retry_failed,
                          backend_args=(backend, workers, scheduler, dask_local, start_method),

@@ -28,24 +28,6 @@ _TMP_RE = re.compile(r"\.[0-9a-f]{24}\.nc\.(?P<host>[A-Za-z0-9-]+)~(?P<pid>\d+)\
 FOREIGN_TMP_AGE_S = 24 * 3600.0
 
 
-def check_output_dir(out_dir: str | Path) -> None:
-    """Refuse an output folder that is a file, lies below a file or cannot be written, before
-    anything is computed (one line; nothing is created)."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise DermsimError(f"output folder {out}: is a file, not a folder; give a folder "
-                           "with -o DIR")
-    parent = out
-    while not parent.exists():
-        if parent.parent == parent:
-            break
-        parent = parent.parent
-    if parent.exists() and not parent.is_dir():
-        raise DermsimError(f"output folder {out}: {parent} is a file, not a folder")
-    if parent.exists() and not os.access(parent, os.W_OK | os.X_OK):
-        raise DermsimError(f"output folder {out}: {parent} is not writable")
-
-
 def _host() -> str:
     return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
 
