@@ -33,6 +33,8 @@ Model (phenomenological; calibrated to the published depth anchors, validation c
   endpoint of practice (Alster & Graham 2018). The bleeding fraction and the per-area injured
   volumes are expectations over the per-needle depth distribution (64 equal-probability
   depths), not averages over the few needles that fall in the slice.
+* **Overlap.** Channels of several passes land at random and overlap: the injured fraction at
+  each depth is their expected union ``1 - exp(-n a(z))`` (:func:`_injured_volumes`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ import numpy as np
 from dermsim.devices import Device
 from dermsim.parameters import card, param_field, validate_dataclass
 from dermsim.tissue import LAYER_NAMES, PAPILLARY, Grid, SkinStack
+
+_UM3_PER_CM2_TO_MM3_PER_CM2 = 1e-9
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,26 @@ class PenetrationResult:
     bleeding_fraction: float
     surface_fraction_punctured: float
     injured_volume_mm3_per_cm2: dict[str, float] = field(default_factory=dict)
+    #: depths [µm] of the injury profile below
+    profile_depth_um: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: expected number of (injury-weighted) channel cross-sections covering a point at each
+    #: depth, ``n a(z)``: the injured fraction if channels never overlapped
+    channel_coverage: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def injured_fraction(self) -> np.ndarray:
+        """Expected injured fraction of the tissue at each :attr:`profile_depth_um`: the union
+        of randomly placed channels, ``1 - exp(-n a(z))`` (≤ 1, saturates with passes)."""
+        return -np.expm1(-self.channel_coverage)
+
+    @property
+    def channel_volume_mm3_per_cm2(self) -> float:
+        """Summed volume of the channels per skin area, overlaps counted repeatedly (the
+        injured volume would have without overlap) [mm³/cm²]."""
+        if self.channel_coverage.size < 2:
+            return 0.0
+        dz = float(self.profile_depth_um[1] - self.profile_depth_um[0])
+        return float(np.sum(self.channel_coverage) * dz * _UM3_PER_CM2_TO_MM3_PER_CM2 * 1e8)
 
     @property
     def bleeding(self) -> bool:
@@ -310,17 +334,8 @@ def penetrate(device: Device, stack: SkinStack, cfg: PenetrationConfig,
     bleeding_fraction = float(np.mean(expected >= bleed_depth)) if pierces else 0.0
     r0 = float(channel_radius_um(np.array(0.0), mean_d, device, cfg)) if mean_d > 0 else 0.0
     surface_fraction = 1.0 - math.exp(-density * 1e-8 * math.pi * r0**2)
-    # injury-weighted volume per layer, per cm² (3-D channels × density), mean over needles
-    volumes = {name: 0.0 for name in LAYER_NAMES}
-    if pierces and mean_d > 0:
-        z = np.linspace(0.0, float(expected.max()) + cfg.rim_um, 2001)
-        dz = z[1] - z[0]
-        layer_of_z = stack.layer_at(z)
-        area = np.mean([_injured_area_um2(channel_radius_um(z, d, device, cfg), cfg)
-                        for d in expected], axis=0)
-        for i, name in enumerate(LAYER_NAMES):
-            vol_um3 = float(np.sum(area[layer_of_z == i]) * dz)
-            volumes[name] = vol_um3 * density * 1e-9  # µm³ per channel × n/cm² → mm³/cm²
+    volumes, z, coverage = _injured_volumes(device, stack, cfg, expected, density,
+                                            pierces and mean_d > 0)
     return PenetrationResult(
         nominal_length_um=L, velocity_m_s=v, efficiency=eta, mean_effective_depth_um=mean_d,
         force_per_needle_N=force, threshold_N=threshold, pierces=bool(pierces),
@@ -329,8 +344,39 @@ def penetrate(device: Device, stack: SkinStack, cfg: PenetrationConfig,
         layers_reached=reached, deepest_layer=reached[-1] if reached else "none",
         bleeding_depth_um=float(bleed_depth), bleeding_fraction=bleeding_fraction,
         surface_fraction_punctured=surface_fraction if pierces else 0.0,
-        injured_volume_mm3_per_cm2=volumes,
+        injured_volume_mm3_per_cm2=volumes, profile_depth_um=z, channel_coverage=coverage,
     )
+
+
+def _injured_volumes(device: Device, stack: SkinStack, cfg: PenetrationConfig,
+                     depths: np.ndarray, density: float, pierces: bool
+                     ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """Injured volume per layer [mm³/cm²], with the depth profile of the channel coverage.
+
+    At depth z a channel of a needle reaching d has the injury-weighted cross-section a(z, d);
+    averaged over the depth distribution and multiplied by the areal density n it gives the
+    coverage ``n a(z)``. Channels placed at random overlap (passes of a pen or roller do not
+    land on a lattice), so the expected injured fraction is the union ``1 - exp(-n a(z))``
+    (Boolean model of stochastic geometry, Chiu et al. 2013, §3.1) rather than ``n a(z)``,
+    which exceeded the tissue available at high doses.
+    """
+    volumes = {name: 0.0 for name in LAYER_NAMES}
+    if not pierces:
+        return volumes, np.zeros(0), np.zeros(0)
+    edges = np.linspace(0.0, float(depths.max()) + cfg.rim_um, 2001)
+    z = 0.5 * (edges[1:] + edges[:-1])  # midpoints of 2000 depth cells
+    area = np.mean([_injured_area_um2(channel_radius_um(z, d, device, cfg), cfg)
+                    for d in depths], axis=0)
+    coverage = density * 1e-8 * area  # n [1/µm²] × a [µm²]
+    fraction = -np.expm1(-coverage)
+    bounds = stack.interfaces_um
+    for i, name in enumerate(LAYER_NAMES):
+        # depth of each cell inside the layer [µm] (exact at the interfaces)
+        inside = np.clip(np.minimum(edges[1:], bounds[i + 1]) - np.maximum(edges[:-1], bounds[i]),
+                         0.0, None)
+        # fraction × depth [µm] × 1 cm² (1e8 µm²) → µm³ per cm² → mm³/cm²
+        volumes[name] = float(np.sum(fraction * inside)) * 1e8 * _UM3_PER_CM2_TO_MM3_PER_CM2
+    return volumes, z, coverage
 
 
 def injury_field(grid: Grid, result: PenetrationResult, device: Device,

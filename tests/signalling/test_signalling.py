@@ -83,8 +83,9 @@ def test_mass_budget_matches_ode_for_the_totals(small_session: dict) -> None:
         rem = d["gf_remaining"].values
         # released amount = exact integrals of the release profiles times the source totals
         area = g.h * g.h / g.width * 100.0
-        bleed = np.minimum(kw["bleeding"] * kw["volume_scale"], 1.0)
-        injv = np.minimum(inj * kw["volume_scale"], 1.0) * (g.layer != 0)
+        scale = kw["volume_scale"] * kw["overlap_correction"][:, None]
+        bleed = np.minimum(kw["bleeding"] * scale, 1.0)
+        injv = np.minimum(inj * scale, 1.0) * (g.layer != 0)
         b_tot = bleed.sum() * area * sp.burst
         r_tot = injv.sum() * area
         tau, k = sp.burst_tau, sp.decay
