@@ -161,8 +161,12 @@ def penetration_dataset(stages: list[SessionPenetration], grid: Grid) -> xr.Data
     deepest = [LAYER_NAMES.index(s.result.deepest_layer) if s.result.deepest_layer in LAYER_NAMES
                else -1 for s in stages]
     out["deepest_layer"] = ("session", np.asarray(deepest, dtype=np.int8),
-                            {"long_name": "index of the deepest layer reached (-1: none)",
-                             "flag_meanings": " ".join(LAYER_NAMES)})
+                            {"long_name": "index of the deepest layer a needle tip reached "
+                             "(-1: none)", "flag_meanings": " ".join(LAYER_NAMES)})
+    reach = [[s.result.layer_reach_fraction.get(n, 0.0) for n in LAYER_NAMES] for s in stages]
+    out["layer_reach_fraction"] = (("session", "layer_index"), np.asarray(reach, dtype=float),
+                                   {"units": "1", "long_name": "fraction of the needles whose "
+                                    "tip entered each layer"})
     h2 = (grid.h * 1e6) ** 2
     out["injured_area"] = ("session", np.array([s.injury.sum() * h2 for s in stages]),
                            {"units": "um2", "long_name": "injury-weighted area in the slice"})

@@ -6,10 +6,11 @@ mechanical properties; a body site sets the layer thicknesses. A :class:`Grid` r
 stack onto a uniform 2-D finite-volume grid: ``x`` lateral (periodic), ``z`` depth from the
 skin surface (positive downwards). Arrays are shaped ``(nz, nx)`` with ``x`` contiguous.
 
-Sources (evidence tags as in SCIENCE.md): thicknesses Sandby-Møller 2003 [V], Meng 2022 [V],
-Chopra 2015 [V], Iyengar 2018 [V], composed into site stacks [C]; thermal properties Jiang et al.
-2002 [S] and Ye & De 2016 [V]; electrical properties Gabriel et al. 1996 4-Cole-Cole [V/C];
-mechanical moduli Geerligs 2011 [V] and priors [U].
+Sources (evidence tags as in ``docs/references.md``): thicknesses Sandby-Møller 2003 [V],
+Meng 2022 [V], Chopra 2015 [V], Iyengar 2018 [V], Oltulu 2018 [V], Xu 2017 [V], composed into
+site stacks [C]; thermal properties Jiang et al. 2002 [S] and Ye & De 2016 [V]; electrical
+properties Gabriel et al. 1996 4-Cole-Cole [V/C]; mechanical moduli Geerligs 2011 [V] and
+priors [U].
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ LAYER_LABELS: tuple[str, ...] = (
 )
 SC, EPIDERMIS, PAPILLARY, RETICULAR, HYPODERMIS = range(5)
 
-#: Frequencies [MHz] at which Gabriel 1996 conductivities are tabulated (SCIENCE.md §1.3).
+#: Frequencies [MHz] at which Gabriel 1996 conductivities are tabulated (4-Cole-Cole model).
 _FREQS_MHZ = np.array([0.4, 0.5, 1.0, 2.0])
 _SIGMA_DRY = np.array([0.0030, 0.0044, 0.0132, 0.0371])  # "dry skin" (SC) [V/C]
 _SIGMA_WET = np.array([0.1635, 0.178, 0.2214, 0.2665])  # "wet skin" [V/C]
@@ -47,7 +48,7 @@ _SIGMA_FAT = np.array([0.0248, 0.0248, 0.0251, 0.0255])  # fat [V/C]
 _EPS_DRY = np.array([1076.0, 1062.0, 991.0, 858.0])
 _EPS_WET = np.array([4515.0, 3610.0, 1833.0, 949.0])
 _EPS_FAT = np.array([38.0, 35.0, 27.0, 23.0])
-GABRIEL_SOURCE = "Gabriel et al., Phys Med Biol 1996;41:2271 (values SCIENCE.md §1.3)"
+GABRIEL_SOURCE = "Gabriel et al., Phys Med Biol 1996;41:2271 (4-Cole-Cole values)"
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def _loglog(x: float, xs: np.ndarray, ys: np.ndarray) -> float:
     return float(np.exp(np.interp(np.log(x), np.log(xs), np.log(ys))))
 
 
-#: Default layer properties (SCIENCE.md Appendix A).
+#: Default layer properties (sources per layer below).
 DEFAULT_LAYERS: dict[str, LayerProperties] = {
     "stratum_corneum": LayerProperties(
         "stratum_corneum", 1500.0, 3600.0, 0.235, 0.0,
@@ -138,14 +139,15 @@ BLOOD_RHO = card("tissue.blood_rho", 1060.0, "kg/m3", 1000.0, 1100.0,
 BLOOD_C = card("tissue.blood_c", 3770.0, "J/kg/K", 3000.0, 4200.0,
                "Jiang et al., Burns 2002 [S]", "S", "blood specific heat")
 
-#: Body-site stacks: layer thicknesses in µm (SCIENCE.md §1.1 recommended stacks [C]).
+#: Body-site stacks: layer thicknesses in µm (SC, viable epidermis, papillary and reticular
+#: dermis, hypodermis), composed from the sources in :data:`SITE_SOURCES` [C].
 SITE_THICKNESS_UM: dict[str, tuple[float, float, float, float, float]] = {
     "cheek": (15.0, 60.0, 150.0, 750.0, 4000.0),
     "forehead": (15.0, 60.0, 150.0, 700.0, 2000.0),
     "periorbital": (10.0, 40.0, 100.0, 500.0, 1000.0),
     "neck": (12.0, 60.0, 150.0, 830.0, 3000.0),
-    "abdomen": (15.0, 75.0, 200.0, 2000.0, 15000.0),
-    "back": (12.0, 70.0, 200.0, 3000.0, 10000.0),
+    "abdomen": (15.0, 85.0, 200.0, 2000.0, 15000.0),
+    "back": (11.0, 90.0, 200.0, 3000.0, 10000.0),
 }
 SITE_SOURCES: dict[str, str] = {
     "cheek": "zygoma dermis 0.87-1.14 mm Meng 2022 [V]; epidermis Chopra 2015 [V]; "
@@ -153,8 +155,15 @@ SITE_SOURCES: dict[str, str] = {
     "forehead": "dermis 0.86 mm (F) Meng 2022 [V]; hypodermis ~2 mm Iyengar 2018 [V]",
     "periorbital": "eyelid dermis 0.58-0.67 mm Meng 2022 [V]; hypodermis [U]",
     "neck": "neck dermis 0.98 mm Meng 2022 [V]; hypodermis [U]",
-    "abdomen": "dermis ~2 mm Oltulu 2018 range [V]/[U]; hypodermis BMI-dependent [U]",
-    "back": "dermis ~3 mm [U] (Oltulu 2018 range 2.1-5.9 mm [V]); hypodermis [U]",
+    "abdomen": "epidermis 77-267 um across six body sites incl. abdomen and back, histology "
+    "(Oltulu 2018) [V]; viable epidermis 85 um inside it and above the buttock 81.5 um "
+    "(Sandby-Moller 2003) [C]; SC buttock 14.9 um (Sandby-Moller 2003) [V]; dermis ~2 mm "
+    "(Oltulu 2018 range 2.1-5.9 mm) [U]; total epidermis 100 um as the pooled 99.75 um of "
+    "Xu 2017 [C]; hypodermis BMI-dependent [U]",
+    "back": "epidermis 77-267 um across six body sites incl. back (Oltulu 2018) [V]; viable "
+    "epidermis 90 um inside it and above the shoulder 70.3 um (Sandby-Moller 2003) [C]; SC "
+    "shoulder 11.0 um (Sandby-Moller 2003) [V]; dermis ~3 mm (Oltulu 2018 range 2.1-5.9 mm) "
+    "[U]; hypodermis [U]",
 }
 
 

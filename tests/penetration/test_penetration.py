@@ -67,7 +67,9 @@ def test_anchor_pen_1500um_facial():
 def test_short_needle_stays_superficial_on_cheek():
     res = penetrate(_pen(250), site_stack("cheek"), CFG, np.random.default_rng(0))
     stack = site_stack("cheek")
-    assert res.deepest_layer in ("viable_epidermis", "papillary_dermis")
+    # most tips end in the papillary dermis; the deepest drawn tip may just enter the reticular
+    assert res.layer_reach_fraction["papillary_dermis"] == 1.0
+    assert res.layer_reach_fraction["reticular_dermis"] < 0.5
     assert res.mean_effective_depth_um < stack.interfaces_um[3]  # above the reticular dermis
     assert (res.depths_um < stack.interfaces_um[3] + 50.0).all()
 
@@ -255,3 +257,67 @@ def test_slice_injury_passed_on_is_the_3d_injured_fraction():
         vol = rows.sum() * 10.0 * 0.1  # mm³/cm²
         assert vol == pytest.approx(sum(res.injured_volume_mm3_per_cm2.values()), rel=0.15)
 
+
+def test_one_efficiency_in_every_output():
+    """efficiency == effective depth / nominal length in the result, its summary and the
+    pipeline's penetration outputs (the buried fraction before the tenting offset is kept
+    apart as ``buried_fraction``)."""
+    from dermsim import pipeline
+    from dermsim.config import load_scenario
+
+    res = penetrate(_pen(1000), site_stack("cheek"), CFG, np.random.default_rng(0))
+    assert res.efficiency == pytest.approx(res.mean_effective_depth_um / 1000.0, rel=1e-12)
+    assert res.buried_fraction * 1000.0 - CFG.tenting_offset_um == pytest.approx(
+        res.mean_effective_depth_um)
+    s = res.summary()
+    assert s["efficiency"] == pytest.approx(s["effective_depth_um"] / s["nominal_length_um"],
+                                            abs=1e-3)
+    sc = load_scenario({"grid": {"width_um": 500, "depth_um": 1600, "h_um": 20.0},
+                        "protocol": {"sessions": 1}})
+    grid, devices = pipeline.build_grid(sc)
+    ds = pipeline.penetration_dataset(pipeline.run_penetration(sc, grid, devices), grid)
+    np.testing.assert_allclose(ds["efficiency"], ds["effective_depth"] / ds["nominal_length"],
+                               rtol=1e-12)
+
+
+def test_layer_reach_follows_the_drawn_tips():
+    """Deepest layer and per-layer reach are fractions of the drawn needles: a 700 µm pen on
+    eyelid skin (dermis ends at 650 µm) has a mean depth in the reticular dermis but some tips
+    in the hypodermis, and the result says so."""
+    stack = site_stack("periorbital")
+    res = penetrate(_pen(700), stack, CFG, np.random.default_rng(2), width_um=4000.0)
+    tips = res.depths_um
+    assert res.mean_effective_depth_um < stack.dermis_bottom_um < tips.max()
+    assert res.deepest_layer == "hypodermis"
+    frac = res.layer_reach_fraction
+    for i, name in enumerate(("stratum_corneum", "viable_epidermis", "papillary_dermis",
+                              "reticular_dermis", "hypodermis")):
+        assert frac[name] == pytest.approx(np.mean(tips > stack.interfaces_um[i]))
+    assert 0.0 < frac["hypodermis"] < 0.5 and frac["reticular_dermis"] == 1.0
+    assert res.layers_reached == [n for n, f in frac.items() if f > 0]
+    assert res.summary()["layer_reach_fraction"]["hypodermis"] == round(frac["hypodermis"], 3)
+
+
+def test_trunk_epidermis_within_the_published_range():
+    """Epidermis 77-267 µm across body sites including back and abdomen (Oltulu 2018)."""
+    for site in ("back", "abdomen"):
+        t = site_stack(site).thickness_um
+        assert 77.0 <= t[1] <= 267.0 and 77.0 <= t[0] + t[1] <= 267.0
+
+
+def test_bleeding_endpoint_follows_the_site_anatomy():
+    """Pinpoint bleeding needs the papillary capillaries: 150 µm pen needles bleed only on thin
+    eyelid skin, 500 µm needles everywhere, and longer needles never bleed less."""
+    sites = ("cheek", "forehead", "periorbital", "neck", "abdomen", "back")
+    for site in sites:
+        stack = site_stack(site)
+        fr = [penetrate(_pen(L), stack, CFG, np.random.default_rng(0)).bleeding_fraction
+              for L in (100.0, 150.0, 250.0, 500.0, 1000.0)]
+        assert all(b >= a for a, b in itertools.pairwise(fr)), (site, fr)
+        assert fr[3] == 1.0, site
+        assert (fr[1] >= 0.5) == (site == "periorbital"), (site, fr)
+        # deeper papillary capillaries on the trunk: the same needle bleeds less there
+    cheek = penetrate(_pen(250), site_stack("cheek"), CFG, np.random.default_rng(0))
+    back = penetrate(_pen(250), site_stack("back"), CFG, np.random.default_rng(0))
+    assert back.bleeding_fraction < cheek.bleeding_fraction
+    assert back.bleeding_depth_um > cheek.bleeding_depth_um
