@@ -14,7 +14,7 @@ Usage::
 
     python benchmarks/bench_diffusion.py [--quick]
 
-Targets (numerics choice): numba/numpy >= 4x; >= 50 % of the one-thread triad bound;
+Targets (performance goals): numba/numpy >= 4x; >= 50 % of the one-thread triad bound;
 7-day window on the default grid <= 2 s warm.
 """
 

@@ -328,6 +328,7 @@ injury, growth factors and collagen after three monthly sessions.
 {DISCLAIMER}"""),
     ("code", IMPORTS + '''\
 from dermsim import thermal
+from dermsim.viz.rf import figure_rf
 '''),
     ("code", DRIVE_HELPER),
     ("md", """\
@@ -352,7 +353,7 @@ set_mj = rf_cfg.power_W * rf_cfg.conduction_time_ms / tip.pins
 print(f"energy per pin {float(rf.energy_per_pin_mJ):.1f} mJ delivered ({set_mj:.1f} mJ set), "
       f"peak {rf.attrs['peak_temperature_max_C']:.0f} °C, coagulation zone "
       f"{float(rf.coag_width_um):.0f} µm wide × {float(rf.coag_depth_extent_um):.0f} µm deep")
-fig = thermal.figure_rf(rf)
+fig = figure_rf(rf)
 fig'''),
     ("md", """\
 ## Injury of one session

@@ -6,11 +6,11 @@ mechanical properties; a body site sets the layer thicknesses. A :class:`Grid` r
 stack onto a uniform 2-D finite-volume grid: ``x`` lateral (periodic), ``z`` depth from the
 skin surface (positive downwards). Arrays are shaped ``(nz, nx)`` with ``x`` contiguous.
 
-Sources (evidence tags as in ``docs/references.md``): thicknesses Sandby-Møller 2003 [V],
-Meng 2022 [V], Chopra 2015 [V], Iyengar 2018 [V], Oltulu 2018 [V], Xu 2017 [V], composed into
-site stacks [C]; thermal properties Jiang et al. 2002 [S] and Ye & De 2016 [V]; electrical
-properties Gabriel et al. 1996 4-Cole-Cole [V/C]; mechanical moduli Geerligs 2011 [V] and
-priors [U].
+Sources (full references in docs/references.md; evidence tags [V] verified, [S] secondary,
+[U] unverified, [C] computed, [A] assumption): thicknesses Sandby-Møller 2003 [V], Meng 2022 [V],
+Chopra 2015 [V], Iyengar 2018 [V], Oltulu 2018 [V], Xu 2017 [V], composed into site stacks [C];
+thermal properties Jiang et al. 2002 [S] and Ye & De 2016 [V]; electrical properties Gabriel
+et al. 1996 4-Cole-Cole [V/C]; mechanical moduli Geerligs 2011 [V] and priors [U].
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ LAYER_LABELS: tuple[str, ...] = (
 )
 SC, EPIDERMIS, PAPILLARY, RETICULAR, HYPODERMIS = range(5)
 
-#: Frequencies [MHz] at which Gabriel 1996 conductivities are tabulated (4-Cole-Cole model).
+#: Frequencies [MHz] at which the Gabriel et al. 1996 four-Cole-Cole conductivities and
+#: permittivities are tabulated here (0.4 and 1 MHz as published [V], 0.5 and 2 MHz computed
+#: from the model parameters [C]).
 _FREQS_MHZ = np.array([0.4, 0.5, 1.0, 2.0])
 _SIGMA_DRY = np.array([0.0030, 0.0044, 0.0132, 0.0371])  # "dry skin" (SC) [V/C]
 _SIGMA_WET = np.array([0.1635, 0.178, 0.2214, 0.2665])  # "wet skin" [V/C]
@@ -48,7 +50,7 @@ _SIGMA_FAT = np.array([0.0248, 0.0248, 0.0251, 0.0255])  # fat [V/C]
 _EPS_DRY = np.array([1076.0, 1062.0, 991.0, 858.0])
 _EPS_WET = np.array([4515.0, 3610.0, 1833.0, 949.0])
 _EPS_FAT = np.array([38.0, 35.0, 27.0, 23.0])
-GABRIEL_SOURCE = "Gabriel et al., Phys Med Biol 1996;41:2271 (4-Cole-Cole values)"
+GABRIEL_SOURCE = "Gabriel et al., Phys Med Biol 1996;41:2271 (four-Cole-Cole model)"
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,13 @@ def _loglog(x: float, xs: np.ndarray, ys: np.ndarray) -> float:
     return float(np.exp(np.interp(np.log(x), np.log(xs), np.log(ys))))
 
 
-#: Default layer properties (sources per layer below).
+#: Default layer properties (sources per layer below; docs/model.md §2).
 DEFAULT_LAYERS: dict[str, LayerProperties] = {
     "stratum_corneum": LayerProperties(
         "stratum_corneum", 1500.0, 3600.0, 0.235, 0.0,
         tuple(_SIGMA_DRY), tuple(_EPS_DRY), 1.5e6, 0.1,
-        "rho acemap 1988 [S]; c, k Cetingul & Herman 2010 [U]; sigma Gabriel dry skin [V/C]; "
+        "rho 1500 kg/m3 dry SC (secondary summary of a 1988 water-vapour study) [S]; c, k "
+        "Cetingul & Herman 2010 [U]; sigma Gabriel dry skin [V/C]; "
         "E Geerligs 2011 [V]; hindrance [A]",
     ),
     "viable_epidermis": LayerProperties(
@@ -139,8 +142,8 @@ BLOOD_RHO = card("tissue.blood_rho", 1060.0, "kg/m3", 1000.0, 1100.0,
 BLOOD_C = card("tissue.blood_c", 3770.0, "J/kg/K", 3000.0, 4200.0,
                "Jiang et al., Burns 2002 [S]", "S", "blood specific heat")
 
-#: Body-site stacks: layer thicknesses in µm (SC, viable epidermis, papillary and reticular
-#: dermis, hypodermis), composed from the sources in :data:`SITE_SOURCES` [C].
+#: Body-site stacks: layer thicknesses in µm, composed from the measurements in
+#: :data:`SITE_SOURCES` [C].
 SITE_THICKNESS_UM: dict[str, tuple[float, float, float, float, float]] = {
     "cheek": (15.0, 60.0, 150.0, 750.0, 4000.0),
     "forehead": (15.0, 60.0, 150.0, 700.0, 2000.0),

@@ -1,1 +1,0 @@
-"""Old import path of the numba kernels; they live in :mod:`dermsim.numerics.kernels`."""
