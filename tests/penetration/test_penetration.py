@@ -272,7 +272,7 @@ def test_one_efficiency_in_every_output():
     s = res.summary()
     assert s["efficiency"] == pytest.approx(s["effective_depth_um"] / s["nominal_length_um"],
                                             abs=1e-3)
-    sc = load_scenario({"grid": {"width_um": 500, "depth_um": 1600, "h_um": 20.0},
+    sc = load_scenario({"grid": {"width_um": 500, "h_um": 20.0},
                         "protocol": {"sessions": 1}})
     grid, devices = pipeline.build_grid(sc)
     ds = pipeline.penetration_dataset(pipeline.run_penetration(sc, grid, devices), grid)
