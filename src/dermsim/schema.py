@@ -187,6 +187,8 @@ VARIABLES: tuple[Quantity, ...] = (
     Q("topical_exposure", "ng h/cm2", "time integral of the topical amount per layer",
       "topical exposure"),
     Q("topical_exposure_intact", "ng h/cm2", "same for intact skin", "topical exposure, intact"),
+    Q("topical_enhancement", "1", "exposure of the whole skin, microneedled / intact skin",
+      "topical enhancement"),
     Q("topical_delivery_ratio", "1", "exposure per layer, microneedled / intact skin",
       "delivery ratio", "higher"),
     Q("topical_snapshot", "ng/mL", "topical product concentration", "topical concentration"),

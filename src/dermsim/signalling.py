@@ -88,7 +88,7 @@ from dermsim.reaction_diffusion import (
     time_grid,
 )
 from dermsim.tissue import LAYER_NAMES, SC, Grid
-from dermsim.topical import TopicalCards, run_topical
+from dermsim.topical import TopicalCards, run_topical, with_product
 
 __all__ = [
     "SPECIES",
@@ -159,6 +159,7 @@ class SignallingConfig(TopicalCards, GrowthFactorCards):
 
     def validate(self) -> None:
         validate_dataclass(self, "signalling")
+        with_product(self)  # an unknown product name is a ConfigError
 
 
 # ------------------------------------------------------------------------------------------------
@@ -315,7 +316,8 @@ def run_acute_window(
     species : sequence of str
         Endogenous species to run (subset of :data:`SPECIES`).
     topical : bool, optional
-        Run the topical product (default: when ``topical_concentration_ng_ml > 0``).
+        Run the topical product (default: when the scenario names one, i.e.
+        ``topical_product`` or ``topical_concentration_ng_ml > 0``; none by default).
 
     Returns
     -------
@@ -336,6 +338,7 @@ def run_acute_window(
     """
     cfg = SignallingConfig() if cfg is None else cfg
     cfg.validate()
+    cfg = with_product(cfg)
     inj, bl, op = _session_fields(grid, injury, bleeding, open_channels)
     if not (volume_scale > 0 and surface_scale > 0):
         raise ValueError("volume_scale and surface_scale must be > 0")
