@@ -453,3 +453,17 @@ def test_restart_step_keeps_a_laterally_uniform_steady_state() -> None:
     for scheme in ("be", "be", "pr"):
         sol.step(u, 0.05, np.full((nz, nx), q), 298.0, 310.0, scheme)  # type: ignore[arg-type]
     assert np.max(np.abs(u - u0.reshape(nz, nx))) < 1e-9
+
+
+def test_face_coefficients_are_the_harmonic_mean_for_real_and_complex_fields() -> None:
+    """One rule for every stage: series conductance of two half-cells, 0 next to a
+    non-conducting cell, periodic in x; also for complex admittivities (RF potential)."""
+    k = np.array([[1.0, 3.0, 0.0], [2.0, 2.0, 4.0]])
+    fx, fz = S.face_coefficients(k)
+    assert fx[0, 0] == pytest.approx(1.5) and fx[0, 1] == 0.0 and fx[0, 2] == 0.0
+    assert fx[1, 2] == pytest.approx(2 * 4 * 2 / 6)  # periodic face between columns 2 and 0
+    assert np.array_equal(fz[0], np.zeros(3)) and np.array_equal(fz[-1], np.zeros(3))
+    assert fz[1, 0] == pytest.approx(4 / 3) and fz[1, 2] == 0.0
+    z = np.array([1.0 + 2.0j, 3.0 - 1.0j])
+    w = np.array([2.0 + 0.5j, 0.0 + 0.0j])
+    np.testing.assert_allclose(S.harmonic_mean(z, w), [2 * z[0] * w[0] / (z[0] + w[0]), 0.0])
