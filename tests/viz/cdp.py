@@ -75,7 +75,12 @@ class Browser:
         """Send one DevTools command and return its result."""
         self._id += 1
         msg_id = self._id
-        self.ws.write_message(json.dumps({"id": msg_id, "method": method, "params": params}))
+        message = json.dumps({"id": msg_id, "method": method, "params": params})
+
+        async def send() -> None:
+            await self.ws.write_message(message)
+
+        self.loop.run_until_complete(send())
         end = time.monotonic() + timeout
         while True:
             left = end - time.monotonic()
@@ -124,7 +129,10 @@ class Browser:
     def close(self) -> None:
         ws = getattr(self, "ws", None)
         if ws is not None:
-            ws.close()
+            async def close_ws() -> None:
+                ws.close()
+
+            self.loop.run_until_complete(close_ws())
         if self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import os
 import re
 import shutil
@@ -156,7 +157,7 @@ def test_mechanism_steps_follow_the_result(small_outcome):
 class _InlineRunner(Runner):
     """Runs outcomes in this process (for page tests without worker processes)."""
 
-    def submit(self, table):
+    def submit(self, table, worker=0):
         import concurrent.futures as cf
 
         fut: cf.Future = cf.Future()
@@ -196,6 +197,10 @@ def test_page_compute_and_downloads(tmp_path):
     asyncio.run(page.compute())
     assert "mean effective depth" in page.table.object
     assert page.cross.object is not None and page.gf_image.object is not None
+    assert page.step_image.object is None  # drawn when its tab opens
+    page.tabs.active = 3
+    asyncio.run(page._draw_visible())
+    assert page.step_image.object is not None and "Injury" in page.step_text.object
     toml_text = page._toml_file().read().decode()
     again = dermsim.load_scenario(tomllib.loads(toml_text))
     assert again.to_dict() == page.scenario.to_dict()
@@ -357,22 +362,26 @@ def test_served_page_changes_outcomes_in_chromium(chromium, server, tmp_path):
         before = _table(browser)
         assert _row_value(before, "nominal needle length [um]") == "1000"
         status = _by_class("dermsim-status")
+        browser.wait_for(f"{status}.text.includes('updated in')", 60)
+        status_before = browser.evaluate(f"{status}.text")
         # change one control: the needle length, 1.0 → 1.5 mm
         t0 = time.monotonic()
         _set_control(browser, "device.needle_length_um", 1500)
         browser.wait_for(f"(() => {{ const m = {_by_class('dermsim-outcomes')}; "
                          "return m && m.text.includes('1500'); })()", 300)
         seconds = time.monotonic() - t0
-        browser.wait_for(f"{status}.text.includes('updated in')", 60)
+        browser.wait_for(f"{status}.text.includes('updated in') && {status}.text != "
+                         f"{json.dumps(status_before)}", 60)
         after = _table(browser)
         assert _row_value(after, "nominal needle length [um]") == "1500"
         assert float(_row_value(after, depth_label)) > float(_row_value(before, depth_label))
         assert (_row_value(after, "collagen I change at the end, dermis [%]")
                 != _row_value(before, "collagen I change at the end, dermis [%]"))
         assert "previous" in after and "class='changed'" in after
-        print(f"\nexplore: needle length change shown after {seconds:.2f} s "
-              f"({browser.evaluate(status + '.text')})")
-        time.sleep(1.0)  # let the growth-factor frame and mechanism figure arrive
+        page_status = re.sub(r"<[^>]+>", "", html.unescape(browser.evaluate(f"{status}.text")))
+        print(f"\nexplore: needle length change shown in the browser after {seconds:.2f} s; "
+              f"page status: {page_status}")
+        time.sleep(3.0)  # let the growth-factor frame of the open tab arrive
         shot = browser.screenshot(tmp_path / "explore.png")
         assert shot.stat().st_size > 50_000
         target = os.environ.get("DERMSIM_EXPLORE_SCREENSHOT")

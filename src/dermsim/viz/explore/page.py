@@ -96,6 +96,8 @@ class ExplorePage:
     def __init__(self, base: Any, runner: Runner, grid_h_um: float = INTERACTIVE_H_UM) -> None:
         self.base = base
         self.runner = runner
+        self.worker = runner.assign()
+        self._drawn: set[str] = set()
         self.grid_h_um = max(float(grid_h_um), float(base.grid.h_um))
         self.overrides: dict[str, Any] = {}
         self.scenario = self._compose()
@@ -300,12 +302,12 @@ class ExplorePage:
             self._pending = True
             return
         self._busy = True
-        self._set_busy(True)
         try:
             while True:
+                self._set_busy(True)
                 self._pending = False
                 t0 = time.perf_counter()
-                outcome = await self.runner.outcome(self.scenario.to_dict())
+                outcome = await self.runner.outcome(self.scenario.to_dict(), self.worker)
                 if self._pending:  # the controls moved meanwhile: run the newest scenario
                     continue
                 await self._show(outcome, time.perf_counter() - t0)
@@ -316,6 +318,8 @@ class ExplorePage:
             self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
+        if self.spinner.value == busy:
+            return
         self.spinner.value = busy
         self.views.loading = busy
         if busy:
@@ -360,6 +364,7 @@ class ExplorePage:
             ("RF heating", pn.Column(self.rf_note, self.rf_image, self.rf_damage)),
             ("Mechanism of action", self.mechanism),
             dynamic=False, sizing_mode="stretch_width")
+        self.tabs.param.watch(lambda e: pn.state.execute(self._draw_visible), "active")
         self.views = pn.Column(
             self.error,
             pn.Row(pn.Column("### Outcomes", self.table, width=470), pn.Column(
@@ -442,7 +447,18 @@ class ExplorePage:
         spent = outcome.seconds
         self.status.object = (f"updated in {seconds:.2f} s (model {spent.get('simulate', 0):.2f}"
                               f" s, figures {spent.get('figures', 0):.2f} s; 0 = reused)")
-        await asyncio.gather(self._draw_gf(), self._draw_step())
+        self._drawn.clear()
+        if not self._pending:
+            self._set_busy(False)  # the result is shown; the open tab's figure follows
+        await self._draw_visible()
+
+    async def _draw_visible(self) -> None:
+        """Draw the page-side figure of the open tab once per result."""
+        tab = {0: "gf", 3: "step"}.get(self.tabs.active)
+        if tab is None or tab in self._drawn:
+            return
+        self._drawn.add(tab)
+        await (self._draw_gf() if tab == "gf" else self._draw_step())
 
     async def _draw_gf(self) -> None:
         if self.outcome is None or self.outcome.ds is None or self._syncing:
@@ -479,4 +495,4 @@ class ExplorePage:
     def _figure_file(self) -> BytesIO:
         if self.outcome is None or self.outcome.ds is None:
             return BytesIO(b"")
-        return BytesIO(self.runner.figure_sync(self.outcome.ds))
+        return BytesIO(self.runner.figure_sync(self.outcome.ds, self.worker))
