@@ -201,6 +201,9 @@ def test_page_compute_and_downloads(tmp_path):
     page.tabs.active = 3
     asyncio.run(page._draw_visible())
     assert page.step_image.object is not None and "Injury" in page.step_text.object
+    page.step.value = 3
+    asyncio.run(page._draw_step())
+    assert "Inflammation" in page.step_text.object and "cells/mm³" in page.step_text.object
     toml_text = page._toml_file().read().decode()
     again = dermsim.load_scenario(tomllib.loads(toml_text))
     assert again.to_dict() == page.scenario.to_dict()
