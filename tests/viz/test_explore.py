@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 pn = pytest.importorskip("panel")
+import param  # noqa: E402  (installed with panel)
 
 import dermsim  # noqa: E402
 from dermsim.parameters import ParamCard, param_field  # noqa: E402
@@ -188,6 +189,24 @@ def test_page_switches_rf_and_device_presets():
     assert page.scenario.stage("signalling").topical_concentration_ng_ml == 0.0
     page.topical.value = True
     assert page.scenario.stage("signalling").topical_concentration_ng_ml > 0.0
+
+
+def test_more_parameters_come_from_every_card_of_a_section():
+    page = ExplorePage(dermsim.load_scenario(SMALL), _InlineRunner(1))
+    assert "signalling" in page.more_section.options and "rf" not in page.more_section.options
+    page.more_section.value = "remodelling"
+    keys = set(page.more_widgets)
+    expected = {c.key for c in controls.section_controls(page.scenario, "remodelling")}
+    assert keys == expected and len(keys) > 10
+    key = sorted(keys)[0]
+    c = controls.find_control(page.scenario, key)
+    new = c.card.high if c.value != c.card.high else c.card.low
+    w = page.more_widgets[key]
+    with param.edit_constant(w):  # as a slider drag ends in the browser
+        w.param.update(value=new, **({"value_throttled": new}
+                                     if "value_throttled" in w.param else {}))
+    field = key.split(".", 1)[1]
+    assert getattr(page.scenario.stage("remodelling"), field) == pytest.approx(new)
 
 
 def test_page_compute_and_downloads(tmp_path):

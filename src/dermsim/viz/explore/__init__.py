@@ -89,7 +89,11 @@ def serve(source: str | Path | None = None, port: int = 5006, address: str = "12
     runner.warm_up(dermsim.with_overrides(base, {"grid.h_um": h}).to_dict())
     origins = [f"{host}:{port}" for host in ("localhost", "127.0.0.1")]
     if address not in LOCAL_ADDRESSES:
+        import sys
+
         origins.append(f"{address}:{port}")
+        print(f"dermsim explore: listening on {address}: anyone who can reach it can run "
+              "simulations on this computer", file=sys.stderr)
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(0)
 
