@@ -66,7 +66,7 @@ def in_process(repeats: int) -> list[float]:
     from dermsim.viz.explore.compute import INTERACTIVE_H_UM, run_outcome
     from dermsim.viz.explore.figures import gf_frame, to_png
     from dermsim.viz.explore.mechanism import step_figure
-    from dermsim.viz.explore.page import outcome_rows, rows_html
+    from dermsim.viz.explore.outcomes import outcome_rows, rows_html
 
     base = dermsim.with_overrides(dermsim.load_scenario(DEFAULT_SCENARIO),
                                   {"grid.h_um": INTERACTIVE_H_UM})

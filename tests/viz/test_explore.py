@@ -36,7 +36,8 @@ from dermsim.parameters import ParamCard, param_field  # noqa: E402
 from dermsim.viz.explore import DEFAULT_SCENARIO, controls, load_base  # noqa: E402
 from dermsim.viz.explore.compute import Runner, run_outcome  # noqa: E402
 from dermsim.viz.explore.mechanism import STEPS, step_figure, step_sentence  # noqa: E402
-from dermsim.viz.explore.page import ExplorePage, outcome_rows, rows_html  # noqa: E402
+from dermsim.viz.explore.outcomes import outcome_rows, rows_html  # noqa: E402
+from dermsim.viz.explore.page import ExplorePage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,6 +7,7 @@ controls   widgets generated from the parameter cards (label, unit, range, help,
 compute    worker processes that simulate and draw; a result cache shared by all sessions
 figures    the small pyplot-free figures the page draws itself
 mechanism  the "mechanism of action" walk-through, one sentence and figure per step
+outcomes   the outcomes table (units, previous run alongside)
 page       one page session: controls → scenario → run → views, downloads, errors
 
 Only :func:`add_cli` is imported by ``dermsim --help``; Panel is imported when the page is

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import math
 import tempfile
 import time
 from io import BytesIO
@@ -22,72 +21,20 @@ import panel as pn
 import dermsim
 from dermsim.devices import DEVICE_PRESETS
 from dermsim.errors import DermsimError
-from dermsim.metrics import summary_rows
 from dermsim.tissue import SITE_SOURCES, SITE_THICKNESS_UM
 from dermsim.viz.explore import controls as ctl
 from dermsim.viz.explore.compute import INTERACTIVE_H_UM, Outcome, Runner
 from dermsim.viz.explore.controls import widget
 from dermsim.viz.explore.figures import gf_frame, time_label, to_png
 from dermsim.viz.explore.mechanism import STEPS, step_figure, step_sentence
+from dermsim.viz.explore.outcomes import CSS, outcome_rows, rows_html
 
 DISCLAIMER = ("dermsim is a research and teaching tool. It is not medical advice and must not "
               "be used to plan treatment of patients.")
 #: Default RF tip when RF is switched on from a needle device.
 DEFAULT_RF_PRESET = "rf_insulated_49"
-CSS = """
-.dermsim-outcomes table {border-collapse: collapse; font-size: 13px; width: 100%;}
-.dermsim-outcomes td, .dermsim-outcomes th {padding: 2px 8px; border-bottom: 1px solid #ddd;}
-.dermsim-outcomes td.num {text-align: right; font-variant-numeric: tabular-nums;}
-.dermsim-outcomes tr.changed td.num:first-of-type {font-weight: bold;}
-"""
-
-
 def is_rf_preset(name: str) -> bool:
     return DEVICE_PRESETS[name][0] == "rf_tip"
-
-
-def fmt(v: Any) -> str:
-    """Numbers to 4 significant digits; other values as text."""
-    if isinstance(v, float):
-        return "–" if not math.isfinite(v) else f"{v:.4g}"
-    return str(v)
-
-
-def outcome_rows(ds: Any) -> list[tuple[str, Any]]:
-    """The outcomes table: the ``dermsim run`` summary plus topical and RF delivery."""
-    rows = list(summary_rows(ds))
-    if "topical_exposure" in ds and float(ds["topical_exposure"].sum()) > 0:
-        names = [str(n) for n in ds["layer_name"].values]
-        papillary = names.index("papillary_dermis") if "papillary_dermis" in names else 2
-        rows.append(("topical product exposure, papillary dermis [ng h/cm2]",
-                     float(ds["topical_exposure"].values[papillary])))
-        if "topical_exposure_intact" in ds:
-            rows.append(("  same through intact skin [ng h/cm2]",
-                         float(ds["topical_exposure_intact"].values[papillary])))
-    if "rf_energy_per_pin_mJ" in ds:
-        first = ds.isel(session=0)
-        for var, label in (("rf_energy_per_pin_mJ", "RF energy per pin [mJ]"),
-                           ("rf_coag_width_um", "RF coagulation zone width [um]"),
-                           ("rf_coag_depth_extent_um", "RF coagulation zone height [um]"),
-                           ("rf_epidermis_max_omega", "RF epidermal damage integral [-]")):
-            if var in first:
-                rows.append((label, float(first[var])))
-    return rows
-
-
-def rows_html(rows: list[tuple[str, Any]], previous: dict[str, Any]) -> str:
-    """HTML table of outcomes with the previous run's values alongside."""
-    out = ["<table><tr><th>outcome [unit]</th><th>this run</th><th>previous</th></tr>"]
-    for label, value in rows:
-        prev = previous.get(label)
-        changed = prev is not None and fmt(prev) != fmt(value)
-        cls = " class='changed'" if changed else ""
-        out.append(f"<tr{cls}><td>{html.escape(label.strip())}</td>"
-                   f"<td class='num'>{html.escape(fmt(value))}</td>"
-                   f"<td class='num'>{html.escape(fmt(prev)) if prev is not None else ''}</td>"
-                   "</tr>")
-    out.append("</table>")
-    return "".join(out)
 
 
 class ExplorePage:
