@@ -32,6 +32,7 @@ pn = pytest.importorskip("panel")
 import param  # noqa: E402  (installed with panel)
 
 import dermsim  # noqa: E402
+from dermsim import schema  # noqa: E402
 from dermsim.parameters import ParamCard, param_field  # noqa: E402
 from dermsim.viz.explore import DEFAULT_SCENARIO, controls, load_base  # noqa: E402
 from dermsim.viz.explore.compute import Runner, run_outcome  # noqa: E402
@@ -130,9 +131,10 @@ def test_outcome_has_views_and_table(small_outcome):
     for data in small_outcome.figures.values():
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
     rows = dict(outcome_rows(small_outcome.ds))
-    assert "mean effective depth [um]" in rows
-    assert "collagen I change at the end, dermis [%]" in rows
-    page = rows_html(list(rows.items()), {"mean effective depth [um]": 1.0})
+    assert schema.label("effective_depth") in rows
+    assert schema.label("collagen_I_change_pct") in rows
+    assert any(label.startswith("topical product exposure") for label in rows)
+    page = rows_html(list(rows.items()), {schema.label("effective_depth"): 1.0})
     assert "<table>" in page and "class='changed'" in page
 
 
@@ -215,7 +217,7 @@ def test_page_compute_and_downloads(tmp_path):
 
     page = ExplorePage(dermsim.load_scenario(SMALL), _InlineRunner(1))
     asyncio.run(page.compute())
-    assert "mean effective depth" in page.table.object
+    assert html.escape(schema.label("effective_depth")) in page.table.object
     assert page.cross.object is not None and page.gf_image.object is not None
     assert page.step_image.object is None  # drawn when its tab opens
     page.tabs.active = 3
@@ -379,11 +381,13 @@ def test_served_page_changes_outcomes_in_chromium(chromium, server, tmp_path):
 
     with Browser(chromium, server, tmp_path / "profile") as browser:
         browser.wait_for("typeof Bokeh !== 'undefined' && Bokeh.documents.length > 0", 120)
-        depth_label = "mean effective depth [um]"
+        depth_label = schema.label("effective_depth")
+        nominal_label = schema.label("nominal_length")
+        collagen_label = schema.label("collagen_I_change_pct")
         browser.wait_for(f"(() => {{ const m = {_by_class('dermsim-outcomes')}; "
                          f"return m && m.text.includes('collagen I change'); }})()", 300)
         before = _table(browser)
-        assert _row_value(before, "nominal needle length [um]") == "1000"
+        assert _row_value(before, nominal_label) == "1000"
         status = _by_class("dermsim-status")
         browser.wait_for(f"{status}.text.includes('updated in')", 60)
         status_before = browser.evaluate(f"{status}.text")
@@ -396,10 +400,9 @@ def test_served_page_changes_outcomes_in_chromium(chromium, server, tmp_path):
         browser.wait_for(f"{status}.text.includes('updated in') && {status}.text != "
                          f"{json.dumps(status_before)}", 60)
         after = _table(browser)
-        assert _row_value(after, "nominal needle length [um]") == "1500"
+        assert _row_value(after, nominal_label) == "1500"
         assert float(_row_value(after, depth_label)) > float(_row_value(before, depth_label))
-        assert (_row_value(after, "collagen I change at the end, dermis [%]")
-                != _row_value(before, "collagen I change at the end, dermis [%]"))
+        assert _row_value(after, collagen_label) != _row_value(before, collagen_label)
         assert "previous" in after and "class='changed'" in after
         page_status = re.sub(r"<[^>]+>", "", html.unescape(browser.evaluate(f"{status}.text")))
         print(f"\nexplore: needle length change shown in the browser after {seconds:.2f} s; "

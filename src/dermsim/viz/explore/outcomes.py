@@ -7,6 +7,7 @@ import html
 import math
 from typing import Any
 
+from dermsim import schema
 from dermsim.metrics import summary_rows
 
 #: Style of the table (a stylesheet of the pane's own shadow root, so plain selectors).
@@ -25,25 +26,33 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
+def _label(name: str, text: str | None = None) -> str:
+    """``"text [units]"`` with the units (and, without ``text``, the name) from the schema."""
+    if text is None:
+        return schema.label(name, variable=True)
+    return schema.pretty_label(text, schema.get(name).units)
+
+
 def outcome_rows(ds: Any) -> list[tuple[str, Any]]:
-    """The outcomes table: the ``dermsim run`` summary plus topical and RF delivery."""
+    """The outcomes table: the ``dermsim run`` summary plus topical and RF delivery (first
+    session); labels and units from :mod:`dermsim.schema`."""
     rows = list(summary_rows(ds))
     if "topical_exposure" in ds and float(ds["topical_exposure"].sum()) > 0:
         names = [str(n) for n in ds["layer_name"].values]
         papillary = names.index("papillary_dermis") if "papillary_dermis" in names else 2
-        rows.append(("topical product exposure, papillary dermis [ng h/cm2]",
+        rows.append((_label("topical_exposure", "topical product exposure, papillary dermis"),
                      float(ds["topical_exposure"].values[papillary])))
         if "topical_exposure_intact" in ds:
-            rows.append(("  same through intact skin [ng h/cm2]",
+            rows.append((_label("topical_exposure_intact", "same through intact skin"),
                          float(ds["topical_exposure_intact"].values[papillary])))
     if "rf_energy_per_pin_mJ" in ds:
         first = ds.isel(session=0)
-        for var, label in (("rf_energy_per_pin_mJ", "RF energy per pin [mJ]"),
-                           ("rf_coag_width_um", "RF coagulation zone width [um]"),
-                           ("rf_coag_depth_extent_um", "RF coagulation zone height [um]"),
-                           ("rf_epidermis_max_omega", "RF epidermal damage integral [-]")):
+        for var in ("rf_energy_per_pin_mJ", "rf_coag_width_um", "rf_coag_depth_extent_um",
+                    "rf_epidermis_max_omega"):
             if var in first:
-                rows.append((label, float(first[var])))
+                label = _label(var)
+                rows.append((label if label.startswith("RF") else f"RF {label}",
+                             float(first[var])))
     return rows
 
 
