@@ -59,7 +59,7 @@ def test_default_scenario_is_the_baseline_config():
     base = load_base(None)
     file = dermsim.load_scenario(ROOT / "configs" / "baseline.toml")
     assert base.to_dict() == file.to_dict()
-    assert DEFAULT_SCENARIO["name"] == "baseline"
+    assert DEFAULT_SCENARIO == "baseline"
 
 
 def test_main_controls_come_from_cards_with_their_ranges():
@@ -177,6 +177,18 @@ def test_page_validates_and_shows_errors_without_running():
     page._set("device.needle_length_um", 4990.0)  # longer than the cheek's skin
     assert page.error.visible and "needle_length_um" in page.error.object
     assert page.scenario.device.needle_length_um == 1000.0  # the last valid scenario stays
+
+
+def test_page_starts_from_another_builtin_scenario():
+    page = ExplorePage(dermsim.load_scenario(SMALL), _InlineRunner(1))
+    assert "rf_microneedling" in page.start.options
+    page._set("protocol.sessions", 7)
+    assert page.scenario.protocol.sessions == 7
+    page.start.value = "rf_microneedling"
+    assert page.scenario.is_rf and page.rf.value and page.overrides == {}
+    assert page.scenario.protocol.sessions == 3  # the RF scenario's own protocol
+    assert page.widgets["protocol.sessions"].value == 3
+    assert page.scenario.grid.h_um == 25.0  # never finer than the scenario started from
 
 
 def test_page_switches_rf_and_device_presets():

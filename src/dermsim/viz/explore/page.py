@@ -19,6 +19,7 @@ from typing import Any
 import panel as pn
 
 import dermsim
+from dermsim import scenarios
 from dermsim.devices import DEVICE_PRESETS
 from dermsim.errors import DermsimError
 from dermsim.tissue import SITE_SOURCES, SITE_THICKNESS_UM
@@ -75,6 +76,15 @@ class ExplorePage:
 
     def _build_controls(self) -> None:
         s = self.scenario
+        self._bases = {f"{self.base.name} (as started)": self.base}
+        for name in scenarios.names():
+            if name != self.base.name:
+                self._bases[name] = name
+        self.start = widget(
+            pn.widgets.Select, "scenario", options=list(self._bases), tags=["ctl:scenario"],
+            sizing_mode="stretch_width", description="Start from another scenario: " + "; ".join(
+                f"{n}: {scenarios.describe(n)}" for n in scenarios.names()))
+        self.start.param.watch(self._on_start, "value")
         self.site = widget(
             pn.widgets.Select, "body site", options=sorted(SITE_THICKNESS_UM), value=s.skin.site,
             description="Layer thicknesses of the site: " + "; ".join(
@@ -209,6 +219,16 @@ class ExplorePage:
         self.overrides[key] = value
         self._request()
 
+    def _on_start(self, event: Any) -> None:
+        chosen = self._bases[event.new]
+        try:
+            self.base = dermsim.load_scenario(chosen) if isinstance(chosen, str) else chosen
+        except DermsimError as exc:
+            self._show_error(str(exc))
+            return
+        self.grid_h_um = max(self.grid_h_um, float(self.base.grid.h_um))
+        self.reset()
+
     def reset(self, event: Any = None) -> None:
         """Back to the base scenario."""
         self.overrides = {}
@@ -220,6 +240,8 @@ class ExplorePage:
             self.rf_box.visible = base.is_rf
             self.preset.options = self._preset_options(base.is_rf)
             self.preset.value = base.device_preset or self._last_preset[base.is_rf]
+            topical = ctl.find_control(base, ctl.TOPICAL_SWITCH_KEY)
+            self.topical.value = self.topical_box.visible = bool(topical and topical.value)
         finally:
             self._syncing = False
         self._request(rebuild=True)
@@ -335,8 +357,8 @@ class ExplorePage:
                        sizing_mode="stretch_width")
         reset.on_click(self.reset)
         sidebar = pn.Column(
-            "### Treatment", self.site, self.rf, self.preset, self.main_box, self.rf_box,
-            self.topical, self.topical_box,
+            "### Treatment", self.start, self.site, self.rf, self.preset, self.main_box,
+            self.rf_box, self.topical, self.topical_box,
             "### More parameters", self.more_section, self.more_box,
             "### Download", *self._downloads(), reset, width=340)
         header = pn.Column(
