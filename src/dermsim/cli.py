@@ -315,7 +315,7 @@ STAGE_COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("dermsim.sweep.cli", "run a parameter sweep (resumable, parallel)"),
     "validate": ("dermsim.validation.command", "run the validation cases (analytic, literature)"),
     "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
-    "animate": ("dermsim.viz.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),
+    "animate": ("dermsim.viz.animate", "GIF of growth factors and collagen (MP4 with --mp4)"),
     "explore": ("dermsim.viz.explore", "interactive web page: change the treatment, see outcomes"),
 }
 
