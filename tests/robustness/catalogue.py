@@ -363,10 +363,12 @@ if __name__ == "__main__":  # pragma: no cover - measurement tool
                 argv = prepare(case, Path(tmp), result)
                 t0 = time.perf_counter()
                 try:
+                    case_env = {**env, "DERMSIM_MAX_MEMORY_GB": "0.5"} if "cap" in case.tags \
+                        else env
                     p = subprocess.run(
                         [sys.executable, "-c", "import sys; from dermsim.cli import main; "
                          "sys.exit(main(sys.argv[1:]))", *argv],
-                        env=env, capture_output=True, text=True, timeout=a.timeout,
+                        env=case_env, capture_output=True, text=True, timeout=a.timeout,
                         preexec_fn=lambda: __import__("resource").setrlimit(
                             __import__("resource").RLIMIT_AS, (8 << 30, 8 << 30)))
                     dt = time.perf_counter() - t0
