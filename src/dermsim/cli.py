@@ -76,6 +76,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         from dermsim.viz import plot_result
 
         written.append(save_figure(plot_result(ds), out_dir / f"{scenario.name}.png"))
+    if args.csv:
+        from dermsim.io import atomic_write_bytes
+        from dermsim.metrics import outcomes_csv, scalar_outcomes
+
+        text = outcomes_csv({scenario.name: scalar_outcomes(ds)})
+        written.append(atomic_write_bytes(text.encode("utf-8"), args.csv))
     if not args.quiet:
         print_table(summary_rows(ds), f"dermsim run: {scenario.name}")
         for p in written:
@@ -84,6 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
+    from dermsim import scenarios
     from dermsim.devices import DEVICE_PRESETS, make_device
     from dermsim.tissue import LAYER_NAMES, SITE_SOURCES, SITE_THICKNESS_UM
 
@@ -92,8 +99,13 @@ def cmd_presets(args: argparse.Namespace) -> int:
             "sites": {k: dict(zip(LAYER_NAMES, v)) for k, v in SITE_THICKNESS_UM.items()},
             "devices": {k: {"kind": kind, **vals, "description": desc}
                         for k, (kind, vals, desc) in DEVICE_PRESETS.items()},
+            "scenarios": {k: scenarios.describe(k) for k in scenarios.names()},
         }, indent=2))
         return 0
+    print("Built-in scenarios (dermsim run NAME, dermsim.load_scenario(\"NAME\"))")
+    for k in scenarios.names():
+        print(f"  {k:<22} {scenarios.describe(k)}")
+    print()
     print("Body sites (layer thicknesses in um: SC, epidermis, papillary, reticular, hypodermis)")
     for k, v in SITE_THICKNESS_UM.items():
         print(f"  {k:<12} {' / '.join(f'{t:g}' for t in v)}   [{SITE_SOURCES[k]}]")
@@ -119,6 +131,8 @@ def cmd_penetration(args: argparse.Namespace) -> int:
     spec: dict[str, Any] = {"preset": args.device}
     if args.needle_length_um is not None:
         spec["needle_length_um"] = args.needle_length_um
+    if args.passes is not None:
+        spec["passes"] = args.passes
     device = make_device(spec)
     stack = site_stack(args.site)
     if device.needle_length_um >= stack.total_um:
@@ -126,7 +140,8 @@ def cmd_penetration(args: argparse.Namespace) -> int:
                           f"less than the {args.site} skin thickness ({stack.total_um:g} um)")
     res = penetrate(device, stack, build_dataclass(PenetrationConfig, {}, "penetration"),
                     np.random.default_rng(args.seed))
-    summary = {"device": args.device, "site": args.site, **res.summary()}
+    summary = {"device": args.device, "site": args.site,
+               "passes": getattr(device, "passes", 1), **res.summary()}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -150,18 +165,38 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written = [write_netcdf(table, out_dir / f"{args.name}.nc")]
     if not args.no_figure:
         written.append(save_figure(plot_comparison(results, names), out_dir / f"{args.name}.png"))
+    if args.csv:
+        from dermsim.io import atomic_write_bytes
+        from dermsim.metrics import outcomes_csv
+
+        cols = {n: {str(k): float(table[k].values[i]) for k in table.data_vars}
+                for i, n in enumerate(names)}
+        written.append(atomic_write_bytes(outcomes_csv(cols).encode("utf-8"), args.csv))
     if not args.quiet:
-        print("dermsim compare")
-        width = max(len(str(k)) for k in table.data_vars)
-        print(f"  {'outcome':<{width}}  " + "  ".join(f"{n:>14}" for n in names))
-        for key in table.data_vars:
-            vals = table[key].values
-            if all(v != v for v in vals):  # every scenario NaN: stage not run
-                continue
-            print(f"  {key:<{width}}  " + "  ".join(f"{v:>14.4g}" for v in vals))
+        print_compare(table, names)
         for p in written:
             print(f"  wrote {p}")
     return 0
+
+
+def print_compare(table: Any, names: list[str]) -> None:
+    """The outcomes table of ``dermsim compare``: labels and units from the result schema,
+    and the time at which collagen outcomes are compared."""
+    from dermsim import schema
+
+    print("dermsim compare")
+    if "compared_at" in table.attrs:
+        days = ", ".join(f"{n}: day {d:g}" for n, d in zip(names, table["compared_day"].values))
+        print(f"  collagen outcomes at {table.attrs['compared_at']} ({days})")
+    keys = [str(k) for k in schema.OUTCOME_NAMES if k in table.data_vars
+            and not all(v != v for v in table[k].values)]  # every scenario NaN: not run
+    labels = {k: schema.label(k) for k in keys}
+    width = max(len(lab) for lab in labels.values())
+    col = max(12, *(len(n) for n in names))
+    print(f"  {'outcome':<{width}}  " + "  ".join(f"{n:>{col}}" for n in names))
+    for k in keys:
+        print(f"  {labels[k]:<{width}}  "
+              + "  ".join(f"{v:>{col}.4g}" for v in table[k].values))
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -227,9 +262,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run one scenario: write NAME.nc and NAME.png",
                        description="Run the whole pipeline for one scenario TOML and write "
                                    "DIR/NAME.nc (NetCDF) and DIR/NAME.png.", epilog=epilog)
-    p.add_argument("config", help="scenario TOML file (e.g. configs/baseline.toml)")
+    p.add_argument("config", help="scenario TOML file (e.g. configs/baseline.toml) or the name "
+                                  "of a built-in scenario (e.g. baseline; see dermsim presets)")
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/)")
     p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
+    p.add_argument("--csv", metavar="FILE", help="also write the outcomes as CSV (with units)")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -242,19 +279,25 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                                    "reached, pinpoint bleeding.", epilog=epilog)
     p.add_argument("--device", required=True, help="device preset (see `dermsim presets`)")
     p.add_argument("--needle-length-um", type=float, help="nominal needle length [um]")
+    p.add_argument("--passes", type=int, help="passes over the skin per session (default: the "
+                                             "preset's; `dermsim run` uses the scenario's)")
     p.add_argument("--site", default="cheek", help="body-site preset (default: cheek)")
     p.add_argument("--seed", type=int, default=0, help="seed for the per-needle scatter")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_penetration)
 
     p = sub.add_parser("compare", help="run several scenarios and compare them side by side",
-                       description="Run each scenario TOML and write DIR/NAME.nc (outcomes table, "
+                       description="Run each scenario and write DIR/NAME.nc (outcomes table, "
                                    "dim scenario) and DIR/NAME.png (time courses with session "
-                                   "markers and final depth profiles).", epilog=epilog)
-    p.add_argument("configs", nargs="+", help="scenario TOML files")
+                                   "markers and depth profiles). Collagen outcomes are compared "
+                                   "at the same time after each scenario's last session (the "
+                                   "shortest follow-up).", epilog=epilog)
+    p.add_argument("configs", nargs="+", help="scenario TOML files or built-in scenario names")
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/)")
     p.add_argument("--name", default="compare", help="base name of the outputs")
     p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
+    p.add_argument("--csv", metavar="FILE", help="also write the outcomes table as CSV "
+                                                 "(one column per scenario, with units)")
     _add_common(p)
     p.set_defaults(func=cmd_compare)
 
@@ -268,8 +311,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 #: Commands owned by other modules: name → (module with ``add_cli``, one-line help). Only the
 #: module of the command being run is imported, so ``dermsim --help`` stays fast.
 STAGE_COMMANDS: dict[str, tuple[str, str]] = {
-    "sweep": ("dermsim.sweep", "run a parameter sweep (resumable, parallel)"),
-    "validate": ("dermsim.validation", "run the validation cases (analytic, literature)"),
+    "sweep": ("dermsim.sweep.cli", "run a parameter sweep (resumable, parallel)"),
+    "validate": ("dermsim.validation.command", "run the validation cases (analytic, literature)"),
     "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
     "animate": ("dermsim.viz.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),
 }

@@ -29,9 +29,9 @@ from typing import Any
 from dermsim.devices import Device, device_to_dict, make_device
 from dermsim.errors import ConfigError, DermsimError
 from dermsim.parameters import (
-    _check_keys,
     build_dataclass,
     card,
+    check_keys,
     param_field,
     suggest,
     validate_dataclass,
@@ -54,7 +54,7 @@ class SkinConfig:
     @classmethod
     def from_table(cls, table: Mapping[str, Any], prefix: str) -> SkinConfig:
         table = _table(table, prefix)
-        _check_keys(table, ("site", "thickness_um"), prefix)
+        check_keys(table, ("site", "thickness_um"), prefix)
         site = table.get("site", "cheek")
         if not isinstance(site, str) or site not in SITE_THICKNESS_UM:
             raise ConfigError(f"{prefix}.site", site, f"one of {sorted(SITE_THICKNESS_UM)}",
@@ -163,9 +163,9 @@ class Scenario:
         d["device"] = dev
         d["protocol"] = self.protocol.to_dict()
         for key in ("grid", "penetration", "output"):
-            d[key] = _plain(dataclasses.asdict(getattr(self, key)))
+            d[key] = plain(dataclasses.asdict(getattr(self, key)))
         for key, cfg in self.stages.items():
-            d[key] = _plain(dataclasses.asdict(cfg))
+            d[key] = plain(dataclasses.asdict(cfg))
         return d
 
     def to_toml(self) -> str:
@@ -175,11 +175,13 @@ class Scenario:
         return tomli_w.dumps(self.to_dict())
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
+    """Plain dicts/lists of a dataclass dict, without None values (for TOML and keys)."""
+    """Plain dicts/lists of a dataclass dict, without None values (for TOML and keys)."""
     if isinstance(obj, Mapping):
-        return {k: _plain(v) for k, v in obj.items() if v is not None}
+        return {k: plain(v) for k, v in obj.items() if v is not None}
     if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
+        return [plain(v) for v in obj]
     return obj
 
 
@@ -261,7 +263,8 @@ def check_nesting(table: Mapping[str, Any], limit: int = MAX_NESTING) -> None:
 
 
 def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
-    """Load and validate a scenario from a TOML path or a plain dict.
+    """Load and validate a scenario from a TOML path, the name of a built-in scenario
+    (``"baseline"``; see ``dermsim presets``) or a plain dict.
 
     Raises
     ------
@@ -275,11 +278,33 @@ def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
         table = dict(source)
         default_name = "scenario"
     elif isinstance(source, (str, Path)):
-        table = read_toml(source)
-        default_name = Path(source).stem
+        path = _builtin_or_path(source)
+        table = read_toml(path)
+        default_name = path.stem
     else:
         raise DermsimError(f"a scenario is a TOML path or a table, not {type(source).__name__}")
     return _scenario_from_table(table, default_name)
+
+
+def _builtin_or_path(source: str | Path) -> Path:
+    """The file a scenario argument names: an existing path, or the built-in scenario of that
+    name (``"baseline"``) when no such file exists in the working folder."""
+    path = Path(source)
+    text = str(source)
+    if "\0" in text or len(text) > 255 or path.parent != Path(".") or path.suffix:
+        return path  # read_toml reports what is wrong with it
+    try:
+        if path.exists():
+            return path
+    except OSError:
+        return path
+    from dermsim import scenarios  # package data; imported only when needed
+
+    builtin = scenarios.find(text)
+    if builtin is None:
+        raise DermsimError(f"config file not found: {path} (built-in scenarios: "
+                           f"{', '.join(scenarios.names())})")
+    return builtin
 
 
 def _table(value: Any, where: str) -> Mapping[str, Any]:
@@ -304,7 +329,7 @@ def check_name(name: Any, field: str = "name") -> str:
 def _scenario_from_table(table: dict[str, Any], default_name: str) -> Scenario:
     top = ("name", "seed", "skin", "device", "protocol", "grid", "penetration", "output",
            *_SECTION_MODULES)
-    _check_keys(table, top, "")
+    check_keys(table, top, "")
     name = check_name(table.get("name", default_name))
     seed = table.get("seed", SEED.value)
     SEED.check(seed, "seed")

@@ -42,10 +42,10 @@ def _netcdf_safe_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _shareable_tempfile(path: Path) -> str:
+def shareable_tempfile(path: Path, suffix: str = ".tmp") -> str:
     """A temporary file beside ``path`` with the permissions a normal ``open`` would give
     (``mkstemp`` creates files readable by the owner only)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
@@ -67,7 +67,7 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
         clean[name].attrs = _netcdf_safe_attrs(dict(clean[name].attrs))
         if clean[name].dtype == bool:
             clean[name] = clean[name].astype(np.int8)
-    tmp = _shareable_tempfile(path)
+    tmp = shareable_tempfile(path)
     try:
         # compress the large fields (injury, snapshots, RF maps): files shrink several-fold
         encoding = {name: {"zlib": True, "complevel": 4} for name, v in clean.data_vars.items()
@@ -84,7 +84,7 @@ def atomic_write_bytes(data: bytes, path: str | Path) -> Path:
     """Write ``data`` to ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _shareable_tempfile(path)
+    tmp = shareable_tempfile(path)
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
@@ -225,3 +225,33 @@ def open_result(path: str | Path) -> xr.Dataset:
         raise DermsimError(f"result {_describe(path)}: not a dermsim result (a NetCDF file "
                            "without dermsim's provenance attributes)")
     return loaded
+
+
+def result_kind(ds: xr.Dataset) -> str:
+    """What a dermsim file holds: ``"run"`` (``dermsim run`` / :func:`dermsim.simulate`),
+    ``"sweep"``, ``"compare"`` (an outcomes table) or ``"unknown"``."""
+    if "sweep_name" in ds.attrs or "run_id" in ds:
+        return "sweep"
+    if "scenario" in ds.dims:
+        return "compare"
+    if "session" in ds.dims and "injury" in ds and "layer" in ds:
+        return "run"
+    return "unknown"
+
+
+_KIND_TEXT = {"sweep": "a sweep result", "compare": "a comparison table (dermsim compare)",
+              "unknown": "not a dermsim run result"}
+
+
+def open_run_result(path: str | Path, command: str) -> xr.Dataset:
+    """Open a result written by ``dermsim run``; a sweep or comparison file or any other
+    file stops ``command`` with one line saying what the file is."""
+    need = f"dermsim {command} needs a result written by `dermsim run` (NAME.nc)"
+    try:
+        ds = open_result(path)
+    except DermsimError as exc:
+        raise DermsimError(f"{exc}; {need}") from None
+    kind = result_kind(ds)
+    if kind != "run":
+        raise DermsimError(f"{path} is {_KIND_TEXT[kind]}; {need}")
+    return ds

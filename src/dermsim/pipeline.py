@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from dermsim import __version__
+from dermsim import __version__, schema
 from dermsim.config import Scenario
+from dermsim.coupling import coupled_signalling_config, session_drive
 from dermsim.penetration import PenetrationResult, injury_field, penetrate
 from dermsim.protocol import Session
+from dermsim.remodelling import SessionDrive
 from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, Grid, default_depth_um, make_grid
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -129,43 +131,36 @@ def penetration_dataset(stages: list[SessionPenetration], grid: Grid) -> xr.Data
         xs[k, : len(s.result.positions_um)] = s.result.positions_um
         ds_[k, : len(s.result.depths_um)] = s.result.depths_um
     sess = [s.session.index for s in stages]
-    out = xr.Dataset(coords={"session": ("session", sess, {"long_name": "session number"})})
+    out = xr.Dataset(coords={"session": ("session", sess, schema.variable_attrs("session"))})
     out["session_day"] = ("session", [s.session.day for s in stages],
-                          {"units": "day", "long_name": "day of the session"})
+                          schema.variable_attrs("session_day"))
     out["injury"] = (("session", "z", "x"), np.stack([s.injury for s in stages]).astype(np.float32),
-                     {"units": "1", "long_name": "tissue injury (1 = channel, rim < 1)"})
-    out["needle_x"] = (("session", "needle"), xs,
-                       {"units": "um", "long_name": "lateral position of each needle in the slice"})
-    out["needle_depth"] = (("session", "needle"), ds_,
-                           {"units": "um", "long_name": "effective depth of each needle"})
+                     schema.variable_attrs("injury"))
+    out["needle_x"] = (("session", "needle"), xs, schema.variable_attrs("needle_x"))
+    out["needle_depth"] = (("session", "needle"), ds_, schema.variable_attrs("needle_depth"))
 
-    def per_session(attr: str, units: str, long_name: str) -> tuple:
+    def per_session(attr: str, name: str) -> tuple:
         vals = [getattr(s.result, attr) if not callable(getattr(s.result, attr))
                 else getattr(s.result, attr)() for s in stages]
-        return ("session", np.asarray(vals, dtype=float), {"units": units, "long_name": long_name})
+        return ("session", np.asarray(vals, dtype=float), schema.variable_attrs(name))
 
-    out["nominal_length"] = per_session("nominal_length_um", "um", "nominal needle length")
-    out["effective_depth"] = per_session("mean_effective_depth_um", "um",
-                                         "mean effective penetration depth")
-    out["efficiency"] = per_session("efficiency", "1", "effective depth / nominal length")
-    out["bleeding_fraction"] = per_session("bleeding_fraction", "1",
-                                           "fraction of needles reaching papillary capillaries")
-    out["punctures_per_cm2"] = per_session("density_per_cm2", "1/cm2", "puncture density")
-    out["in_plane_spacing"] = per_session("spacing_um", "um", "needle spacing in the slice")
-    out["surface_fraction_punctured"] = per_session("surface_fraction_punctured", "1",
-                                                    "fraction of the skin surface punctured")
-    out["epidermal_injury"] = per_session("epidermal_injury_mm3_per_cm2", "mm3/cm2",
-                                          "injury-weighted epidermal volume per skin area")
-    out["dermal_injury"] = per_session("dermal_injury_mm3_per_cm2", "mm3/cm2",
-                                       "injury-weighted dermal volume per skin area")
+    for attr, name in (("nominal_length_um", "nominal_length"),
+                       ("mean_effective_depth_um", "effective_depth"),
+                       ("efficiency", "efficiency"), ("bleeding_fraction", "bleeding_fraction"),
+                       ("density_per_cm2", "punctures_per_cm2"),
+                       ("spacing_um", "in_plane_spacing"),
+                       ("surface_fraction_punctured", "surface_fraction_punctured"),
+                       ("epidermal_injury_mm3_per_cm2", "epidermal_injury"),
+                       ("dermal_injury_mm3_per_cm2", "dermal_injury")):
+        out[name] = per_session(attr, name)
     deepest = [LAYER_NAMES.index(s.result.deepest_layer) if s.result.deepest_layer in LAYER_NAMES
                else -1 for s in stages]
     out["deepest_layer"] = ("session", np.asarray(deepest, dtype=np.int8),
-                            {"long_name": "index of the deepest layer reached (-1: none)",
+                            {**schema.variable_attrs("deepest_layer"),
                              "flag_meanings": " ".join(LAYER_NAMES)})
     h2 = (grid.h * 1e6) ** 2
     out["injured_area"] = ("session", np.array([s.injury.sum() * h2 for s in stages]),
-                           {"units": "um2", "long_name": "injury-weighted area in the slice"})
+                           schema.variable_attrs("injured_area"))
     return out
 
 
@@ -175,7 +170,7 @@ class SessionStages:
 
     rf: xr.Dataset | None
     signalling: xr.Dataset
-    drive: Any  # dermsim.remodelling.SessionDrive (without its day)
+    drive: SessionDrive  # without its day
 
 
 #: Per-session stage results, memoised across scenarios within a process so that protocols
@@ -202,70 +197,6 @@ def _session_key(scenario: Scenario, grid: Grid, index: int, device: Any) -> str
 def clear_cache() -> None:
     """Forget memoised session stages."""
     _SESSION_CACHE.clear()
-
-
-def coupled_signalling_config(cfg: Any = None) -> Any:
-    """The signalling parameters used inside the coupled pipeline.
-
-    The signalling stage on its own includes a late, macrophage-secreted release (the day-3–5
-    TGF-β peak). In the coupled pipeline the remodelling ODE has macrophages that secrete
-    TGF-β and PDGF themselves, so the PDE carries only the platelet burst and the early
-    damage release; counting the macrophage secretion in both would double it.
-
-    Parameters
-    ----------
-    cfg
-        A :class:`dermsim.signalling.SignallingConfig` (default: the defaults).
-    """
-    from dataclasses import replace
-
-    from dermsim.signalling import SignallingConfig
-
-    return replace(cfg or SignallingConfig(), tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0)
-
-
-def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],
-                  signalling_ds: xr.Dataset, coagulated: np.ndarray | None = None,
-                  heat_shock: np.ndarray | None = None, day: float = 0.0) -> Any:
-    """The remodelling drive of one session from the penetration, signalling and RF stages.
-
-    Parameters
-    ----------
-    grid
-        The scenario grid.
-    mechanical_injury
-        (nz, nx) needle-channel injury of the session (penetration stage).
-    inputs
-        :func:`dermsim.signalling.session_inputs` of that injury (bleeding mask, 3-D scales).
-    signalling_ds
-        Result of :func:`dermsim.signalling.run_acute_window` (bands, ``gf_band``).
-    coagulated, heat_shock
-        RF volume fractions per band (:func:`dermsim.thermal.band_fractions`); zero if None.
-    day
-        Day of the session [day].
-
-    Returns
-    -------
-    dermsim.remodelling.SessionDrive
-        Band means through the dermis: the 3-D injured volume fraction (slice band injury ×
-        the 3-D/slice volume scale), the bleeding fraction of the band's channels, and the
-        band-mean TGF-β1 and PDGF over the acute window.
-    """
-    from dermsim.remodelling import SessionDrive
-    from dermsim.signalling import SPECIES
-
-    edges = np.append(signalling_ds["band_top"].values, signalling_ds["band_bottom"].values[-1])
-    weights = grid.band_weights(edges)
-    mech_rows = weights @ mechanical_injury.mean(axis=1)
-    band_injury = np.clip(inputs["volume_scale"] * mech_rows, 0.0, 1.0)
-    bleed_rows = weights @ inputs["bleeding"].mean(axis=1)
-    band_bleeding = np.clip(np.divide(bleed_rows, mech_rows, out=np.zeros_like(bleed_rows),
-                                      where=mech_rows > 0), 0.0, 1.0)
-    n = band_injury.size
-    gf = {name: signalling_ds["gf_band"].sel(species=name).values for name in SPECIES}
-    return SessionDrive(day, band_injury, band_bleeding, signalling_ds["time"].values, gf,
-                        np.zeros(n) if coagulated is None else coagulated,
-                        np.zeros(n) if heat_shock is None else heat_shock)
 
 
 def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
@@ -437,6 +368,7 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     ds["band_layer"] = ("band", grid.stack.layer_at(ds["band"].values),
                         {"long_name": "layer index of each band",
                          "flag_meanings": " ".join(LAYER_NAMES)})
+    schema.apply(ds)
     ds = guard_outputs(ds)
     if progress:
         progress("done", n, n)
@@ -499,9 +431,11 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
     results
         One result Dataset per scenario (same order).
     table
-        Dataset with dim ``scenario`` (names) and one variable per scalar outcome.
+        Dataset with dim ``scenario`` (names) and one variable per scalar outcome. Collagen
+        outcomes are compared at a common time after each scenario's last session (the
+        shortest follow-up among them; variable ``compared_day``, attr ``compared_at``).
     """
-    from dermsim.metrics import OUTCOME_ATTRS, OUTCOME_NAMES, scalar_outcomes
+    from dermsim.metrics import comparison_days, scalar_outcomes
     from dermsim.resources import check_all
 
     check_all(scenarios)  # every scenario fits before the first one runs
@@ -513,12 +447,20 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
             seen[n] = seen.get(n, 0) + 1
             names[i] = f"{n}#{seen[n]}"
     results = [simulate(s, progress) for s in scenarios]
-    rows = [scalar_outcomes(ds) for ds in results]
+    has_time = all("time" in ds for ds in results)
+    follow, days = comparison_days(results) if has_time else (float("nan"), [])
+    rows = [scalar_outcomes(ds, day if has_time else None)
+            for ds, day in zip(results, days or [None] * len(results))]
     table = xr.Dataset(coords={"scenario": ("scenario", names)})
-    for key in OUTCOME_NAMES:
-        units, long_name = OUTCOME_ATTRS[key]
+    for key in schema.OUTCOME_NAMES:
         table[key] = ("scenario", np.array([r[key] for r in rows], dtype=float),
-                      {"units": units, "long_name": long_name})
+                      schema.attrs(key))
+    if has_time:
+        table["compared_day"] = ("scenario", np.array(days),
+                                 {"units": "day", "long_name": "day of the comparison (collagen "
+                                  "outcomes), the same time after each last session"})
+        table.attrs["compared_at"] = (f"{follow:g} days after each scenario's last session "
+                                      "(the shortest follow-up)")
     table.attrs.update({"dermsim_version": __version__,
                         "configs_toml": "\n# ----\n".join(s.to_toml() for s in scenarios)})
     return results, table

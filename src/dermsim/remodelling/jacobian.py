@@ -1,0 +1,200 @@
+"""Analytic Jacobian of the remodelling right-hand side and its sparsity pattern.
+
+One compartment's Jacobian is a sparse 16 x 16 block (:data:`PATTERN`); compartments are
+independent, so the full Jacobian is block-diagonal (banded in the interleaved layout:
+:data:`LBAND`, :data:`UBAND`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from dermsim.remodelling.rates import Rates
+from dermsim.remodelling.rhs import mature_III_factor
+from dermsim.remodelling.state import (
+    N_VAR,
+    iA,
+    iC1,
+    iC3,
+    iC7,
+    iD,
+    iE,
+    iEl,
+    iF,
+    iH,
+    iM,
+    iN,
+    iP,
+    iR,
+    iT,
+    iXe,
+    iXm,
+)
+
+# structural non-zeros of one band's Jacobian block, (row, col)
+PATTERN: tuple[tuple[int, int], ...] = tuple(
+    sorted(
+        {
+            (iD, iD), (iD, iN), (iD, iM),
+            (iR, iN), (iR, iR),
+            (iN, iD), (iN, iN),
+            (iM, iD), (iM, iN), (iM, iM),
+            (iA, iM), (iA, iA),
+            (iP, iD), (iP, iM), (iP, iP),
+            (iH, iH),
+            (iF, iM), (iF, iA), (iF, iP), (iF, iH), (iF, iF), (iF, iC3), (iF, iC1),
+            (iXe, iA), (iXe, iH), (iXe, iXe), (iXe, iXm), (iXe, iC3), (iXe, iC1),
+            (iXm, iXe), (iXm, iXm),
+            (iE, iN), (iE, iM), (iE, iF), (iE, iXe), (iE, iXm), (iE, iE),
+            (iC3, iF), (iC3, iXe), (iC3, iXm), (iC3, iE), (iC3, iC3), (iC3, iC1),
+            (iC1, iF), (iC1, iXe), (iC1, iXm), (iC1, iE), (iC1, iC3), (iC1, iC1),
+            (iT, iF), (iT, iXe), (iT, iXm), (iT, iT),
+            (iEl, iT), (iEl, iE), (iEl, iEl),
+            (iC7, iF), (iC7, iXe), (iC7, iXm), (iC7, iE), (iC7, iC7),
+        }
+    )
+)
+PAT_INDEX = {rc: k for k, rc in enumerate(PATTERN)}
+#: lower and upper bandwidth of the interleaved Jacobian (for LSODA's banded solver)
+LBAND = max(r - c for r, c in PATTERN)
+UBAND = max(c - r for r, c in PATTERN)
+
+
+def jac_blocks(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates) -> np.ndarray:
+    """Analytic Jacobian entries, shape (n_band, len(PATTERN)), in PATTERN order."""
+    D, _R, N, M, A, P, H, F, Xe, Xm, E, C3, C1, _T, El, C7 = Y.T
+    nb = Y.shape[0]
+    J = np.zeros((nb, len(PATTERN)))
+
+    def put(r: int, c: int, v: Any) -> None:
+        J[:, PAT_INDEX[(r, c)]] = v
+
+    X = Xe + Xm
+    put(iD, iD, -(p.kD + p.kDN * N + p.kDM * M))
+    put(iD, iN, -p.kDN * D)
+    put(iD, iM, -p.kDM * D)
+    put(iR, iN, p.sRN)
+    put(iR, iR, -p.kR)
+    put(iN, iD, p.rN * p.KND / (p.KND + D) ** 2)
+    put(iN, iN, -p.dN)
+    sM = D / p.KMD + N / p.KMN + p.fa1 * cT / p.KMT + cP / p.KMP
+    dm_ = p.rM / (1.0 + sM) ** 2
+    put(iM, iD, dm_ / p.KMD)
+    put(iM, iN, dm_ / p.KMN)
+    put(iM, iM, -p.dM)
+    put(iA, iM, p.sA)
+    put(iA, iA, -p.kA)
+    put(iP, iM, p.sP * D / (p.KPD + D))
+    put(iP, iD, p.sP * M * p.KPD / (p.KPD + D) ** 2)
+    put(iP, iP, -p.kP)
+    put(iH, iH, -p.kH)
+    Atot = p.fa1 * cT + A
+    Ptot = cP + P
+    C0 = p.C1_0 + p.C3_0
+    below = C0 - (C1 + C3) > 0.0
+    deficit = np.where(below, (C0 - (C1 + C3)) / C0, 0.0)
+    ddef = np.where(below, -1.0 / (C0 * p.Kdef), 0.0)  # d(deficit/Kdef)/dC_i
+    sF = Ptot / p.KP + M / p.KFM + Atot / p.KFA + H / p.KH + deficit / p.Kdef
+    Phi = sF / (1.0 + sF)
+    dPhi = 1.0 / (1.0 + sF) ** 2
+    logi = F * (1.0 - F / p.Fmax)
+    put(iF, iM, p.rF * logi * dPhi / p.KFM)
+    put(iF, iC3, p.rF * logi * dPhi * ddef)
+    put(iF, iC1, p.rF * logi * dPhi * ddef)
+    put(iF, iA, p.rF * logi * dPhi / p.KFA)
+    put(iF, iP, p.rF * logi * dPhi / p.KP)
+    put(iF, iH, p.rF * logi * dPhi / p.KH)
+    put(iF, iF, p.rF * Phi * (1.0 - 2.0 * F / p.Fmax) - p.dF)
+    sX = Atot / p.KXA + H / p.KH + deficit / p.Kdef
+    Psi = sX / (1.0 + sX)
+    dPsi = 1.0 / (1.0 + sX) ** 2
+    put(iXe, iC3, p.kon * (1.0 - X) * dPsi * ddef)
+    put(iXe, iC1, p.kon * (1.0 - X) * dPsi * ddef)
+    put(iXe, iA, p.kon * (1.0 - X) * dPsi / p.KXA)
+    put(iXe, iH, p.kon * (1.0 - X) * dPsi / p.KH)
+    put(iXe, iXe, -p.kon * Psi - p.ksw)
+    put(iXe, iXm, -p.kon * Psi)
+    put(iXm, iXe, p.ksw)
+    put(iXm, iXm, -p.koff)
+    put(iE, iN, p.sEN)
+    put(iE, iM, p.sEM)
+    put(iE, iF, p.sEF * X)
+    put(iE, iXe, p.sEF * F)
+    put(iE, iXm, p.sEF * F)
+    put(iE, iE, -p.kE)
+    C = C1 + C3
+    C0 = p.C1_0 + p.C3_0
+    pos = p.Cmax - C > 0.0
+    g = np.where(pos, (p.Cmax - C) / (p.Cmax - C0), 0.0)
+    dg = np.where(pos, -1.0 / (p.Cmax - C0), 0.0)
+    L = 1.0 + p.qL * X
+    B3 = p.rho0 * (1.0 + p.e3 * E)
+    B1 = p.rho0 * (1.0 + p.e1 * E)
+    eta3 = L / (L + B3)
+    eta1 = L / (L + B1)
+    deta3_dX = p.qL * B3 / (L + B3) ** 2
+    deta1_dX = p.qL * B1 / (L + B1) ** 2
+    deta3_dE = -L * p.rho0 * p.e3 / (L + B3) ** 2
+    deta1_dE = -L * p.rho0 * p.e1 / (L + B1) ** 2
+    ks = p.p1 + p.p3
+    s3 = p.p3 + ks * p.q * (p.f3e * Xe + p.f3m * Xm)
+    s1 = p.p1 + ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm)
+    J3 = F * g * s3
+    J1 = F * g * s1
+    m3 = mature_III_factor(p)
+    put(iC3, iF, eta3 * g * s3)
+    put(iC3, iXe, eta3 * F * g * ks * p.q * p.f3e + deta3_dX * J3)
+    put(iC3, iXm, eta3 * F * g * ks * p.q * p.f3m + deta3_dX * J3)
+    put(iC3, iE, deta3_dE * J3 - p.kmE * m3 * C3)
+    put(iC3, iC3, eta3 * F * s3 * dg - (p.dm + p.kmE * m3 * E))
+    put(iC3, iC1, eta3 * F * s3 * dg)
+    put(iC1, iF, eta1 * g * s1)
+    put(iC1, iXe, eta1 * F * g * ks * p.q * (1.0 - p.f3e) + deta1_dX * J1)
+    put(iC1, iXm, eta1 * F * g * ks * p.q * (1.0 - p.f3m) + deta1_dX * J1)
+    put(iC1, iE, deta1_dE * J1 - p.kmE * C1)
+    put(iC1, iC3, eta1 * F * s1 * dg)
+    put(iC1, iC1, eta1 * F * s1 * dg - (p.dm + p.kmE * E))
+    put(iT, iF, p.kT * (1.0 + p.qT * X))
+    put(iT, iXe, p.kT * F * p.qT)
+    put(iT, iXm, p.kT * F * p.qT)
+    put(iT, iT, -p.kT)
+    put(iEl, iT, p.dEl)
+    put(iEl, iE, -p.kElE * El)
+    put(iEl, iEl, -(p.dEl + p.kElE * E))
+    put(iC7, iF, p.k7 * (1.0 + p.q7 * X))
+    put(iC7, iXe, p.k7 * F * p.q7)
+    put(iC7, iXm, p.k7 * F * p.q7)
+    put(iC7, iE, -p.k7E * C7)
+    put(iC7, iC7, -(p.k7 + p.k7E * E))
+    return J
+
+
+@lru_cache(maxsize=32)
+def sparse_layout(n_band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CSC layout of the block-diagonal Jacobian: (perm, indices, indptr, (rows, cols))."""
+    r0 = np.array([rc[0] for rc in PATTERN])
+    c0 = np.array([rc[1] for rc in PATTERN])
+    off = (np.arange(n_band) * N_VAR)[:, None]
+    rows = (off + r0[None, :]).ravel()
+    cols = (off + c0[None, :]).ravel()
+    n = n_band * N_VAR
+    coo = sp.coo_matrix((np.arange(rows.size, dtype=float) + 1.0, (rows, cols)), shape=(n, n))
+    csc = coo.tocsc()
+    perm = (csc.data - 1.0).astype(np.int64)
+    return perm, csc.indices.copy(), csc.indptr.copy(), np.stack([rows, cols])
+
+
+def jac_sparsity(n_band: int) -> sp.csc_matrix:
+    """Structural sparsity pattern of the full Jacobian (block-diagonal, 16x16 blocks)."""
+    perm, indices, indptr, _ = sparse_layout(n_band)
+    n = n_band * N_VAR
+    return sp.csc_matrix((np.ones(perm.size), indices, indptr), shape=(n, n))
+
+
+# --------------------------------------------------------------------------------------
+# Baseline and session jumps
+# --------------------------------------------------------------------------------------
