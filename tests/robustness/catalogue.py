@@ -231,6 +231,12 @@ add("run-out-under-file", "output", BASE, ("not a folder",),
     argv=("run", "{cfg}", "-o", "{file}/sub", "-q"))
 add("run-config-out-dir-file", "output", with_("output.directory", "{file}"), ("not a folder",),
     argv=("run", "{cfg}", "-q"))
+add("run-csv-sys", "output", BASE, ("--csv", "/sys/x.csv"),
+    argv=("run", "{cfg}", "-o", "{out}", "--csv", "/sys/x.csv", "-q"))
+add("run-csv-dir", "output", BASE, ("--csv", "folder"),
+    argv=("run", "{cfg}", "-o", "{out}", "--csv", "{tmp}", "-q"))
+add("compare-csv-under-file", "output", BASE, ("--csv", "not a folder"),
+    argv=("compare", "{cfg}", "-o", "{out}", "--csv", "{file}/t.csv", "-q"))
 add("compare-out-sys", "output", BASE, ("/sys/x",),
     argv=("compare", "{cfg}", "-o", "/sys/x", "-q"))
 add("compare-out-file", "output", BASE, ("not a folder",),
