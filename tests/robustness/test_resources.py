@@ -117,3 +117,34 @@ def test_cli_max_memory_option(tmp_path, capsys, monkeypatch) -> None:
     assert not (tmp_path / "out").exists()
     rc = main(["run", str(cfg), "-o", str(tmp_path / "out"), "-q", "--max-memory-gb", "-3"])
     assert rc == 2 and "--max-memory-gb" in capsys.readouterr().err
+
+
+_MEASURE = """
+import json, resource, sys
+from dermsim import load_scenario, simulate
+simulate(load_scenario(json.loads(sys.argv[1])))  # warm-up: imports, compiled kernels
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+simulate(load_scenario(json.loads(sys.argv[2])))
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+"""
+
+
+@pytest.mark.slow
+def test_memory_estimate_bounds_the_measured_peak() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from dermsim.resources import BYTES_FIXED
+
+    warm = with_("grid.h_um", 40.0, with_("seed", 1))
+    table = with_("grid", {"h_um": 10.0, "width_um": 4000.0})
+    src = Path(__file__).resolve().parents[2] / "src"
+    p = subprocess.run([sys.executable, "-c", _MEASURE, json.dumps(warm), json.dumps(table)],
+                       env={**os.environ, "PYTHONPATH": str(src)}, capture_output=True,
+                       text=True, check=True, timeout=600)
+    measured = float(p.stdout.strip().splitlines()[-1])
+    planned = estimate(load_scenario(table)).memory_bytes - BYTES_FIXED
+    assert measured <= planned <= 3.0 * measured, (measured, planned)
