@@ -77,6 +77,13 @@ def test_references_file_is_one_line_per_work() -> None:
         assert re.match(r"- \*\*[^*]+\*\* — \S", ln), ln
 
 
+def test_one_entry_per_work() -> None:
+    """No short form is listed twice (the file merges by union: fold duplicates into one)."""
+    keys = [re.match(r"- \*\*([^*]+)\*\*", ln).group(1) for ln in _reference_entries()]
+    dups = sorted({k for k in keys if keys.count(k) > 1})
+    assert not dups, f"listed more than once in docs/references.md: {dups}"
+
+
 def test_every_card_citation_is_in_the_references() -> None:
     """Every author–year short form on a parameter card has an entry in docs/references.md (an
     entry line that contains both the name and the year)."""

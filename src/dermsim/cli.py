@@ -59,9 +59,10 @@ class _Progress:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dermsim import load_scenario, simulate
+    from dermsim.config import load_scenario
     from dermsim.io import check_file_name, check_output_dir, save_figure, write_netcdf
     from dermsim.metrics import summary_rows
+    from dermsim.pipeline import simulate
     from dermsim.resources import check_resources
 
     scenario = load_scenario(args.config)
@@ -153,7 +154,7 @@ def cmd_penetration(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dermsim import load_scenario
+    from dermsim.config import load_scenario
     from dermsim.io import check_file_name, check_output_dir, save_figure, write_netcdf
     from dermsim.pipeline import compare_scenarios
     from dermsim.resources import check_all
@@ -319,7 +320,8 @@ STAGE_COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("dermsim.sweep.cli", "run a parameter sweep (resumable, parallel)"),
     "validate": ("dermsim.validation.command", "run the validation cases (analytic, literature)"),
     "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
-    "animate": ("dermsim.viz.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),
+    "animate": ("dermsim.viz.animate", "GIF of growth factors and collagen (MP4 with --mp4)"),
+    "explore": ("dermsim.viz.explore", "interactive web page: change the treatment, see outcomes"),
 }
 
 

@@ -195,7 +195,7 @@ def build_dataclass(cls: type, table: Mapping[str, Any], prefix: str) -> Any:
             if not isinstance(value, str):
                 raise ConfigError(where, value, "a string")
             kwargs[name] = value
-        elif dataclasses.is_dataclass(tp):
+        elif isinstance(tp, type) and dataclasses.is_dataclass(tp):
             sub = getattr(tp, "from_table", None)
             kwargs[name] = (sub(value, where) if sub
                             else build_dataclass(typing.cast(type, tp), value, where))

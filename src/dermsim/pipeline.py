@@ -271,12 +271,13 @@ def _signalling_dataset(stages: list[SessionStages], sessions: list[int]) -> xr.
     out["gf_snapshot"] = (first["gf_snapshot"].dims, first["gf_snapshot"].values,
                           {**first["gf_snapshot"].attrs, "session": sessions[0]})
     out = out.assign_coords(snapshot_time=first["snapshot_time"])
-    for var in first.data_vars:
-        if str(var).startswith("topical"):
-            v = first[var]
-            dims = tuple({"time_topical": "topical_time", "layer_name": "layer_index"}.get(d, d)
-                         for d in v.dims)
-            out[f"{var}"] = (dims, v.values, dict(v.attrs))
+    renamed = {"time_topical": "topical_time", "layer_name": "layer_index"}
+    for key in first.data_vars:
+        name = str(key)
+        if name.startswith("topical"):
+            v = first[name]
+            dims = tuple(renamed.get(str(d), str(d)) for d in v.dims)
+            out[name] = (dims, v.values, dict(v.attrs))
     if "time_topical" in first.coords:
         out = out.assign_coords(topical_time=("topical_time", first["time_topical"].values * 24,
                                               {"units": "h",
@@ -286,7 +287,7 @@ def _signalling_dataset(stages: list[SessionStages], sessions: list[int]) -> xr.
 
 def _rf_dataset(stages: list[SessionStages]) -> xr.Dataset:
     """RF outputs per session (fields on z, x; traces on the first session's time axis)."""
-    rfs = [st.rf for st in stages]
+    rfs = [st.rf for st in stages if st.rf is not None]
     first = rfs[0]
     out = xr.Dataset(coords={"rf_time": ("rf_time", first["time"].values, first["time"].attrs)})
     fields = {"peak_temperature_C": "rf_peak_temperature", "omega": "rf_damage",
@@ -449,8 +450,8 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
     results = [simulate(s, progress) for s in scenarios]
     has_time = all("time" in ds for ds in results)
     follow, days = comparison_days(results) if has_time else (float("nan"), [])
-    rows = [scalar_outcomes(ds, day if has_time else None)
-            for ds, day in zip(results, days or [None] * len(results))]
+    at_days: list[float | None] = list(days) if has_time else [None] * len(results)
+    rows = [scalar_outcomes(ds, day) for ds, day in zip(results, at_days)]
     table = xr.Dataset(coords={"scenario": ("scenario", names)})
     for key in schema.OUTCOME_NAMES:
         table[key] = ("scenario", np.array([r[key] for r in rows], dtype=float),

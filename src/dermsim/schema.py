@@ -142,7 +142,7 @@ VARIABLES: tuple[Quantity, ...] = (
     Q("needle_x", "um", "lateral position of each needle in the slice", "needle x"),
     Q("needle_depth", "um", "effective depth of each needle", "needle depth"),
     Q("nominal_length", "um", "nominal needle length", "nominal length"),
-    Q("effective_depth", "um", "mean effective penetration depth", "effective depth"),
+    Q("effective_depth", "um", "mean effective depth of the needles", "effective depth"),
     Q("efficiency", "1", "effective depth / nominal length", "efficiency"),
     Q("bleeding_fraction", "1", "fraction of needles reaching papillary capillaries",
       "bleeding fraction", "lower"),

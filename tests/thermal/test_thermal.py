@@ -10,7 +10,8 @@ import pytest
 
 from dermsim.devices import make_device
 from dermsim.errors import ConfigError
-from dermsim.numerics.kernels.damage import damage_step, damage_step_reference
+from dermsim.numerics import damage_step_reference
+from dermsim.numerics.kernels.damage import damage_step
 from dermsim.thermal import (
     ARRHENIUS_SETS,
     KELVIN,

@@ -136,7 +136,7 @@ class DamageAccumulator:
         self._row_active = np.zeros(t0.shape[0], np.uint8)
         self.n_hot = 0
         if use_reference:
-            from dermsim.numerics.kernels.damage import damage_step_reference as fn
+            from dermsim.numerics.reference import damage_step_reference as fn
         else:
             from dermsim.numerics.kernels.damage import damage_step as fn
         self._fn = fn

@@ -14,8 +14,8 @@ from typing import Any
 from dermsim.validation.framework import CaseContext, case, fmt
 
 __all__ = ["JIANG_LAYERS", "V1_K", "V1_RHOC_B", "V1_TA", "V1_TS", "V1_WB", "V4_TARGETS",
-           "layered_pennes_exact", "observed_order", "v1_pennes_steady", "v2_layered_slab",
-           "v4_arrhenius"]
+           "layered_pennes_exact", "march_to_steady", "observed_order", "pennes_column",
+           "ramp_damage", "v1_pennes_steady", "v2_layered_slab", "v4_arrhenius"]
 
 
 def observed_order(errors: list[float], hs: list[float]) -> float:
@@ -32,6 +32,35 @@ def observed_order(errors: list[float], hs: list[float]) -> float:
 #: V1 inputs: dermis k and perfusion, blood ρc (Jiang 2002 set [S]), arterial and surface
 #: temperature.
 V1_K, V1_WB, V1_RHOC_B, V1_TA, V1_TS = 0.45, 0.00125, 1060.0 * 3770.0, 37.0, 34.0
+
+
+def pennes_column(th: Any, h: float, depth: float) -> tuple[Any, Any, Any, int]:
+    """Steady Pennes temperature of the V1 dermis column (``th`` is the thermal stage).
+
+    Returns the cell-centre depths [m], the temperature [°C] of the column, the coefficient
+    arrays ``(k, sink, g_top, g_bottom)`` and the number of cells.
+    """
+    import numpy as np
+
+    k, sink = V1_K, V1_WB * V1_RHOC_B
+    nz = int(round(depth / h))
+    kk = np.full((nz, 2), k)
+    ss = np.full((nz, 2), sink)
+    gt = th.robin_conductance(np.inf, kk[0], h)
+    gb = th.robin_conductance(np.inf, kk[-1], h)
+    t = th.pennes_steady_state(h, kk, ss, V1_TA, gt, V1_TS, gb, V1_TA)
+    return (np.arange(nz) + 0.5) * h, t[:, 0], (kk, ss, gt, gb), nz
+
+
+def march_to_steady(model: Any, t_start: float, steps: int = 100, dt: float = 600.0) -> Any:
+    """March a bioheat model from ``t_start`` everywhere with Peaceman–Rachford ADI steps;
+    returns the temperature of the first column."""
+    import numpy as np
+
+    model.T = np.full(model.T.shape, t_start)
+    for _ in range(steps):
+        model.step(dt, scheme="pr")
+    return model.T[:, 0]
 
 
 @case("V1", "Pennes 1948, J Appl Physiol 1:93 [V]; analytic solution [C]",
@@ -61,20 +90,11 @@ def v1_pennes_steady(ctx: CaseContext) -> tuple[str, str, bool]:
     def exact(z: Any) -> Any:
         return ta - (ta - ts) * np.sinh((depth - z) / L) / np.sinh(depth / L)
 
-    def solve(h: float) -> tuple[Any, Any, Any, Any]:
-        nz = int(round(depth / h))
-        kk = np.full((nz, 2), k)
-        ss = np.full((nz, 2), sink)
-        gt = th.robin_conductance(np.inf, kk[0], h)
-        gb = th.robin_conductance(np.inf, kk[-1], h)
-        t = th.pennes_steady_state(h, kk, ss, ta, gt, ts, gb, ta)
-        return (np.arange(nz) + 0.5) * h, t[:, 0], (kk, ss, gt, gb), nz
-
     hs = [100e-6, 50e-6, 25e-6]
     errs = []
     sols = {}
     for h in hs:
-        z, t, extra, nz = solve(h)
+        z, t, extra, nz = pennes_column(th, h, depth)
         errs.append(float(np.max(np.abs(t - exact(z)))))
         sols[h] = (z, t, extra, nz)
     order = observed_order(errs, hs)
@@ -84,10 +104,7 @@ def v1_pennes_steady(ctx: CaseContext) -> tuple[str, str, bool]:
     t_exact = ta - (ta - ts) * np.exp(-probes / L)
     err = float(np.max(np.abs(t_num - t_exact)))
     model = th.BioheatModel(50e-6, np.full((nz, 2), 1116.0 * 3300.0), kk, ss, ta, gt, ts, gb, ta)
-    model.T = np.full((nz, 2), ta)
-    for _ in range(100):
-        model.step(600.0, scheme="pr")
-    march = float(np.max(np.abs(model.T[:, 0] - t)))
+    march = float(np.max(np.abs(march_to_steady(model, ta) - t)))
     ok = [ctx.check("T(1, 2, 5 mm) at h = 50 µm",
                     ", ".join(f"{v:.4f}" for v in t_num) + f" °C, max error {fmt(err)} °C",
                     err <= 0.01),
@@ -234,6 +251,22 @@ def v2_layered_slab(ctx: CaseContext) -> tuple[str, str, bool]:
 V4_TARGETS = {60.0: (1.06, 0.947), 65.0: (30.2, 33.1e-3), 70.0: (782.0, 1.28e-3)}
 
 
+def ramp_damage(th: Any, cfg: Any, consts: Any, n: int, dt: float) -> tuple[float, float]:
+    """Ω after a linear 37 → 75 °C ramp over ``n`` steps of ``dt`` with the RF stage's damage
+    accumulator, and the same integral by adaptive quadrature (``th`` is the thermal stage)."""
+    import numpy as np
+    from scipy.integrate import quad
+
+    t0k, t1k = 37.0 + th.KELVIN, 75.0 + th.KELVIN
+    ramp = th.DamageAccumulator(np.full((1, 1), t0k), consts, cfg.arrhenius_gate_C + th.KELVIN,
+                                cfg.cem43_gate_C + th.KELVIN)
+    for i in range(1, n + 1):
+        ramp.update(np.full((1, 1), t0k + (t1k - t0k) * i / n), dt)
+    ref, _ = quad(lambda s: float(consts.rate(t0k + (t1k - t0k) * s)), 0.0, 1.0, epsabs=0,
+                  epsrel=1e-10, limit=200, points=[0.8, 0.9, 0.95])
+    return float(ramp.omega[0, 0]), float(ref)
+
+
 @case("V4", "Henriques & Moritz 1947 constants (A = 3.1e98 1/s, Ea = 6.28e5 J/mol) [S]; "
             "isothermal values computed from the constants [C]",
       "|Ω(1 s) and t(Ω = 1) − target| ≤ 0.5 % (targets rounded to 3 digits); "
@@ -249,7 +282,6 @@ def v4_arrhenius(ctx: CaseContext) -> tuple[str, str, bool]:
     adaptive-quadrature value of the same integral.
     """
     import numpy as np
-    from scipy.integrate import quad
 
     th = ctx.require("dermsim.thermal", "DamageAccumulator", "arrhenius_constants", "RFConfig")
     cfg = ctx.config(th.RFConfig, "rf")
@@ -283,17 +315,10 @@ def v4_arrhenius(ctx: CaseContext) -> tuple[str, str, bool]:
                        max(rel) <= 0.005)
     for r in rows:
         ctx.note(r)
-    # ramp 37 -> 75 °C over 1 s
-    t0k, t1k = 37.0 + th.KELVIN, 75.0 + th.KELVIN
-    ramp = th.DamageAccumulator(np.full((1, 1), t0k), consts, cfg.arrhenius_gate_C + th.KELVIN,
-                                cfg.cem43_gate_C + th.KELVIN)
-    for i in range(1, n + 1):
-        ramp.update(np.full((1, 1), t0k + (t1k - t0k) * i / n), dt)
-    ref, _ = quad(lambda s: float(consts.rate(t0k + (t1k - t0k) * s)), 0.0, 1.0, epsabs=0,
-                  epsrel=1e-10, limit=200, points=[0.8, 0.9, 0.95])
-    r_ramp = abs(float(ramp.omega[0, 0]) - ref) / ref
+    omega_ramp, ref = ramp_damage(th, cfg, consts, n, dt)
+    r_ramp = abs(omega_ramp - ref) / ref
     ok_ramp = ctx.check("37 → 75 °C ramp over 1 s, 1 ms steps",
-                        f"Ω = {fmt(float(ramp.omega[0, 0]))} vs quadrature {fmt(ref)} "
+                        f"Ω = {fmt(omega_ramp)} vs quadrature {fmt(ref)} "
                         f"({r_ramp * 100:.3f} %)", r_ramp <= 0.005)
     ctx.note(f"constants: {consts.source}")
     if ctx.figures:

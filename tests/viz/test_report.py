@@ -294,7 +294,7 @@ def test_cli_report_and_animate(cli_with_extras, staged_path, tmp_path, capsys):
 def test_baseline_config_run_report_animate(cli_with_extras, tmp_path):
     """The issue's acceptance path: the baseline result of a clean clone → report and GIF."""
     main = cli_with_extras
-    config = Path(__file__).resolve().parents[1] / "configs" / "baseline.toml"
+    config = Path(__file__).resolve().parents[2] / "configs" / "baseline.toml"
     assert main(["run", str(config), "-o", str(tmp_path), "-q", "--no-figure"]) == 0
     nc = tmp_path / "baseline.nc"
     assert main(["report", str(nc), "-q"]) == 0
