@@ -147,4 +147,4 @@ def test_memory_estimate_bounds_the_measured_peak() -> None:
                        text=True, check=True, timeout=600)
     measured = float(p.stdout.strip().splitlines()[-1])
     planned = estimate(load_scenario(table)).memory_bytes - BYTES_FIXED
-    assert measured <= planned <= 3.0 * measured, (measured, planned)
+    assert measured <= planned <= 4.0 * measured, (measured, planned)
