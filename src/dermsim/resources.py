@@ -38,8 +38,10 @@ BYTES_PER_CELL = 420.0
 BYTES_PER_CELL_SESSION = 80.0
 #: Extra peak bytes per grid cell for every RF session (potential, temperature, damage fields).
 BYTES_PER_CELL_RF = 200.0
-#: Memory of the run outside the grid fields (band ODE, outputs, solver work) [bytes].
-BYTES_FIXED = 64 * 2**20
+#: Memory of the run outside the grid fields [bytes]: the first run of a process loads the
+#: compiled kernels and lazily imported modules (about 90 MB measured), then the band ODE,
+#: outputs and solver work.
+BYTES_FIXED = 128 * 2**20
 #: Most growth-factor time steps one acute window may take (typical settings take a few
 #: hundred; the bound stops settings that would step for hours).
 MAX_SIGNALLING_STEPS = 100_000
