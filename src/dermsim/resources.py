@@ -138,8 +138,9 @@ def estimate(scenario: Scenario) -> Estimate:
     steps = signalling_steps(sig) if sig is not None else 0
     memory = (BYTES_FIXED + cells * BYTES_PER_CELL + cells * BYTES_PER_CELL_SESSION * (n - 1)
               + cells * BYTES_PER_CELL_RF * n_rf)
-    n_species = 2 + (1 if sig is not None and getattr(sig, "topical_concentration_ng_ml", 0) > 0
-                     else 0)
+    topical = sig is not None and bool(getattr(sig, "topical_product", "")
+                                       or getattr(sig, "topical_concentration_ng_ml", 0) > 0)
+    n_species = 2 + (1 if topical else 0)
     seconds = SECONDS_PER_CELL_STEP * cells * steps * n_species * n
     return Estimate(nz, nx, n, n_rf, steps, float(memory), float(seconds))
 
