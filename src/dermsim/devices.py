@@ -377,5 +377,7 @@ def make_device(spec: dict[str, Any]) -> Device:
 
 
 def device_to_dict(device: Device) -> dict[str, Any]:
-    """Plain table of a device (kind + every field), round-trips through :func:`make_device`."""
-    return {"kind": device.kind, **dataclasses.asdict(device)}
+    """Plain table of a device (kind + every field that is set), round-trips through
+    :func:`make_device`; optional fields left at None are omitted (TOML has no null)."""
+    fields = {k: v for k, v in dataclasses.asdict(device).items() if v is not None}
+    return {"kind": device.kind, **fields}

@@ -117,6 +117,16 @@ def test_insulation_scales_with_needle_length() -> None:
     assert a.exposed_length_um == pytest.approx(200.0)
     c = make_device({"preset": "rf_insulated_49", "insulated_length_um": 700.0})
     assert c.insulation_um == 700.0
+    # round trip through the scenario's TOML (an unset override is omitted, a set one kept)
+    from dermsim.config import load_scenario
+    from dermsim.devices import device_to_dict
+
+    assert "insulated_length_um" not in device_to_dict(a)
+    assert make_device(device_to_dict(c)) == c
+    sc = load_scenario({"device": {"preset": "rf_insulated_49", "needle_length_um": 1000.0}})
+    import tomllib
+
+    assert load_scenario(tomllib.loads(sc.to_toml())).device == sc.device
     assert make_device({"preset": "rf_noninsulated_25"}).exposed_length_um == 1500.0
     mono = make_device({"preset": "rf_monopolar_49"})
     assert mono.bipolar is False and RFConfig().bipolar(mono) is False
