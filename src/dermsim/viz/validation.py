@@ -219,7 +219,7 @@ def multisession_figure(eldomyati: Mapping[str, Any], vals: Mapping[tuple[str, s
     """
     fig, (a1, a2) = new_figure()
     for (var, s), col in zip(eldomyati.items(), (style.COLLAGEN_I, style.COLLAGEN_III)):
-        a1.plot(s["time"], s.values * 100, color=col, label=var.split("_rel")[0])
+        a1.plot(s["time"], s.values * 100, color=col, label=var.split("_rel")[0].replace("_", " "))
     for d in (0, 14, 28, 42, 56, 70):
         a1.axvline(d, color="0.7", lw=0.6)
     a1.plot([30, 30, 90, 90], [vals[("I", "1 month")], vals[("III", "1 month")],
