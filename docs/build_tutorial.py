@@ -27,9 +27,10 @@ Markers in the markdown (HTML comments, invisible on the rendered page)
     inline: TEXT is replaced by the value ``KEY`` of :data:`VALUES`, computed from the files
     the run wrote.
 
-:data:`CLAIMS` lists the statements of the prose that are not numbers (e.g. "the response
-is concentrated in the papillary dermis"); the build fails, naming the paragraph to rewrite,
-when the model no longer supports one.
+``<!-- tutorial:claim NAME -->``
+    in a paragraph: the statement ``NAME`` of :data:`CLAIMS` (e.g. "the response is
+    concentrated in the papillary dermis") is tested on the files the run wrote; the build
+    fails, naming the claim, when the model no longer supports it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ TUTORIAL = HERE / "tutorial.md"
 BLOCK = re.compile(r"<!-- tutorial:(file|run|output)(?: (\S+))? -->\n(```[^\n]*\n)(.*?)^```$",
                    re.S | re.M)
 VALUE = re.compile(r"<!-- tutorial:value (\S+) -->(.*?)<!-- /value -->", re.S)
+CLAIM = re.compile(r"<!-- tutorial:claim (\S+) -->")
 #: Parts of the outputs that differ from run to run (wall time, number of worker processes);
 #: the check ignores them.
 VOLATILE = (re.compile(r"in \d+(?:\.\d+)? s\b"), re.compile(r"on \d+ worker process(?:es)?"))
@@ -198,18 +200,20 @@ def _claim_collagen_flat_when_deep(folder: Path) -> bool:
                 and float(shallow.max()) < float(deep.min()))
 
 
-#: Statements of the prose that are not numbers: (where, statement, test).
-CLAIMS: tuple[tuple[str, str, Callable[[Path], bool]], ...] = (
-    ("section 5", "the roller's collagen response is concentrated in the papillary dermis "
-     "(more than twice the reticular change)", _claim_roller_papillary),
-    ("section 5", "the roller's erythema proxy never crosses its threshold (downtime 0 h)",
-     _claim_roller_no_downtime),
-    ("section 6", "the downtime proxy grows with needle length and with passes",
-     _claim_downtime_grows),
-    ("section 6", "the collagen I gain grows with passes at 500 µm but is flat (within 1 "
-     "percentage point) from 1000 µm on, above every 500 µm value",
-     _claim_collagen_flat_when_deep),
-)
+#: Statements of the prose that are not numbers, by the name of their marker
+#: ``<!-- tutorial:claim NAME -->`` in the paragraph that makes them: (statement, test).
+CLAIMS: dict[str, tuple[str, Callable[[Path], bool]]] = {
+    "roller-papillary": ("the roller's collagen response is concentrated in the papillary "
+                         "dermis (more than twice the reticular change)",
+                         _claim_roller_papillary),
+    "roller-no-downtime": ("the roller's erythema proxy never crosses its threshold "
+                           "(downtime 0 h)", _claim_roller_no_downtime),
+    "downtime-grows": ("the downtime proxy grows with needle length and with passes",
+                       _claim_downtime_grows),
+    "collagen-saturates": ("the collagen I gain grows with passes at 500 µm but is flat "
+                           "(within 1 percentage point) from 1000 µm on, above every 500 µm "
+                           "value", _claim_collagen_flat_when_deep),
+}
 
 
 # ------------------------------------------------------------------------------------------
@@ -242,12 +246,14 @@ def build(text: str, folder: Path) -> str:
         text = BLOCK.sub(block, text)
         text = VALUE.sub(lambda m: f"<!-- tutorial:value {m.group(1)} -->"
                          f"{VALUES[m.group(1)](folder)}<!-- /value -->", text)
-        failed = [f"{where}: {claim}" for where, claim, ok in CLAIMS if not ok(folder)]
+        failed = [f"{name}: {CLAIMS[name][0]}" for name in CLAIM.findall(text)
+                  if not CLAIMS[name][1](folder)]
     finally:
         os.chdir(cwd)
     if failed:
         raise TutorialError("the model no longer supports these statements of docs/tutorial.md;"
-                            " rewrite them (and CLAIMS in docs/build_tutorial.py):\n  "
+                            " rewrite the paragraphs with these claim markers (and CLAIMS in"
+                            " docs/build_tutorial.py):\n  "
                             + "\n  ".join(failed))
     return text
 

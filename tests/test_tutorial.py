@@ -45,8 +45,28 @@ def test_every_output_block_has_a_source():
             assert arg in b.GENERATORS if arg else seen_run
     values = b.VALUE.findall(text)
     assert values and {k for k, _ in values} <= set(b.VALUES)
+    assert set(b.CLAIM.findall(text)) == set(b.CLAIMS)  # every claim is made, and tested
     # readers work in a folder of their own, never in the repository root
     assert "~/dermsim-tutorial" in text and "cp configs/" not in text
+
+
+def test_build_fills_outputs_and_check_detects_stale_numbers(tmp_path, capsys):
+    """On a small page: the check fails on a wrong number, the build writes the real output
+    (from the program, in a scratch folder), and the check then passes."""
+    b = _builder()
+    page = tmp_path / "page.md"
+    page.write_text("<!-- tutorial:run -->\n```bash\n"
+                    "dermsim penetration --device pen_12 --needle-length-um 1000  # a pen\n"
+                    "```\n\n<!-- tutorial:output -->\n```text\neffective_depth_um 999.9\n```\n",
+                    encoding="utf-8")
+    scratch = ["--keep", str(tmp_path / "scratch")]
+    assert b.main(["--check", "--path", str(page), *scratch]) == 1
+    assert b.main(["--path", str(page), *scratch]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "999.9" not in text and "868.3" in text and "effective_depth_um" in text
+    assert b.main(["--check", "--path", str(page), *scratch]) == 0
+    assert not (tmp_path / "out").exists()  # nothing written next to the page
+    capsys.readouterr()
 
 
 @pytest.mark.slow
