@@ -471,7 +471,7 @@ calibrated to measured depths (validation case V7).
 
 {DISCLAIMER}"""),
     ("code", IMPORTS + '''\
-from dermsim.penetration import efficiency, effective_depth_um
+from dermsim.penetration import buried_fraction, effective_depth_um
 '''),
     ("md", """\
 ## Insertion speed decides the buried fraction
@@ -489,12 +489,12 @@ by_speed = {}
 for name, d in devices.items():
     by_speed.setdefault(round(d.insertion_velocity_m_s(), 6), []).append(name)
 fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
-ax.semilogx(v, efficiency(v, pcfg), "k-", lw=1)
+ax.semilogx(v, buried_fraction(v, pcfg), "k-", lw=1)
 for (vd, names), marker in zip(sorted(by_speed.items()), "osD^"):
-    ax.plot(vd, efficiency(vd, pcfg), marker, ms=7, mfc="none", mew=1.5,
+    ax.plot(vd, buried_fraction(vd, pcfg), marker, ms=7, mfc="none", mew=1.5,
             label=f"{', '.join(names)} ({vd:.2g} m/s)")
 ax.set(xlabel="insertion speed [m/s]", ylim=(0, 1),
-       ylabel="buried fraction η\\n(" + schema.label("efficiency") + ")")
+       ylabel="buried fraction η of the needle\\n(before the tenting offset)")
 fig.legend(loc="outside right upper", title="device (insertion speed)");'''),
     ("md", "## Needle length → effective depth and layers reached"),
     ("code", '''\
@@ -506,7 +506,7 @@ for k, name in enumerate(LAYER_NAMES):  # the cheek's layers as bands behind the
     ax.axhspan(tops[k], min(tops[k + 1], 2600.0), color=style.LAYER_COLOURS[k], alpha=0.5, lw=0)
 by_eta = {}  # devices with the same buried fraction share one curve (and one legend entry)
 for name, d in devices.items():
-    by_eta.setdefault(round(float(efficiency(d.insertion_velocity_m_s(), pcfg)), 3),
+    by_eta.setdefault(round(float(buried_fraction(d.insertion_velocity_m_s(), pcfg)), 3),
                       []).append(name)
 for eta, names in sorted(by_eta.items()):
     vd = devices[names[0]].insertion_velocity_m_s()
