@@ -557,9 +557,11 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
 for name, g in df.groupby("device"):
     axes[0].plot(g["punctures/cm²"], g["surface punctured [%]"], "o-", label=name)
     axes[1].plot(g["punctures/cm²"], g["dermal injury [mm³/cm²]"], "o-", label=name)
-axes[0].set(xlabel=schema.label("punctures_per_cm2"), ylabel="surface punctured [%]")
-axes[1].set(xlabel=schema.label("punctures_per_cm2"),
-            ylabel=schema.label("dermal_injury_mm3_per_cm2"))
+# logarithmic axes: the roller and the pen differ by two orders of magnitude in density
+axes[0].set(xlabel=schema.label("punctures_per_cm2"), ylabel="surface punctured [%]",
+            xscale="log", yscale="log")
+axes[1].set(xlabel=schema.label("punctures_per_cm2"), xscale="log", yscale="log",
+            ylabel=schema.label("dermal_injury", variable=True))
 axes[0].legend()
 df.round(2)'''),
     ("md", "## Cross-sections for three needle lengths"),
@@ -570,9 +572,9 @@ for ax, L in zip(axes, (500.0, 1000.0, 2000.0)):
     r = penetrate(d, stack, pcfg, np.random.default_rng(4), width_um=1200.0, h_um=20.0)
     g = make_grid(stack, h_um=20.0, width_um=r.slice_nx * 20.0, depth_um=2500.0)
     inj = injury_field(g, r, d, pcfg)
-    plot_injury_section(g, inj, r, ax=ax, z_max_um=2300.0, legend=ax is axes[-1],
-                        title=f"{L:.0f} µm needles: {r.mean_effective_depth_um:.0f} µm deep,\\n"
-                              f"into the {r.deepest_layer.replace('_', ' ')}")
+    title = (f"{L:.0f} µm needles: mean {r.mean_effective_depth_um:.0f} µm deep,\\n"
+             f"deepest tip in the {r.deepest_layer.replace('_', ' ')}")
+    plot_injury_section(g, inj, r, ax=ax, z_max_um=2300.0, legend=ax is axes[-1], title=title)
 for ax in axes[1:]:
     ax.set_ylabel("")'''),
 ]
