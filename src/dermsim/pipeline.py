@@ -23,7 +23,8 @@ from dermsim.coupling import coupled_signalling_config, session_drive
 from dermsim.penetration import PenetrationResult, injury_field, penetrate
 from dermsim.protocol import Session
 from dermsim.remodelling import SessionDrive
-from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, Grid, default_depth_um, make_grid
+from dermsim.resources import check_all, check_resources, grid_plan
+from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, Grid, make_grid
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -45,29 +46,14 @@ def session_rngs(seed: int, n: int) -> list[np.random.Generator]:
 
 
 def build_grid(scenario: Scenario) -> tuple[Grid, list[Any]]:
-    """The scenario grid and the device of every session.
-
-    The slice width is a whole number of first-session needle spacings (≥ 2) close to
-    ``grid.width_um``; the depth defaults to 1 mm below the dermis (≥ 3 mm) and always reaches
-    500 µm below the longest needle, within the stack.
-    """
-    stack = scenario.stack()
-    timeline = scenario.protocol.timeline()
-    devices = [scenario.protocol.device_for(s.index, scenario.device) for s in timeline]
+    """The scenario grid and the device of every session (layout: :func:`resources.grid_plan`)."""
+    plan = grid_plan(scenario)
     g = scenario.grid
-    from dermsim.penetration import slice_layout
-
-    bipolar = devices[0].kind == "rf_tip" and getattr(devices[0], "bipolar", False)
-    _, nx, _ = slice_layout(devices[0].punctures_per_cm2(), g.width_um, g.h_um, even=bipolar)
-    depth = g.depth_um
-    if depth is None:
-        longest = max(d.needle_length_um for d in devices)
-        depth = min(stack.total_um, max(default_depth_um(stack), longest + 500.0))
     rf = scenario.stage("rf") if scenario.is_rf else None
     freq = getattr(rf, "frequency_MHz", 1.0) if rf is not None else 1.0
-    grid = make_grid(stack, h_um=g.h_um, width_um=nx * g.h_um, depth_um=depth,
-                     frequency_mhz=freq)
-    return grid, devices
+    grid = make_grid(scenario.stack(), h_um=g.h_um, width_um=plan.nx * g.h_um,
+                     depth_um=plan.depth_um, frequency_mhz=freq)
+    return grid, plan.devices
 
 
 def run_penetration(scenario: Scenario, grid: Grid, devices: list[Any]) -> list[SessionPenetration]:
@@ -337,7 +323,6 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     from dataclasses import replace
 
     from dermsim.remodelling import simulate_remodelling
-    from dermsim.resources import check_resources
 
     check_resources(scenario)  # refuse too-large requests before allocating anything
     grid, devices = build_grid(scenario)
@@ -440,7 +425,6 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
         shortest follow-up among them; variable ``compared_day``, attr ``compared_at``).
     """
     from dermsim.metrics import comparison_days, scalar_outcomes
-    from dermsim.resources import check_all
 
     check_all(scenarios)  # every scenario fits before the first one runs
     names = [s.name for s in scenarios]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dermsim.errors import ResourceError
+from dermsim.units import GIB, format_duration
 
 if TYPE_CHECKING:
     from dermsim.config import Scenario
@@ -48,7 +49,7 @@ MAX_SIGNALLING_STEPS = 100_000
 #: Rough cost of one growth-factor step per cell and species [s] (for the time estimate).
 SECONDS_PER_CELL_STEP = 1e-7
 
-GIB = float(2**30)
+
 
 
 @dataclass(frozen=True)
@@ -69,20 +70,26 @@ class Estimate:
 
     def describe(self) -> str:
         return (f"grid {self.nz} x {self.nx} cells, {self.sessions} session(s), about "
-                f"{self.memory_bytes / GIB:.2g} GiB and {_duration(self.seconds)} of "
+                f"{self.memory_bytes / GIB:.2g} GiB and {format_duration(self.seconds)} of "
                 "growth-factor stepping")
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+@dataclass(frozen=True)
+class GridPlan:
+    """What :func:`dermsim.pipeline.build_grid` builds, decided without building it."""
+
+    devices: list[Any]  #: the device of every session
+    nx: int  #: lateral cells (a whole number of first-session needle spacings, >= 2)
+    depth_um: float  #: depth extent [µm]
 
 
-def grid_shape(scenario: Scenario) -> tuple[int, int]:
-    """``(nz, nx)`` of the grid :func:`dermsim.pipeline.build_grid` makes, without making it."""
+def grid_plan(scenario: Scenario) -> GridPlan:
+    """The devices per session and the slice layout of the scenario grid.
+
+    The slice width is a whole number of first-session needle spacings (≥ 2) close to
+    ``grid.width_um``; the depth defaults to 1 mm below the dermis (≥ 3 mm) and always reaches
+    500 µm below the longest needle, within the stack.
+    """
     from dermsim.penetration import slice_layout
     from dermsim.tissue import default_depth_um
 
@@ -96,9 +103,14 @@ def grid_shape(scenario: Scenario) -> tuple[int, int]:
     if depth is None:
         longest = max(d.needle_length_um for d in devices)
         depth = min(stack.total_um, max(default_depth_um(stack), longest + 500.0))
-    nx = max(4, nx)  # make_grid gets width nx * h
-    nz = max(4, int(round(depth / g.h_um)))
-    return nz, nx
+    return GridPlan(devices, int(nx), float(depth))
+
+
+def grid_shape(scenario: Scenario) -> tuple[int, int]:
+    """``(nz, nx)`` of the grid :func:`dermsim.pipeline.build_grid` makes, without making it."""
+    plan = grid_plan(scenario)
+    h = scenario.grid.h_um
+    return max(4, int(round(plan.depth_um / h))), max(4, plan.nx)  # make_grid: width nx * h
 
 
 def signalling_steps(cfg: Any) -> int:

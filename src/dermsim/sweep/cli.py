@@ -14,7 +14,7 @@ from dermsim.errors import DermsimError
 from dermsim.io import check_output_dir
 from dermsim.sweep.backends import n_local_workers
 from dermsim.sweep.parse import load_sweep
-from dermsim.sweep.plan import fmt_duration, plan_text, workers_text
+from dermsim.sweep.plan import plan_text, workers_text
 from dermsim.sweep.run import SweepReport, run_sweep
 from dermsim.sweep.spec import SENSITIVITY_KINDS, suggest
 from dermsim.sweep.store import SweepStore
@@ -25,6 +25,7 @@ from dermsim.sweep.tables import (
     parse_by,
     top_table,
 )
+from dermsim.units import format_duration
 
 _SWEEP_DESCRIPTION = """\
 Run many scenarios from a sweep spec (TOML: base scenario, [parameters] as lists or
@@ -163,7 +164,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
               f"{ds.attrs['n_failed']} failed, {ds.attrs['n_invalid']} invalid; "
               f"{rep.n_reused} reused, {rep.n_computed} computed"
               + (f" on {workers_text(rep.backend, rep.n_workers)}" if rep.n_computed else "")
-              + f") in {fmt_duration(rep.wall_s)}")
+              + f") in {format_duration(rep.wall_s)}")
         if rep.n_damaged:
             print(f"  recomputed {rep.n_damaged} damaged run file"
                   f"{'s' if rep.n_damaged > 1 else ''} (empty, truncated or unreadable)")

@@ -14,6 +14,7 @@ from dermsim.sweep.identity import callable_id, run_hash
 from dermsim.sweep.spec import SweepSpec
 from dermsim.sweep.store import SweepStore
 from dermsim.sweep.worker import RunFunction, one_line, simulate_outcomes
+from dermsim.units import format_duration
 
 
 def time_one_run(spec: SweepSpec, run_fn: RunFunction | None = None) -> tuple[float, str]:
@@ -77,7 +78,7 @@ def plan_text(spec: SweepSpec, out_dir: str | Path | None = None, *, n_workers: 
         lines += _estimate_lines(store, todo, done, n_workers, backend, run_fn)
         if probe:
             t1, note = time_one_run(spec, run_fn)
-            lines.append(f"  probe: one run took {fmt_duration(t1)} now ({note})")
+            lines.append(f"  probe: one run took {format_duration(t1)} now ({note})")
     lines.append(f"  results: {store.result_path}")
     return "\n".join(lines)
 
@@ -112,18 +113,10 @@ def _estimate_lines(store: SweepStore, todo: dict[str, Any], done: dict[str, Any
     total = cost.sweep_seconds(run_s, n_w, 0.0 if backend == "serial" else cost.T_WORKER_START)
     basis = (f"cost model scaled by {factor:.2g} from {n_cal} stored runs" if n_cal else
              "cost model: grid cells x sessions (+ RF steps); nothing was run")
-    return [f"  one run: {fmt_duration(min(run_s))} to {fmt_duration(max(run_s))} "
-            f"(mean {fmt_duration(sum(run_s) / len(run_s))}; {basis})",
-            f"  estimated time: {fmt_duration(total)} on {workers_text(backend, n_w)} "
+    return [f"  one run: {format_duration(min(run_s))} to {format_duration(max(run_s))} "
+            f"(mean {format_duration(sum(run_s) / len(run_s))}; {basis})",
+            f"  estimated time: {format_duration(total)} on {workers_text(backend, n_w)} "
             "(single-thread runs on an otherwise idle machine)"]
-
-
-def fmt_duration(s: float) -> str:
-    if s < 90:
-        return f"{s:.3g} s"
-    if s < 5400:
-        return f"{s / 60:.1f} min"
-    return f"{s / 3600:.1f} h"
 
 
 def workers_text(backend: str, n: int) -> str:

@@ -23,6 +23,7 @@ from dermsim import scenarios
 from dermsim.devices import DEVICE_PRESETS
 from dermsim.errors import DermsimError
 from dermsim.tissue import SITE_SOURCES, SITE_THICKNESS_UM
+from dermsim.topical import TOPICAL_PRODUCTS
 from dermsim.viz.explore import controls as ctl
 from dermsim.viz.explore.compute import INTERACTIVE_H_UM, Outcome, Runner
 from dermsim.viz.explore.controls import widget
@@ -57,8 +58,10 @@ class ExplorePage:
         self._last_preset = {True: DEFAULT_RF_PRESET, False: "pen_12"}
         self._last_preset[self.scenario.is_rf] = self.scenario.device_preset or (
             DEFAULT_RF_PRESET if self.scenario.is_rf else "pen_12")
-        topical = ctl.find_control(self.scenario, ctl.TOPICAL_SWITCH_KEY)
-        self._topical_on_value = float(topical.card.value) if topical is not None else 0.0
+        # no topical product by default: switching it on applies autologous PRP (the
+        # library's growth-factor product) at its concentration, unless the user set one
+        self._topical_on_value = float(
+            TOPICAL_PRODUCTS["prp"].cards()["topical_concentration_ng_ml"])
         self.main_widgets: dict[str, Any] = {}
         self.more_widgets: dict[str, Any] = {}
         self._build_controls()
