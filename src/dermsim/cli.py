@@ -149,7 +149,11 @@ def cmd_penetration(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print_table(list(summary.items()), "dermsim penetration")
+        rows = [(k, v) for k, v in summary.items() if not isinstance(v, dict)]
+        for key, value in summary.items():
+            if isinstance(value, dict):  # one row per entry, e.g. the reach of each layer
+                rows += [(f"{key}: {k.replace('_', ' ')}", v) for k, v in value.items()]
+        print_table(rows, "dermsim penetration")
     return 0
 
 
