@@ -129,10 +129,6 @@ class RemodellingConfig:
     tgfb_secretion_macrophage: float = _c(
         "tgfb_secretion_macrophage", 0.07, "pg/cell/day", 0.0, 10.0, _JIN + " (k_MT)", "V",
         "total TGF-beta secretion per macrophage")
-    tgfb_decay_per_day: float = _c(
-        "tgfb_decay_per_day", 15.0, "1/day", 0.1, 1000.0,
-        _JIN + " (15 1/day; assignment to TGF-beta inferred)", "V",
-        "decay of active TGF-beta")
     # --- PDGF
     pdgf_secretion_macrophage: float = _c(
         "pdgf_secretion_macrophage", 0.004, "pg/cell/day", 0.0, 10.0,
@@ -144,9 +140,6 @@ class RemodellingConfig:
         "(phagocytosis), so heparin-binding growth factors peak on day 2-3 and vanish by "
         "day 8 (Marikovsky et al. 1993)", "A",
         "damage level giving half-maximal PDGF secretion by macrophages")
-    pdgf_decay_per_day: float = _c(
-        "pdgf_decay_per_day", 2.0, "1/day", 0.01, 1000.0, "Adler et al. 2020 (gamma)", "S",
-        "decay of tissue PDGF")
     # --- heat shock (RF)
     heat_shock_half_life_day: float = _c(
         "heat_shock_half_life_day", 10.0, "day", 0.1, 365.0,
@@ -182,11 +175,38 @@ class RemodellingConfig:
         "TGF-beta activates collagen production from 0.1 ng/mL, maximal at 1 ng/mL "
         "(human lung fibroblasts, JBC abstract; see docs)", "S",
         "active TGF-beta giving half-maximal synthetic activation")
-    matrix_deficit_half_sat: float = _c(
-        "matrix_deficit_half_sat", 0.02, "-", 1e-4, 10.0,
-        "assumption; RF thermal zones are completely replaced by new collagen by 10 weeks "
-        "(Hantash et al. 2009)", "A",
-        "relative collagen deficit (below baseline) giving half-maximal fibroblast stimulus")
+    # --- homeostasis and ageing
+    homeostatic_gain: float = _c(
+        "homeostatic_gain", 4.0, "-", 0.0, 100.0,
+        "assumption; fibroblasts hold the matrix at a set point (tensional homeostasis, "
+        "Brown 1998); calibrated so that a gain fades to <= 80 % within 2 years while "
+        "maintenance every 6-12 months holds it (clinical practice, El-Domyati 2015)", "A",
+        "relative change of basal collagen synthesis per relative collagen deviation from the "
+        "set point (proportional control; no overshoot)")
+    age_collagen_loss_per_year: float = _c(
+        "age_collagen_loss_per_year", 0.01, "1/year", 0.0, 0.05,
+        "dermal collagen falls ~1 %/year in adults (Shuster 1975)", "S",
+        "ongoing age-related loss of dermal collagen (set point of the untreated skin)")
+    age_reference_years: float = _c(
+        "age_reference_years", 30.0, "year", 18.0, 100.0,
+        "assumption; age of the parameters derived from young-adult data (Babraj 2005)", "A",
+        "age at which the synthesis capacity and MMP activity take their card values")
+    age_synthesis_capacity_per_year: float = _c(
+        "age_synthesis_capacity_per_year", 0.008, "1/year", 0.0, 0.02,
+        "aged fibroblasts make less collagen, about -30 % at 80+ y vs young (Varani 2006)",
+        "S", "relative decline per year (after the reference age) of the stimulated "
+        "collagen synthesis of fibroblasts")
+    age_mmp_per_year: float = _c(
+        "age_mmp_per_year", 0.01, "1/year", 0.0, 0.05,
+        "aged fibroblasts make more MMP-1 (Fisher 2008; Varani 2006)", "S",
+        "relative increase per year (after the reference age) of the degradation of mature "
+        "collagen")
+    # --- spatial coupling on the coarse grid
+    cell_width_um: float = _c(
+        "cell_width_um", 50.0, "um", 10.0, 500.0,
+        "numerics choice: paracrine range sqrt(D/k) ~ 150-250 um is resolved by 50-um cells",
+        "A", "lateral size of the cells of the coarse remodelling grid (depth: "
+        "signalling.band_um)")
     # --- synthetic activation / phenotype
     activation_rate_per_day: float = _c(
         "activation_rate_per_day", 1.0, "1/day", 0.0, 100.0, _CAL, "A",
