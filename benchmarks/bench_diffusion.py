@@ -14,7 +14,7 @@ Usage::
 
     python benchmarks/bench_diffusion.py [--quick]
 
-Targets (issue 3, PERFORMANCE.md §6): numba/numpy >= 4x; >= 50 % of the one-thread triad bound;
+Targets (performance goals): numba/numpy >= 4x; >= 50 % of the one-thread triad bound;
 7-day window on the default grid <= 2 s warm.
 """
 
@@ -35,7 +35,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from dermsim import solvers as S
+from dermsim import numerics as S
 
 
 def best(f: Callable[[], object], repeat: int = 7, number: int = 1) -> tuple[float, float]:
@@ -83,13 +83,13 @@ def triad_bandwidth(n_bytes: int) -> float:
 
 
 def layered_problem(nz: int, nx: int, h: float) -> tuple[np.ndarray, ...]:
-    """Epidermis/dermis diffusivities with 30-um channels (PERFORMANCE.md §2 setup)."""
+    """Epidermis/dermis diffusivities with 30-um channels (two-layer slab with sharp channels)."""
     z = (np.arange(nz) + 0.5) * h
     kc = np.where(z < 75e-6, 1e-11, 3e-11)[:, None] * np.ones((1, nx))
     x = (np.arange(nx) + 0.5) * h
     chan = (np.abs((x % 500e-6) - 250e-6) < 15e-6)[None, :] & (z < 1e-3)[:, None]
     kc[chan] = 1e-10
-    fx, fz = S.harmonic_faces(kc)
+    fx, fz = S.face_coefficients(kc)
     return kc, fx, fz
 
 

@@ -12,7 +12,7 @@ Usage::
 
     python benchmarks/bench_pipeline.py [--skip-large]
 
-Targets (issue 4, PERFORMANCE.md §6 T6/T9): full protocol ≤ 10 s warm on the default grid;
+Targets (performance goals of the project): full protocol ≤ 10 s warm on the default grid;
 ODE part ≤ 0.5 s; ``dermsim --help`` ≤ 0.3 s.
 """
 

@@ -5,7 +5,7 @@ Prints the machine, then:
 1. one vectorised system (all bands, interleaved layout, analytic banded/sparse Jacobian)
    versus a loop of solve_ivp over the bands, N = 100 bands, 4 sessions over 6 months
    (target: vectorised >= 30x faster);
-2. the vectorised system at N = 10 000 bands (PERFORMANCE.md T7: <= 10 s);
+2. the vectorised system at N = 10 000 bands (target: <= 10 s);
 3. the ODE alone for a 4-session, 6-month protocol at N = 40 and N = 100 bands
    (target <= 0.5 s), with solver counters, and ``simulate_remodelling`` (ODE + Dataset);
 4. accuracy of the default tolerance against a Radau rtol = 1e-10 reference.

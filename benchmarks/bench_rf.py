@@ -1,7 +1,7 @@
-"""Benchmark of the RF stage (PERFORMANCE.md §2 RF parts, §6 targets T4/T5).
+"""Benchmark of the RF stage against its performance targets.
 
 Measures, on the default scenario grid of the 49-pin insulated tip and on the 400 x 800
-reference grid of PERFORMANCE.md:
+reference grid (h = 10 µm, 8 × 4 mm):
 
 1. one RF pulse end to end (potential solve + steady state + 100 ms at 5 ms + 2 s of cooling
    + damage + Dataset), after the numba cache is warm, with the potential cache cleared
@@ -54,7 +54,7 @@ def bench_pulse(label: str, grid, tip, cfg, repeats: int = 3) -> None:
     from dermsim import thermal
 
     def cold() -> object:
-        thermal._POTENTIAL_CACHE.clear()
+        thermal.clear_potential_cache()
         return thermal.simulate_rf_pulse(grid, tip, cfg)
 
     t_cold, ds = best_of(cold, repeats)
@@ -135,7 +135,7 @@ def main() -> None:
     bench_accuracy(grid, tip, cfg.replace(power_W=8.0))
 
     ref_grid = make_grid(site_stack("cheek"), h_um=10.0, width_um=8000.0, depth_um=4000.0)
-    bench_pulse("PERFORMANCE.md reference 400 x 800", ref_grid, tip, cfg, repeats=2)
+    bench_pulse("reference grid 400 x 800", ref_grid, tip, cfg, repeats=2)
     bench_potential("400x800", ref_grid, tip)
 
     from dermsim.devices import make_device

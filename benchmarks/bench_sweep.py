@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_sweep.py --mode busy     # calibrated ~1 s single-threaded numpy run
     python benchmarks/bench_sweep.py --mode real --runs 24 --repeat 3
 
-Definitions (PERFORMANCE.md §5):
+Definitions:
 
 * parallel efficiency = T_serial / (W · T_parallel), walls of the whole ``run_sweep`` call
   (pool start, per-run file writes, merge included); target ≥ 0.80 on 2 cores for runs ≥ 1 s;
@@ -59,7 +59,8 @@ def warm_up(base, run_fn) -> None:
     """One run of a scenario no measurement uses (imports, JIT cache loads), cache cleared."""
     from dermsim import with_overrides
     from dermsim.pipeline import clear_cache
-    from dermsim.sweep import _limit_threads, simulate_outcomes
+    from dermsim.sweep import limit_threads as _limit_threads
+    from dermsim.sweep import simulate_outcomes
 
     _limit_threads()
     (run_fn or simulate_outcomes)(with_overrides(base, {"seed": 12345}))
@@ -89,7 +90,7 @@ def calibrate_busy(target_s: float) -> int:
 
 def time_real(h_um: float, repeat: int = 2) -> float:
     from dermsim import load_scenario, simulate, with_overrides
-    from dermsim.sweep import _single_thread
+    from dermsim.sweep import single_thread as _single_thread
 
     sc = with_overrides(load_scenario(ROOT / "configs" / "baseline.toml"), {"grid.h_um": h_um})
     with _single_thread():

@@ -27,7 +27,7 @@ def summary(path: Path) -> None:
     protocol uses the same device), so a course costs ``sessions x downtime_h``. Prints and
     draws collagen I gain, course downtime and gain per day of downtime."""
     from dermsim.io import open_result, save_figure
-    from dermsim.sweep import plot_heatmap
+    from dermsim.viz.sweep import plot_heatmap
 
     ds = open_result(path)
     gain, down = ds["collagen_I_change_pct"], ds["downtime_h"]

@@ -53,6 +53,7 @@ from dermsim.devices import make_device
 from dermsim.penetration import PenetrationConfig, injury_field, penetrate
 from dermsim.tissue import LAYER_NAMES, make_grid, site_stack
 from dermsim.viz import LAYER_COLOURS
+from dermsim.viz.signalling import figure_snapshots
 
 plt.rcParams["figure.dpi"] = 80
 '''
@@ -136,7 +137,7 @@ scfg = coupled_signalling_config()
 inputs = sg.session_inputs(grid, injury, res)
 gf = sg.run_acute_window(grid, injury, cfg=scfg, topical=False,
                          snapshot_times_h=(1.0, 6.0, 24.0, 72.0), **inputs)
-fig = sg.figure_snapshots(gf)'''),
+fig = figure_snapshots(gf)'''),
     ("code", '''\
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
 for ax, s in zip(axes, ("tgfb1", "pdgf")):
@@ -327,6 +328,7 @@ injury, growth factors and collagen after three monthly sessions.
 {DISCLAIMER}"""),
     ("code", IMPORTS + '''\
 from dermsim import thermal
+from dermsim.viz.rf import figure_rf
 '''),
     ("code", DRIVE_HELPER),
     ("md", """\
@@ -351,7 +353,7 @@ set_mj = rf_cfg.power_W * rf_cfg.conduction_time_ms / tip.pins
 print(f"energy per pin {float(rf.energy_per_pin_mJ):.1f} mJ delivered ({set_mj:.1f} mJ set), "
       f"peak {rf.attrs['peak_temperature_max_C']:.0f} °C, coagulation zone "
       f"{float(rf.coag_width_um):.0f} µm wide × {float(rf.coag_depth_extent_um):.0f} µm deep")
-fig = thermal.figure_rf(rf)
+fig = figure_rf(rf)
 fig'''),
     ("md", """\
 ## Injury of one session

@@ -101,11 +101,17 @@ def test_per_session_overrides_and_maintenance():
     assert days == [0.0, 21.0, 42.0, 222.0]
     assert s.protocol.device_for(3, s.device).needle_length_um == 500.0
     assert s.protocol.device_for(2, s.device).needle_length_um == s.device.needle_length_um
-    with pytest.raises(ConfigError, match=r"protocol.session\[0\].session"):
+    # an invalid session number is named by its entry; everything else by its session number
+    with pytest.raises(ConfigError, match=r"protocol.session.session = 5: .*\(entry 1 of"):
         load_scenario({"protocol": {"sessions": 2, "session": [{"session": 5}]}})
-    with pytest.raises(ConfigError, match="needle_length_um"):
+    with pytest.raises(ConfigError, match=r"protocol.session\[2\].needle_length_um = -3"):
         load_scenario({"protocol": {"sessions": 2,
                                     "session": [{"session": 2, "needle_length_um": -3}]}})
+    with pytest.raises(ConfigError, match=r"protocol.session\[2\].needle_length_um = 4900"):
+        load_scenario({"skin": {"site": "periorbital"},
+                       "device": {"preset": "pen_12", "needle_length_um": 500.0},
+                       "protocol": {"sessions": 2,
+                                    "session": [{"session": 2, "needle_length_um": 4900}]}})
 
 
 @settings(max_examples=60, deadline=None)

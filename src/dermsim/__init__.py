@@ -6,7 +6,7 @@ The public API is imported lazily so that ``import dermsim`` (and the CLI's ``--
 stays fast:
 
 >>> import dermsim
->>> scenario = dermsim.load_scenario("configs/baseline.toml")
+>>> scenario = dermsim.load_scenario("baseline")         # built-in, or a TOML path
 >>> ds = dermsim.simulate(scenario)                      # xarray.Dataset
 >>> deeper = dermsim.with_overrides(scenario, {"device.needle_length_um": 1500})
 """
@@ -25,6 +25,7 @@ _LAZY = {
     "penetrate": ("dermsim.penetration", "penetrate"),
     "open_result": ("dermsim.io", "open_result"),
     "write_netcdf": ("dermsim.io", "write_netcdf"),
+    "scalar_outcomes": ("dermsim.metrics", "scalar_outcomes"),
     "ConfigError": ("dermsim.errors", "ConfigError"),
     "DermsimError": ("dermsim.errors", "DermsimError"),
 }
@@ -39,3 +40,12 @@ def __getattr__(name: str) -> Any:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'dermsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazily exported API too (tab completion, ``dir(dermsim)``), and the submodules
+    imported so far."""
+    from types import ModuleType
+
+    loaded = [k for k, v in globals().items() if k.startswith("__") or isinstance(v, ModuleType)]
+    return sorted({*__all__, *loaded})

@@ -59,12 +59,17 @@ class _Progress:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dermsim import load_scenario, simulate
-    from dermsim.io import save_figure, write_netcdf
+    from dermsim.config import load_scenario
+    from dermsim.io import check_file_name, check_output_dir, save_figure, write_netcdf
     from dermsim.metrics import summary_rows
+    from dermsim.pipeline import simulate
+    from dermsim.resources import check_resources
 
     scenario = load_scenario(args.config)
-    out_dir = Path(args.output or scenario.output.directory)
+    out_dir = check_output_dir(args.output or scenario.output.directory,
+                               "-o" if args.output else "output.directory")
+    check_file_name(scenario.name, "name")
+    check_resources(scenario)
     ds = simulate(scenario, progress=_Progress(args.quiet))
     nc = write_netcdf(ds, out_dir / f"{scenario.name}.nc")
     written = [nc]
@@ -72,6 +77,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         from dermsim.viz import plot_result
 
         written.append(save_figure(plot_result(ds), out_dir / f"{scenario.name}.png"))
+    if args.csv:
+        from dermsim.io import atomic_write_bytes
+        from dermsim.metrics import outcomes_csv, scalar_outcomes
+
+        text = outcomes_csv({scenario.name: scalar_outcomes(ds)})
+        written.append(atomic_write_bytes(text.encode("utf-8"), args.csv))
     if not args.quiet:
         print_table(summary_rows(ds), f"dermsim run: {scenario.name}")
         for p in written:
@@ -80,6 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
+    from dermsim import scenarios
     from dermsim.devices import DEVICE_PRESETS, make_device
     from dermsim.tissue import LAYER_NAMES, SITE_SOURCES, SITE_THICKNESS_UM
 
@@ -88,8 +100,13 @@ def cmd_presets(args: argparse.Namespace) -> int:
             "sites": {k: dict(zip(LAYER_NAMES, v)) for k, v in SITE_THICKNESS_UM.items()},
             "devices": {k: {"kind": kind, **vals, "description": desc}
                         for k, (kind, vals, desc) in DEVICE_PRESETS.items()},
+            "scenarios": {k: scenarios.describe(k) for k in scenarios.names()},
         }, indent=2))
         return 0
+    print("Built-in scenarios (dermsim run NAME, dermsim.load_scenario(\"NAME\"))")
+    for k in scenarios.names():
+        print(f"  {k:<22} {scenarios.describe(k)}")
+    print()
     print("Body sites (layer thicknesses in um: SC, epidermis, papillary, reticular, hypodermis)")
     for k, v in SITE_THICKNESS_UM.items():
         print(f"  {k:<12} {' / '.join(f'{t:g}' for t in v)}   [{SITE_SOURCES[k]}]")
@@ -110,9 +127,13 @@ def cmd_penetration(args: argparse.Namespace) -> int:
     from dermsim.penetration import PenetrationConfig, penetrate
     from dermsim.tissue import site_stack
 
+    if args.seed < 0:
+        raise ConfigError("--seed", args.seed, "a whole number >= 0")
     spec: dict[str, Any] = {"preset": args.device}
     if args.needle_length_um is not None:
         spec["needle_length_um"] = args.needle_length_um
+    if args.passes is not None:
+        spec["passes"] = args.passes
     device = make_device(spec)
     stack = site_stack(args.site)
     if device.needle_length_um >= stack.total_um:
@@ -120,7 +141,8 @@ def cmd_penetration(args: argparse.Namespace) -> int:
                           f"less than the {args.site} skin thickness ({stack.total_um:g} um)")
     res = penetrate(device, stack, build_dataclass(PenetrationConfig, {}, "penetration"),
                     np.random.default_rng(args.seed))
-    summary = {"device": args.device, "site": args.site, **res.summary()}
+    summary = {"device": args.device, "site": args.site,
+               "passes": getattr(device, "passes", 1), **res.summary()}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -129,34 +151,101 @@ def cmd_penetration(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dermsim import load_scenario
-    from dermsim.io import save_figure, write_netcdf
+    from dermsim.config import load_scenario
+    from dermsim.io import check_file_name, check_output_dir, save_figure, write_netcdf
     from dermsim.pipeline import compare_scenarios
+    from dermsim.resources import check_all
     from dermsim.viz import plot_comparison
 
+    out_dir = check_output_dir(args.output or "out", "-o")
+    check_file_name(args.name, "--name")
     scenarios = [load_scenario(p) for p in args.configs]
-    out_dir = Path(args.output or "out")
+    check_all(scenarios)
     results, table = compare_scenarios(scenarios, progress=_Progress(args.quiet))
     names = [str(n) for n in table["scenario"].values]
     written = [write_netcdf(table, out_dir / f"{args.name}.nc")]
     if not args.no_figure:
         written.append(save_figure(plot_comparison(results, names), out_dir / f"{args.name}.png"))
+    if args.csv:
+        from dermsim.io import atomic_write_bytes
+        from dermsim.metrics import outcomes_csv
+
+        cols = {n: {str(k): float(table[k].values[i]) for k in table.data_vars}
+                for i, n in enumerate(names)}
+        written.append(atomic_write_bytes(outcomes_csv(cols).encode("utf-8"), args.csv))
     if not args.quiet:
-        print("dermsim compare")
-        width = max(len(k) for k in table.data_vars)
-        print(f"  {'outcome':<{width}}  " + "  ".join(f"{n:>14}" for n in names))
-        for key in table.data_vars:
-            vals = table[key].values
-            if all(v != v for v in vals):  # every scenario NaN: stage not run
-                continue
-            print(f"  {key:<{width}}  " + "  ".join(f"{v:>14.4g}" for v in vals))
+        print_compare(table, names)
         for p in written:
             print(f"  wrote {p}")
     return 0
 
 
+def print_compare(table: Any, names: list[str]) -> None:
+    """The outcomes table of ``dermsim compare``: labels and units from the result schema,
+    and the time at which collagen outcomes are compared."""
+    from dermsim import schema
+
+    print("dermsim compare")
+    if "compared_at" in table.attrs:
+        days = ", ".join(f"{n}: day {d:g}" for n, d in zip(names, table["compared_day"].values))
+        print(f"  collagen outcomes at {table.attrs['compared_at']} ({days})")
+    keys = [str(k) for k in schema.OUTCOME_NAMES if k in table.data_vars
+            and not all(v != v for v in table[k].values)]  # every scenario NaN: not run
+    labels = {k: schema.label(k) for k in keys}
+    width = max(len(lab) for lab in labels.values())
+    col = max(12, *(len(n) for n in names))
+    print(f"  {'outcome':<{width}}  " + "  ".join(f"{n:>{col}}" for n in names))
+    for k in keys:
+        print(f"  {labels[k]:<{width}}  "
+              + "  ".join(f"{v:>{col}.4g}" for v in table[k].values))
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
+    p.add_argument("--max-memory-gb", type=float, metavar="GB",
+                   help="refuse scenarios estimated to need more memory than this (default: "
+                        "90%% of the available memory; env DERMSIM_MAX_MEMORY_GB)")
+
+
+def _check_positive(value: Any, option: str, integer: bool = False) -> None:
+    import math
+
+    from dermsim.errors import ConfigError
+
+    if value is None:
+        return
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ConfigError(option, value, "a whole number >= 1" if integer else "a number > 0")
+
+
+def preflight(args: argparse.Namespace) -> None:
+    """Check options and output destinations before any work, so that a bad option fails at
+    once with one line instead of after the computation."""
+    import os
+
+    from dermsim.io import check_output_file
+
+    command = args.command
+    if getattr(args, "max_memory_gb", None) is not None:
+        _check_positive(args.max_memory_gb, "--max-memory-gb")
+        from dermsim.resources import MEMORY_ENV
+
+        os.environ[MEMORY_ENV] = repr(float(args.max_memory_gb))
+    if command in ("report", "animate"):
+        suffix = ".html" if command == "report" else ".gif"
+        if args.output is None:
+            try:
+                default = Path(args.result).with_suffix(suffix)
+            except ValueError:
+                from dermsim.errors import DermsimError
+
+                raise DermsimError(f"result {args.result!r:.80}: not a file name") from None
+        check_output_file(args.output or default, "-o")
+    if command == "animate":
+        _check_positive(args.fps, "--fps")
+        _check_positive(args.frames, "--frames", integer=True)
+    if command == "validate" and getattr(args, "write", None):
+        check_output_file(args.write, "--write")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -174,9 +263,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run one scenario: write NAME.nc and NAME.png",
                        description="Run the whole pipeline for one scenario TOML and write "
                                    "DIR/NAME.nc (NetCDF) and DIR/NAME.png.", epilog=epilog)
-    p.add_argument("config", help="scenario TOML file (e.g. configs/baseline.toml)")
+    p.add_argument("config", help="scenario TOML file (e.g. configs/baseline.toml) or the name "
+                                  "of a built-in scenario (e.g. baseline; see dermsim presets)")
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/)")
     p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
+    p.add_argument("--csv", metavar="FILE", help="also write the outcomes as CSV (with units)")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -189,19 +280,25 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                                    "reached, pinpoint bleeding.", epilog=epilog)
     p.add_argument("--device", required=True, help="device preset (see `dermsim presets`)")
     p.add_argument("--needle-length-um", type=float, help="nominal needle length [um]")
+    p.add_argument("--passes", type=int, help="passes over the skin per session (default: the "
+                                             "preset's; `dermsim run` uses the scenario's)")
     p.add_argument("--site", default="cheek", help="body-site preset (default: cheek)")
     p.add_argument("--seed", type=int, default=0, help="seed for the per-needle scatter")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_penetration)
 
     p = sub.add_parser("compare", help="run several scenarios and compare them side by side",
-                       description="Run each scenario TOML and write DIR/NAME.nc (outcomes table, "
+                       description="Run each scenario and write DIR/NAME.nc (outcomes table, "
                                    "dim scenario) and DIR/NAME.png (time courses with session "
-                                   "markers and final depth profiles).", epilog=epilog)
-    p.add_argument("configs", nargs="+", help="scenario TOML files")
+                                   "markers and depth profiles). Collagen outcomes are compared "
+                                   "at the same time after each scenario's last session (the "
+                                   "shortest follow-up).", epilog=epilog)
+    p.add_argument("configs", nargs="+", help="scenario TOML files or built-in scenario names")
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/)")
     p.add_argument("--name", default="compare", help="base name of the outputs")
     p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
+    p.add_argument("--csv", metavar="FILE", help="also write the outcomes table as CSV "
+                                                 "(one column per scenario, with units)")
     _add_common(p)
     p.set_defaults(func=cmd_compare)
 
@@ -215,10 +312,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 #: Commands owned by other modules: name → (module with ``add_cli``, one-line help). Only the
 #: module of the command being run is imported, so ``dermsim --help`` stays fast.
 STAGE_COMMANDS: dict[str, tuple[str, str]] = {
-    "sweep": ("dermsim.sweep", "run a parameter sweep (resumable, parallel)"),
-    "validate": ("dermsim.validation", "run the validation cases (analytic, literature)"),
+    "sweep": ("dermsim.sweep.cli", "run a parameter sweep (resumable, parallel)"),
+    "validate": ("dermsim.validation.command", "run the validation cases (analytic, literature)"),
     "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
     "animate": ("dermsim.viz.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),
+    "explore": ("dermsim.viz.explore", "interactive web page: change the treatment, see outcomes"),
 }
 
 
@@ -254,17 +352,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from dermsim.errors import DermsimError
+    from dermsim.resources import MEMORY_ENV
 
+    cap = os.environ.get(MEMORY_ENV)  # --max-memory-gb sets it for this command only
     try:
+        preflight(args)
         return int(args.func(args) or 0)
     except DermsimError as exc:
         print(f"dermsim: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("dermsim: error: out of memory; coarsen grid.h_um, narrow grid.width_um or "
+              "run fewer sessions", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dermsim: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`
         return 0
+    finally:
+        if cap is None:
+            os.environ.pop(MEMORY_ENV, None)
+        else:
+            os.environ[MEMORY_ENV] = cap
 
 
 if __name__ == "__main__":  # pragma: no cover

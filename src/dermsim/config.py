@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,9 +29,9 @@ from typing import Any
 from dermsim.devices import Device, device_to_dict, make_device
 from dermsim.errors import ConfigError, DermsimError
 from dermsim.parameters import (
-    _check_keys,
     build_dataclass,
     card,
+    check_keys,
     param_field,
     suggest,
     validate_dataclass,
@@ -52,15 +53,16 @@ class SkinConfig:
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], prefix: str) -> SkinConfig:
-        _check_keys(table, ("site", "thickness_um"), prefix)
+        table = _table(table, prefix)
+        check_keys(table, ("site", "thickness_um"), prefix)
         site = table.get("site", "cheek")
-        if site not in SITE_THICKNESS_UM:
+        if not isinstance(site, str) or site not in SITE_THICKNESS_UM:
             raise ConfigError(f"{prefix}.site", site, f"one of {sorted(SITE_THICKNESS_UM)}",
                               suggest(str(site), SITE_THICKNESS_UM))
-        thick = dict(table.get("thickness_um", {}))
+        thick = dict(_table(table.get("thickness_um", {}), f"{prefix}.thickness_um"))
         for k, v in thick.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-                raise ConfigError(f"{prefix}.thickness_um.{k}", v, "[1, 50000] um")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ConfigError(f"{prefix}.thickness_um.{k}", v, "a number in [1, 50000] um")
         cfg = cls(site, {k: float(v) for k, v in thick.items()})
         cfg.stack()  # validates layer names and ranges
         return cfg
@@ -162,9 +164,9 @@ class Scenario:
         d["device"] = dev
         d["protocol"] = self.protocol.to_dict()
         for key in ("grid", "penetration", "output"):
-            d[key] = _plain(dataclasses.asdict(getattr(self, key)))
+            d[key] = plain(dataclasses.asdict(getattr(self, key)))
         for key, cfg in self.stages.items():
-            d[key] = _plain(dataclasses.asdict(cfg))
+            d[key] = plain(dataclasses.asdict(cfg))
         return d
 
     def to_toml(self) -> str:
@@ -174,51 +176,172 @@ class Scenario:
         return tomli_w.dumps(self.to_dict())
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
+    """Plain dicts/lists of a dataclass dict, without None values (for TOML and keys)."""
+    """Plain dicts/lists of a dataclass dict, without None values (for TOML and keys)."""
     if isinstance(obj, Mapping):
-        return {k: _plain(v) for k, v in obj.items() if v is not None}
+        return {k: plain(v) for k, v in obj.items() if v is not None}
     if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
+        return [plain(v) for v in obj]
     return obj
 
 
+#: Largest config file read [bytes] and deepest nesting of tables and arrays accepted.
+MAX_CONFIG_BYTES = 1 << 20
+MAX_NESTING = 16
+#: Longest scenario name (it becomes a file name, with a suffix).
+MAX_NAME_CHARS = 200
+
+
+def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """Read a TOML file into a table, turning every way it can be unreadable into one
+    :class:`~dermsim.errors.DermsimError` line (missing, a folder, not UTF-8, too large,
+    nested too deep, invalid TOML)."""
+    text = str(path)
+    if "\0" in text:
+        raise DermsimError(f"{what} path contains a NUL character: {text!r}")
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise DermsimError(f"{what} {path} is a folder, not a file")
+        if not path.is_file():
+            raise DermsimError(f"{what} not found: {path}")
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise DermsimError(f"{what} {path} is {size} bytes: allowed at most "
+                               f"{MAX_CONFIG_BYTES} bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DermsimError(f"{what} {_short_path(path)}: cannot read: "
+                           f"{exc.strerror or exc}") from None
+    try:
+        body = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DermsimError(f"{what} {path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at "
+                           f"offset {exc.start}); save it as UTF-8") from None
+    limit = sys.getrecursionlimit()
+    try:
+        # the TOML parser recurses once per nesting level: give it room for a few thousand,
+        # so that the nesting check below can name the field that is nested too deep
+        sys.setrecursionlimit(max(limit, 20_000))
+        table = tomllib.loads(body)
+    except tomllib.TOMLDecodeError as exc:
+        raise DermsimError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise DermsimError(f"{path}: invalid TOML: arrays or tables nested too deep "
+                           f"(allowed at most {MAX_NESTING} levels)") from None
+    finally:
+        sys.setrecursionlimit(limit)
+    check_nesting(table)
+    return table
+
+
+def _short_path(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 120 else text[:60] + "..." + text[-40:]
+
+
+def check_nesting(table: Mapping[str, Any], limit: int = MAX_NESTING) -> None:
+    """Reject tables and arrays nested deeper than ``limit`` levels, and keys that are not
+    strings (without recursion, so any depth is safe)."""
+    stack: list[tuple[str, Any, int]] = [("", table, 0)]
+    while stack:
+        where, node, depth = stack.pop()
+        if depth > limit:
+            raise ConfigError(where or "config", node,
+                              f"tables and arrays nested at most {limit} levels")
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                if not isinstance(k, str):
+                    raise ConfigError(f"{where}.{k!r}" if where else repr(k), v,
+                                      "keys that are strings")
+                if isinstance(v, (Mapping, list, tuple)):
+                    stack.append((f"{where}.{k}" if where else k, v, depth + 1))
+        else:
+            for i, v in enumerate(node):
+                if isinstance(v, (Mapping, list, tuple)):
+                    stack.append((f"{where}[{i}]", v, depth + 1))
+
+
 def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
-    """Load and validate a scenario from a TOML path or a plain dict.
+    """Load and validate a scenario from a TOML path, the name of a built-in scenario
+    (``"baseline"``; see ``dermsim presets``) or a plain dict.
 
     Raises
     ------
     DermsimError
-        Missing file or TOML syntax error.
+        Unreadable file (missing, a folder, not UTF-8, too large) or TOML syntax error.
     ConfigError
         Any invalid value or unknown key (one line naming field, value and allowed range).
     """
     if isinstance(source, Mapping):
+        check_nesting(source)
         table = dict(source)
         default_name = "scenario"
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise DermsimError(f"config file not found: {path}")
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise DermsimError(f"{path}: invalid TOML: {exc}") from None
+    elif isinstance(source, (str, Path)):
+        path = _builtin_or_path(source)
+        table = read_toml(path)
         default_name = path.stem
+    else:
+        raise DermsimError(f"a scenario is a TOML path or a table, not {type(source).__name__}")
     return _scenario_from_table(table, default_name)
+
+
+def _builtin_or_path(source: str | Path) -> Path:
+    """The file a scenario argument names: an existing path, or the built-in scenario of that
+    name (``"baseline"``) when no such file exists in the working folder."""
+    path = Path(source)
+    text = str(source)
+    if "\0" in text or len(text) > 255 or path.parent != Path(".") or path.suffix:
+        return path  # read_toml reports what is wrong with it
+    try:
+        if path.exists():
+            return path
+    except OSError:
+        return path
+    from dermsim import scenarios  # package data; imported only when needed
+
+    builtin = scenarios.find(text)
+    if builtin is None:
+        raise DermsimError(f"config file not found: {path} (built-in scenarios: "
+                           f"{', '.join(scenarios.names())})")
+    return builtin
+
+
+def _table(value: Any, where: str) -> Mapping[str, Any]:
+    """``value`` if it is a table, else a :class:`ConfigError` naming ``where``."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(where, value, "a TOML table")
+    return value
+
+
+def check_name(name: Any, field: str = "name") -> str:
+    """A scenario name usable as a file name: a non-empty string without path separators,
+    control characters or a leading dot, at most :data:`MAX_NAME_CHARS` characters."""
+    allowed = (f"a non-empty string of at most {MAX_NAME_CHARS} characters without path "
+               "separators, control characters or a leading dot")
+    if (not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_CHARS
+            or any(c in name for c in "/\\") or name.startswith(".")
+            or any(ord(c) < 32 or ord(c) == 127 for c in name)):
+        raise ConfigError(field, name, allowed)
+    return name
 
 
 def _scenario_from_table(table: dict[str, Any], default_name: str) -> Scenario:
     top = ("name", "seed", "skin", "device", "protocol", "grid", "penetration", "output",
            *_SECTION_MODULES)
-    _check_keys(table, top, "")
-    name = table.get("name", default_name)
-    if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\"):
-        raise ConfigError("name", name, "a non-empty string without path separators")
+    check_keys(table, top, "")
+    name = check_name(table.get("name", default_name))
     seed = table.get("seed", SEED.value)
     SEED.check(seed, "seed")
+    for key in top[3:]:
+        if key in table:
+            _table(table[key], key)
     device_table = dict(table.get("device", {"preset": "pen_12"}))
-    if not isinstance(table.get("device", {}), Mapping):
-        raise ConfigError("device", table["device"], "a TOML table")
+    for key in ("preset", "kind"):
+        if key in device_table and not isinstance(device_table[key], str):
+            raise ConfigError(f"device.{key}", device_table[key], "a string")
+    _check_session_tables(table.get("protocol", {}))
     device = make_device(device_table)
     stages = {}
     for key in _SECTION_MODULES:
@@ -249,15 +372,78 @@ def _scenario_from_table(table: dict[str, Any], default_name: str) -> Scenario:
         device_preset=device_table.get("preset"),
     )
     scenario.protocol.check_devices(device, device_table)
-    stack = scenario.stack()
-    if device.needle_length_um >= stack.total_um:
-        raise ConfigError("device.needle_length_um", device.needle_length_um,
-                          f"less than the {stack.site} skin thickness ({stack.total_um:g} um)",
-                          "needle longer than the skin")
-    if scenario.grid.depth_um is not None and scenario.grid.depth_um > stack.total_um:
-        raise ConfigError("grid.depth_um", scenario.grid.depth_um,
-                          f"at most the {stack.site} skin thickness ({stack.total_um:g} um)")
+    _check_geometry(scenario)
+    _check_numerics(scenario)
     return scenario
+
+
+def _check_session_tables(protocol: Any) -> None:
+    """``[[protocol.session]]`` entries are tables whose ``preset``/``kind`` are strings (the
+    values themselves are checked when the session's device is built)."""
+    if not isinstance(protocol, Mapping) or "session" not in protocol:
+        return
+    entries = protocol["session"]
+    if not isinstance(entries, list):
+        raise ConfigError("protocol.session", entries, "an array of tables ([[protocol.session]])")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            raise ConfigError("protocol.session", entry,
+                              "an array of tables ([[protocol.session]])",
+                              f"entry {i + 1} is not a table")
+        for key in ("preset", "kind"):
+            if key in entry and not isinstance(entry[key], str):
+                raise ConfigError(f"protocol.session.{key}", entry[key], "a string",
+                                  f"entry {i + 1} of [[protocol.session]]")
+
+
+def _check_geometry(scenario: Scenario) -> None:
+    """Needles shorter than the skin in every session, the grid deeper than the longest
+    needle and within the stack, and ``[rf]`` settings only with an RF device."""
+    stack = scenario.stack()
+    device = scenario.device
+    within = f"less than the {stack.site} skin thickness ({stack.total_um:g} um)"
+    if device.needle_length_um >= stack.total_um:
+        raise ConfigError("device.needle_length_um", device.needle_length_um, within,
+                          "needle longer than the skin")
+    timeline = scenario.protocol.timeline()
+    devices = [scenario.protocol.device_for(s.index, device) for s in timeline]
+    for s, dev in zip(timeline, devices):
+        if dev.needle_length_um >= stack.total_um:
+            raise ConfigError(f"protocol.session[{s.index}].needle_length_um",
+                              dev.needle_length_um, within, "needle longer than the skin")
+    depth = scenario.grid.depth_um
+    if depth is not None:
+        longest = max(d.needle_length_um for d in devices)
+        if depth > stack.total_um or depth <= longest:
+            raise ConfigError("grid.depth_um", depth,
+                              f"deeper than the longest needle ({longest:g} um) and at most the "
+                              f"{stack.site} skin thickness ({stack.total_um:g} um)")
+    if "rf" in scenario.stages and not any(d.kind == "rf_tip" for d in devices):
+        raise ConfigError("rf", "{...}", "only with an RF device (device kind 'rf_tip')",
+                          f"the device is a {device.kind}: remove the [rf] table or choose "
+                          "an rf_ preset")
+
+
+#: Smallest follow-up after the last session that is not zero [day]: shorter horizons leave
+#: the remodelling ODE solver a span below its step-size resolution.
+MIN_FOLLOW_UP_DAYS = 1e-3
+
+
+def _check_numerics(scenario: Scenario) -> None:
+    """Combinations of allowed values that the solvers cannot handle."""
+    follow_up = scenario.protocol.follow_up_days
+    if 0.0 < follow_up < MIN_FOLLOW_UP_DAYS:
+        raise ConfigError("protocol.follow_up_days", follow_up,
+                          f"0 or [{MIN_FOLLOW_UP_DAYS:g}, 3650] day")
+    cv = scenario.penetration.depth_cv
+    if 0.0 < cv < MIN_DEPTH_CV:
+        raise ConfigError("penetration.depth_cv", cv, f"0 or [{MIN_DEPTH_CV:g}, 0.6]",
+                          "0 turns the scatter off")
+
+
+#: Smallest non-zero per-needle depth scatter: below it the lognormal depth sampling
+#: underflows (a zero coefficient of variation is handled exactly).
+MIN_DEPTH_CV = 1e-6
 
 
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:

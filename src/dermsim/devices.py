@@ -1,13 +1,20 @@
 """Needle devices: dermaroller, motorized pen, stamp and RF-microneedling tip.
 
-Each device kind is a frozen dataclass whose fields are parameter cards; presets modelled on
-the devices of SCIENCE.md §2.3 fill in the values, and any field can be overridden in a
-scenario's ``[device]`` table. Devices know their geometry and kinematics — punctures per cm²,
-insertion velocity, force per needle — but nothing about the skin grid.
+Every device kind is a frozen dataclass implementing the abstract base class :class:`Device`
+(puncture density per pass, insertion velocity, force per needle, needle spacing); its fields
+are parameter cards. Presets modelled on published devices (Schwarz & Laaff 2011, Hantash et
+al. 2009, Harth et al. 2014, …) fill in the values, and any field can be overridden in a
+scenario's ``[device]`` table. Devices know their geometry and kinematics but nothing about the
+skin grid.
+
+Puncture densities: roller ``N/A = 1 / (p_circ · p_axial)``, pen ``N/A = n · f / (v · w)``
+(geometry; Schwarz & Laaff 2011 for the MF8 pitch); needle lengths, diameters and counts are
+the ranges of practice reviews (Alster & Graham 2018, Dermatol Surg 44:397 [S]).
 """
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -16,10 +23,11 @@ from typing import Any, ClassVar
 from dermsim.errors import ConfigError
 from dermsim.parameters import card, param_field, validate_dataclass
 
-_SRC_NEEDLE = "practitioner ranges, SCIENCE.md Appendix C [S]"
+_SRC_NEEDLE = "practitioner ranges 0.1-0.25 mm (Alster & Graham 2018) [S]"
 
 NEEDLE_LENGTH = card("device.needle_length_um", 1500.0, "um", 50.0, 5000.0,
-                     "device ranges 0.2-3.5 mm, SCIENCE.md §2.3 [V]/[S]", "S",
+                     "device ranges 0.2-3.5 mm (Alster & Graham 2018 [S]; Secret RF "
+                     "0.5-3.5 mm [V])", "S",
                      "nominal needle length (protrusion beyond the device face)")
 NEEDLE_DIAMETER = card("device.needle_diameter_um", 250.0, "um", 30.0, 600.0, _SRC_NEEDLE, "S",
                        "needle shaft diameter")
@@ -34,8 +42,11 @@ PASSES = card("device.passes", 3, "-", 1, 50, "typical practice 2-4 passes [U]",
 
 
 @dataclass(frozen=True)
-class Device:
-    """Fields shared by every device: the needle geometry and the number of passes."""
+class Device(abc.ABC):
+    """Abstract base of every device kind: the needle geometry, the number of passes and the
+    kinematics each kind must provide (:meth:`punctures_per_cm2_per_pass`,
+    :meth:`insertion_velocity_m_s`, :meth:`force_per_needle_N`, :attr:`needle_tip_spacing_um`).
+    """
 
     kind: ClassVar[str] = "device"
     #: multiplier of ``penetration.depth_cv`` for this kind of device: hand-held needles
@@ -52,23 +63,26 @@ class Device:
         """Check every field against its parameter card."""
         validate_dataclass(self, "device")
 
-    def punctures_per_cm2_per_pass(self) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def punctures_per_cm2_per_pass(self) -> float:
+        """Areal puncture density of one pass [1/cm²]."""
 
     def punctures_per_cm2(self) -> float:
         """Areal puncture density of a whole session [1/cm²]."""
         return self.punctures_per_cm2_per_pass() * self.passes
 
-    def insertion_velocity_m_s(self) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def insertion_velocity_m_s(self) -> float:
+        """Needle speed at skin contact [m/s]."""
 
-    def force_per_needle_N(self) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def force_per_needle_N(self) -> float:
+        """Force available to drive one needle into the skin [N]."""
 
     @property
+    @abc.abstractmethod
     def needle_tip_spacing_um(self) -> float:
         """Distance between neighbouring needles on the device [µm] (bed-of-nails check)."""
-        return 1000.0
 
     def describe(self) -> dict[str, Any]:
         """Derived kinematics as plain numbers, for tables and JSON."""
@@ -106,7 +120,8 @@ class Roller(Device):
                                                  1.0, 200.0, "hand rolling, assumption", "A",
                                                  "hand speed while rolling"))
     hand_force_N: float = param_field(card("device.roller.hand_force_N", 7.0, "N", 0.5, 50.0,
-                                           "5-10 N hand load, SCIENCE.md §2.2 [C]", "C",
+                                           "5-10 N hand load on 1-2 engaged rows of 8 needles "
+                                           "(Schwarz & Laaff 2011 geometry) [C]", "C",
                                            "force pressing the roller onto the skin"))
 
     def punctures_per_cm2_per_pass(self) -> float:
@@ -120,7 +135,7 @@ class Roller(Device):
         return self.rolling_speed_mm_s * 1e-3
 
     def force_per_needle_N(self) -> float:
-        # one or two axial rows engaged at a time (SCIENCE.md §2.2 [C]): take 1.5 rows
+        # one or two axial rows engaged at a time (drum geometry [C]): take 1.5 rows
         return self.hand_force_N / (1.5 * self.needle_rows_axial)
 
     @property
@@ -132,13 +147,14 @@ class Roller(Device):
 class Pen(Device):
     """Motorized microneedling pen: a cartridge stamping at the stroke frequency while moved.
 
-    Density per pass ``N/A = n · f / (v_scan · w_tip)`` (SCIENCE.md §2.4 [C]); the needle
+    Density per pass ``N/A = n · f / (v_scan · w_tip)`` (geometry [C]); the needle
     speed at skin contact is the mean stroke speed ``2 · s · f`` of a stroke of length ``s``.
     """
 
     kind: ClassVar[str] = "pen"
     needles: int = param_field(card("device.pen.needles", 12, "-", 1, 100,
-                                    "cartridges of 11-36 needles, SCIENCE.md §2.3 [V]/[S]", "S",
+                                    "cartridges of 11-36 needles (Dermapen 11 [V]; later "
+                                    "12-36 [S])", "S",
                                     "needles in the cartridge", integer=True))
     stroke_frequency_hz: float = param_field(card("device.pen.stroke_frequency_hz", 100.0, "Hz",
                                                   10.0, 200.0,
@@ -148,10 +164,10 @@ class Pen(Device):
                                                "cam travel of pens [U]", "U",
                                                "needle travel per stroke (motor cam)"))
     hand_speed_mm_s: float = param_field(card("device.pen.hand_speed_mm_s", 20.0, "mm/s", 1.0,
-                                              200.0, "SCIENCE.md §2.4 example (2 cm/s) [C]", "C",
+                                              200.0, "hand speed ~2 cm/s, assumption", "A",
                                               "speed at which the pen is moved over the skin"))
     tip_width_mm: float = param_field(card("device.pen.tip_width_mm", 5.0, "mm", 1.0, 20.0,
-                                           "SCIENCE.md §2.4 example (0.5 cm) [C]", "C",
+                                           "cartridge face ~0.5 cm, assumption", "A",
                                            "width of the needle cartridge face"))
     drive_force_N: float = param_field(card("device.pen.drive_force_N", 5.0, "N", 0.5, 50.0,
                                             "motor/spring drive force [U]", "U",
@@ -269,7 +285,8 @@ DEVICE_KINDS: dict[str, type[Device]] = {
     "rf_tip": RFTip,
 }
 
-#: Presets modelled on real devices (SCIENCE.md §2.3). Values not listed take card defaults.
+#: Presets modelled on published devices (sources in each description). Values not listed take
+#: card defaults.
 DEVICE_PRESETS: dict[str, tuple[str, dict[str, Any], str]] = {
     "dermaroller_mf8": ("roller", {"needles": 192, "needle_rows_axial": 8, "needle_diameter_um":
                                    250.0, "needle_length_um": 1500.0, "passes": 4,

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from dermsim import schema
+
 
 def penetration_summary(ds: xr.Dataset, session: int | None = None) -> dict[str, Any]:
     """Headline penetration outcomes of one session (default: the first)."""
@@ -27,37 +29,39 @@ def penetration_summary(ds: xr.Dataset, session: int | None = None) -> dict[str,
 
 
 def summary_rows(ds: xr.Dataset) -> list[tuple[str, Any]]:
-    """Rows of the terminal summary of ``dermsim run`` (name with unit, value)."""
+    """Rows of the terminal summary of ``dermsim run`` (label with units, value); labels and
+    units come from :mod:`dermsim.schema`."""
     p = penetration_summary(ds)
     rows: list[tuple[str, Any]] = [
         ("sessions", int(ds.sizes["session"])),
         ("site / device", f"{ds.attrs.get('site')} / {ds.attrs.get('device_preset')}"),
-        ("nominal needle length [um]", p["nominal_length_um"]),
-        ("mean effective depth [um]", p["effective_depth_um"]),
+        ("penetration values of", f"session {int(ds['session'].values[0])}"),
+        (schema.label("nominal_length"), p["nominal_length_um"]),
+        (schema.label("effective_depth"), p["effective_depth_um"]),
         ("deepest layer reached", p["deepest_layer"].replace("_", " ")),
-        ("pinpoint bleeding (fraction of needles)", p["bleeding_fraction"]),
-        ("punctures per cm2 per session", p["punctures_per_cm2"]),
-        ("surface punctured [%]", 100 * p["surface_fraction_punctured"]),
-        ("epidermal injury [mm3/cm2]", p["epidermal_injury_mm3_per_cm2"]),
-        ("dermal injury [mm3/cm2]", p["dermal_injury_mm3_per_cm2"]),
+        (schema.label("bleeding_fraction", variable=True), p["bleeding_fraction"]),
+        (schema.label("punctures_per_cm2") + " per session", p["punctures_per_cm2"]),
+        ("skin surface punctured [%]", 100 * p["surface_fraction_punctured"]),
+        (schema.label("epidermal_injury"), p["epidermal_injury_mm3_per_cm2"]),
+        (schema.label("dermal_injury"), p["dermal_injury_mm3_per_cm2"]),
     ]
     o = scalar_outcomes(ds)
-    labels = {
-        "max_temperature_C": "RF peak tissue temperature [degC]",
-        "coagulated_fraction": "RF coagulated dermal volume fraction",
-        "peak_inflammation": "peak inflammatory cells above baseline [cells/mm3]",
-        "downtime_h": "downtime proxy after session 1 [h]",
-        "collagen_III_change_pct": "collagen III change at the end, dermis [%]",
-        "collagen_I_change_pct": "collagen I change at the end, dermis [%]",
-        "collagen_I_change_papillary_pct": "  papillary dermis [%]",
-        "collagen_I_change_reticular_pct": "  reticular dermis [%]",
-        "ratio_I_III_end": "collagen I:III ratio at the end",
-        "time_to_plateau_day": "collagen I plateau, days after last session",
-    }
-    for key, label in labels.items():
-        if np.isfinite(o[key]):
-            rows.append((label, o[key]))
+    for key in SUMMARY_OUTCOMES:
+        if not np.isfinite(o[key]):
+            continue
+        if key == "collagen_III_change_pct" and "time" in ds:
+            rows.append(("collagen values at", f"day {float(ds['time'].values[-1]):g} "
+                                               "(end of the follow-up)"))
+        rows.append((schema.label(key), o[key]))
     return rows
+
+
+#: Outcomes shown (when simulated) below the penetration rows of the ``dermsim run`` summary.
+SUMMARY_OUTCOMES: tuple[str, ...] = (
+    "max_temperature_C", "coagulated_fraction", "peak_inflammation", "downtime_h",
+    "collagen_III_change_pct", "collagen_I_change_pct", "collagen_I_change_papillary_pct",
+    "collagen_I_change_reticular_pct", "ratio_I_III_end", "time_to_plateau_day",
+)
 
 
 def finite_or_nan(x: Any) -> float:
@@ -65,54 +69,20 @@ def finite_or_nan(x: Any) -> float:
     return v if np.isfinite(v) else float("nan")
 
 
-#: Names of the scalar outcomes every result reports (NaN when a stage did not run).
-#: Units are in the names; changes are relative to the untreated baseline in percent.
-OUTCOME_NAMES: tuple[str, ...] = (
-    "effective_depth_um",
-    "bleeding_fraction",
-    "surface_fraction_punctured",
-    "epidermal_injury_mm3_per_cm2",
-    "dermal_injury_mm3_per_cm2",
-    "collagen_I_change_pct",
-    "collagen_I_change_papillary_pct",
-    "collagen_I_change_reticular_pct",
-    "collagen_III_change_pct",
-    "ratio_I_III_end",
-    "peak_inflammation",
-    "downtime_h",
-    "time_to_plateau_day",
-    "coagulated_fraction",
-    "max_temperature_C",
-)
+#: Names of the scalar outcomes every result reports (NaN when a stage did not run); units,
+#: long names and the better direction are in :mod:`dermsim.schema`.
+OUTCOME_NAMES: tuple[str, ...] = schema.OUTCOME_NAMES
 
-#: Units and long names of the scalar outcomes (for datasets and tables).
+#: Units and long names of the scalar outcomes (a view of :mod:`dermsim.schema`).
 OUTCOME_ATTRS: dict[str, tuple[str, str]] = {
-    "effective_depth_um": ("um", "mean effective needle penetration depth (first session)"),
-    "bleeding_fraction": ("1", "fraction of needles reaching papillary capillaries "
-                               "(first session)"),
-    "surface_fraction_punctured": ("1", "fraction of the skin surface punctured "
-                                        "(first session)"),
-    "epidermal_injury_mm3_per_cm2": ("mm3/cm2", "injury-weighted epidermal volume per skin "
-                                                "area (first session)"),
-    "dermal_injury_mm3_per_cm2": ("mm3/cm2", "injury-weighted dermal volume per skin area "
-                                             "(first session)"),
-    "collagen_I_change_pct": ("%", "dermal collagen I change at the end (vs untreated)"),
-    "collagen_I_change_papillary_pct": ("%", "papillary-dermis collagen I change at the end"),
-    "collagen_I_change_reticular_pct": ("%", "reticular-dermis collagen I change at the end"),
-    "collagen_III_change_pct": ("%", "dermal collagen III change at the end (vs untreated)"),
-    "ratio_I_III_end": ("1", "collagen I : III ratio at the end of the follow-up"),
-    "peak_inflammation": ("cells/mm3", "peak inflammatory cells above baseline"),
-    "downtime_h": ("h", "downtime proxy: erythema after the first session"),
-    "time_to_plateau_day": ("day", "collagen I plateau, days after the last session"),
-    "coagulated_fraction": ("1", "RF-coagulated (Arrhenius Omega >= 1) dermal fraction"),
-    "max_temperature_C": ("degC", "maximum tissue temperature"),
-}
+    q.name: (q.units, q.long_name) for q in schema.OUTCOMES}
 
 
-def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
+def scalar_outcomes(ds: xr.Dataset, at_day: float | None = None) -> dict[str, float]:
     """All scalar outcomes of a result, keyed by :data:`OUTCOME_NAMES` (NaN if absent).
 
-    Penetration outcomes are for the first session; the others are over the protocol.
+    Penetration outcomes are for the first session; the others are over the protocol, the
+    collagen changes and ratio at ``at_day`` (default: the end of the run).
     """
     p = penetration_summary(ds)
     out = {name: float("nan") for name in OUTCOME_NAMES}
@@ -121,7 +91,7 @@ def scalar_outcomes(ds: xr.Dataset) -> dict[str, float]:
         out[key] = p[key]
     out["effective_depth_um"] = p["effective_depth_um"]
     if "collagen_I_rel_change" in ds:
-        out.update(remodelling_outcomes(ds))
+        out.update(remodelling_outcomes(ds, at_day))
     if "rf_peak_temperature" in ds:
         out.update(rf_outcomes(ds))
     return {k: finite_or_nan(v) for k, v in out.items()}
@@ -151,3 +121,36 @@ def rf_outcomes(ds: xr.Dataset) -> dict[str, float]:
     frac = [float(c[dermis].mean()) for c in coag]
     return {"max_temperature_C": float(ds["rf_peak_temperature"].max()),
             "coagulated_fraction": float(np.mean(frac))}
+
+
+def comparison_days(results: list[xr.Dataset]) -> tuple[float, list[float]]:
+    """The common comparison time of several results: ``N`` days after each one's last
+    session, ``N`` being the shortest follow-up among them (so every result is compared at
+    the same time after its course, within its simulated period).
+
+    Returns
+    -------
+    (N, days)
+        ``days`` is the absolute day compared in each result.
+    """
+    last = [float(ds["session_day"].values[-1]) for ds in results]
+    ends = [float(ds["time"].values[-1]) if "time" in ds else s for ds, s in zip(results, last)]
+    follow = min(e - s for e, s in zip(ends, last))
+    return follow, [s + follow for s in last]
+
+
+def outcomes_csv(columns: dict[str, dict[str, float]]) -> str:
+    """CSV text of outcomes: one row per outcome (name, long name, units, better direction)
+    and one value column per entry of ``columns`` (e.g. per scenario)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["outcome", "long_name", "units", "better", *columns])
+    for name in OUTCOME_NAMES:
+        q = schema.get(name)
+        vals = [columns[c].get(name, float("nan")) for c in columns]
+        w.writerow([name, q.long_name, q.units, q.better or "",
+                    *("" if v != v else f"{v:.6g}" for v in vals)])
+    return buf.getvalue()

@@ -1,6 +1,6 @@
 """Needle penetration: effective depth, puncture pattern, injury field, layers reached.
 
-Model (phenomenological, SCIENCE.md §2.4; calibrated to the V7 anchors):
+Model (phenomenological; calibrated to the published depth anchors, validation case V7):
 
 * **Efficiency.** Skin tents before the tip cracks in, so a needle buries only a fraction
   η of its length; η rises with the insertion velocity v from the quasi-static value η_q
@@ -30,7 +30,7 @@ Model (phenomenological, SCIENCE.md §2.4; calibrated to the V7 anchors):
   per-unit-length sources are the per-channel amounts divided by ``a``.
 * **Bleeding.** A needle bleeds when it reaches the papillary capillary loops,
   ``capillary_depth_um`` below the dermo-epidermal junction [U] — the 'pinpoint bleeding'
-  endpoint of practice (SCIENCE.md Appendix C). The bleeding fraction and the per-area injured
+  endpoint of practice (Alster & Graham 2018). The bleeding fraction and the per-area injured
   volumes are expectations over the per-needle depth distribution (64 equal-probability
   depths), not averages over the few needles that fall in the slice.
 """
@@ -70,7 +70,8 @@ class PenetrationConfig:
         "width of the velocity transition"))
     tenting_offset_um: float = param_field(card(
         "penetration.tenting_offset_um", 20.0, "um", 0.0, 300.0,
-        "SCIENCE.md §2.4 [U]", "U", "depth lost to tenting before the tip cracks in"))
+        "stratum-corneum tenting before crack initiation, assumption [U]", "U",
+        "depth lost to tenting before the tip cracks in"))
     depth_cv: float = param_field(card(
         "penetration.depth_cv", 0.15, "-", 0.0, 0.6,
         "Kalluri 2011 CV ≈ 6 % [V]; OCT studies larger [U]", "U",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from dermsim import __version__
+from dermsim import __version__, schema
 from dermsim.config import Scenario
 from dermsim.coupling import (
     DRIVE_SNAPSHOT_TIMES_H,
@@ -138,43 +138,36 @@ def penetration_dataset(stages: list[SessionPenetration], grid: Grid) -> xr.Data
         xs[k, : len(s.result.positions_um)] = s.result.positions_um
         ds_[k, : len(s.result.depths_um)] = s.result.depths_um
     sess = [s.session.index for s in stages]
-    out = xr.Dataset(coords={"session": ("session", sess, {"long_name": "session number"})})
+    out = xr.Dataset(coords={"session": ("session", sess, schema.variable_attrs("session"))})
     out["session_day"] = ("session", [s.session.day for s in stages],
-                          {"units": "day", "long_name": "day of the session"})
+                          schema.variable_attrs("session_day"))
     out["injury"] = (("session", "z", "x"), np.stack([s.injury for s in stages]).astype(np.float32),
-                     {"units": "1", "long_name": "tissue injury (1 = channel, rim < 1)"})
-    out["needle_x"] = (("session", "needle"), xs,
-                       {"units": "um", "long_name": "lateral position of each needle in the slice"})
-    out["needle_depth"] = (("session", "needle"), ds_,
-                           {"units": "um", "long_name": "effective depth of each needle"})
+                     schema.variable_attrs("injury"))
+    out["needle_x"] = (("session", "needle"), xs, schema.variable_attrs("needle_x"))
+    out["needle_depth"] = (("session", "needle"), ds_, schema.variable_attrs("needle_depth"))
 
-    def per_session(attr: str, units: str, long_name: str) -> tuple:
+    def per_session(attr: str, name: str) -> tuple:
         vals = [getattr(s.result, attr) if not callable(getattr(s.result, attr))
                 else getattr(s.result, attr)() for s in stages]
-        return ("session", np.asarray(vals, dtype=float), {"units": units, "long_name": long_name})
+        return ("session", np.asarray(vals, dtype=float), schema.variable_attrs(name))
 
-    out["nominal_length"] = per_session("nominal_length_um", "um", "nominal needle length")
-    out["effective_depth"] = per_session("mean_effective_depth_um", "um",
-                                         "mean effective penetration depth")
-    out["efficiency"] = per_session("efficiency", "1", "effective depth / nominal length")
-    out["bleeding_fraction"] = per_session("bleeding_fraction", "1",
-                                           "fraction of needles reaching papillary capillaries")
-    out["punctures_per_cm2"] = per_session("density_per_cm2", "1/cm2", "puncture density")
-    out["in_plane_spacing"] = per_session("spacing_um", "um", "needle spacing in the slice")
-    out["surface_fraction_punctured"] = per_session("surface_fraction_punctured", "1",
-                                                    "fraction of the skin surface punctured")
-    out["epidermal_injury"] = per_session("epidermal_injury_mm3_per_cm2", "mm3/cm2",
-                                          "injury-weighted epidermal volume per skin area")
-    out["dermal_injury"] = per_session("dermal_injury_mm3_per_cm2", "mm3/cm2",
-                                       "injury-weighted dermal volume per skin area")
+    for attr, name in (("nominal_length_um", "nominal_length"),
+                       ("mean_effective_depth_um", "effective_depth"),
+                       ("efficiency", "efficiency"), ("bleeding_fraction", "bleeding_fraction"),
+                       ("density_per_cm2", "punctures_per_cm2"),
+                       ("spacing_um", "in_plane_spacing"),
+                       ("surface_fraction_punctured", "surface_fraction_punctured"),
+                       ("epidermal_injury_mm3_per_cm2", "epidermal_injury"),
+                       ("dermal_injury_mm3_per_cm2", "dermal_injury")):
+        out[name] = per_session(attr, name)
     deepest = [LAYER_NAMES.index(s.result.deepest_layer) if s.result.deepest_layer in LAYER_NAMES
                else -1 for s in stages]
     out["deepest_layer"] = ("session", np.asarray(deepest, dtype=np.int8),
-                            {"long_name": "index of the deepest layer reached (-1: none)",
+                            {**schema.variable_attrs("deepest_layer"),
                              "flag_meanings": " ".join(LAYER_NAMES)})
     h2 = (grid.h * 1e6) ** 2
     out["injured_area"] = ("session", np.array([s.injury.sum() * h2 for s in stages]),
-                           {"units": "um2", "long_name": "injury-weighted area in the slice"})
+                           schema.variable_attrs("injured_area"))
     return out
 
 
@@ -298,14 +291,15 @@ def _signalling_dataset(stages: list[SessionStages], sessions: list[int]) -> xr.
     keep = first["gf_snapshot"].sel(snapshot_time=list(RESULT_SNAPSHOT_TIMES_H))
     out["gf_snapshot"] = (keep.dims, keep.values, {**keep.attrs, "session": sessions[0]})
     out = out.assign_coords(snapshot_time=keep["snapshot_time"])
-    for var in first.data_vars:
-        if str(var).startswith("topical"):
-            v = first[var]
+    renamed = {"time_topical": "topical_time", "layer_name": "layer_index"}
+    for key in first.data_vars:
+        name = str(key)
+        if name.startswith("topical"):
+            v = first[name]
             if "snapshot_time" in v.dims:
                 v = v.sel(snapshot_time=list(RESULT_SNAPSHOT_TIMES_H))
-            dims = tuple({"time_topical": "topical_time", "layer_name": "layer_index"}.get(d, d)
-                         for d in v.dims)
-            out[f"{var}"] = (dims, v.values, dict(v.attrs))
+            dims = tuple(renamed.get(str(d), str(d)) for d in v.dims)
+            out[name] = (dims, v.values, dict(v.attrs))
     if "time_topical" in first.coords:
         out = out.assign_coords(topical_time=("topical_time", first["time_topical"].values * 24,
                                               {"units": "h",
@@ -315,7 +309,7 @@ def _signalling_dataset(stages: list[SessionStages], sessions: list[int]) -> xr.
 
 def _rf_dataset(stages: list[SessionStages]) -> xr.Dataset:
     """RF outputs per session (fields on z, x; traces on the first session's time axis)."""
-    rfs = [st.rf for st in stages]
+    rfs = [st.rf for st in stages if st.rf is not None]
     first = rfs[0]
     out = xr.Dataset(coords={"rf_time": ("rf_time", first["time"].values, first["time"].attrs)})
     fields = {"peak_temperature_C": "rf_peak_temperature", "omega": "rf_damage",
@@ -362,7 +356,9 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     from dataclasses import replace
 
     from dermsim.remodelling import simulate_remodelling
+    from dermsim.resources import check_resources
 
+    check_resources(scenario)  # refuse too-large requests before allocating anything
     grid, devices = build_grid(scenario)
     ds = base_dataset(scenario, grid)
     n = len(devices)
@@ -406,8 +402,57 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     ds["band_layer"] = ("band", grid.stack.layer_at(ds["band"].values),
                         {"long_name": "layer index of each band",
                          "flag_meanings": " ".join(LAYER_NAMES)})
+    schema.apply(ds)
+    ds = guard_outputs(ds)
     if progress:
         progress("done", n, n)
+    return ds
+
+
+#: Units of quantities that cannot be negative: concentrations, amounts, exposures and cell
+#: densities.
+NONNEGATIVE_UNITS = frozenset({"ng/mL", "ng/cm2", "ng h/cm2", "cells/mm^3"})
+#: Dimensionless state variables that cannot be negative (fractions, indices, densities
+#: relative to a resident or baseline value).
+NONNEGATIVE_VARS = frozenset({"damage", "erythema_mediator", "heat_shock", "erythema",
+                              "erythema_index", "activation_early", "activation_mature",
+                              "fibroblasts", "collagen_I", "collagen_III", "elastin",
+                              "tropoelastin", "collagen_VII", "collagen_I_synthesis",
+                              "collagen_III_synthesis"})
+#: Undershoot below zero, relative to the variable's largest magnitude (or absolute, in the
+#: variable's unit), that is solver round-off; a larger one is reported (a warning) before it
+#: is clipped too.
+UNDERSHOOT_RTOL = 1e-6
+UNDERSHOOT_ATOL = 1e-9
+
+
+def guard_outputs(ds: xr.Dataset) -> xr.Dataset:
+    """Clip solver undershoot of non-negative outputs to zero and make ratios finite or NaN.
+
+    Concentrations, amounts and cell densities (:data:`NONNEGATIVE_UNITS`) and the state
+    variables of :data:`NONNEGATIVE_VARS` are set to ``max(value, 0)``: the ODE and PDE solvers
+    leave round-off undershoot of order 1e-8 of the peak where a quantity decays to zero.
+    ``topical_delivery_ratio`` is NaN (undefined), not infinite, in layers that intact skin
+    does not reach.
+    """
+    import warnings
+
+    for name, var in ds.data_vars.items():
+        if var.dtype.kind != "f":
+            continue
+        if str(name) in NONNEGATIVE_VARS or var.attrs.get("units") in NONNEGATIVE_UNITS:
+            values = var.values
+            low = np.nanmin(values) if values.size else 0.0
+            if low < 0:
+                scale = float(np.nanmax(np.abs(values)))
+                if -low > max(UNDERSHOOT_RTOL * scale, UNDERSHOOT_ATOL):
+                    warnings.warn(f"{name}: clipped a negative value {low:.3g} (peak "
+                                  f"{scale:.3g}) to 0", RuntimeWarning, stacklevel=2)
+                ds[name] = var.clip(min=0.0).assign_attrs(var.attrs)
+    if "topical_delivery_ratio" in ds:
+        r = ds["topical_delivery_ratio"]
+        ds["topical_delivery_ratio"] = r.where(np.isfinite(r)).assign_attrs(
+            {**r.attrs, "comment": "NaN where intact skin delivers nothing to the layer"})
     return ds
 
 
@@ -420,10 +465,14 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
     results
         One result Dataset per scenario (same order).
     table
-        Dataset with dim ``scenario`` (names) and one variable per scalar outcome.
+        Dataset with dim ``scenario`` (names) and one variable per scalar outcome. Collagen
+        outcomes are compared at a common time after each scenario's last session (the
+        shortest follow-up among them; variable ``compared_day``, attr ``compared_at``).
     """
-    from dermsim.metrics import OUTCOME_ATTRS, OUTCOME_NAMES, scalar_outcomes
+    from dermsim.metrics import comparison_days, scalar_outcomes
+    from dermsim.resources import check_all
 
+    check_all(scenarios)  # every scenario fits before the first one runs
     names = [s.name for s in scenarios]
     counts = {n: names.count(n) for n in names}
     seen: dict[str, int] = {}
@@ -432,12 +481,20 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
             seen[n] = seen.get(n, 0) + 1
             names[i] = f"{n}#{seen[n]}"
     results = [simulate(s, progress) for s in scenarios]
-    rows = [scalar_outcomes(ds) for ds in results]
+    has_time = all("time" in ds for ds in results)
+    follow, days = comparison_days(results) if has_time else (float("nan"), [])
+    at_days: list[float | None] = list(days) if has_time else [None] * len(results)
+    rows = [scalar_outcomes(ds, day) for ds, day in zip(results, at_days)]
     table = xr.Dataset(coords={"scenario": ("scenario", names)})
-    for key in OUTCOME_NAMES:
-        units, long_name = OUTCOME_ATTRS[key]
+    for key in schema.OUTCOME_NAMES:
         table[key] = ("scenario", np.array([r[key] for r in rows], dtype=float),
-                      {"units": units, "long_name": long_name})
+                      schema.attrs(key))
+    if has_time:
+        table["compared_day"] = ("scenario", np.array(days),
+                                 {"units": "day", "long_name": "day of the comparison (collagen "
+                                  "outcomes), the same time after each last session"})
+        table.attrs["compared_at"] = (f"{follow:g} days after each scenario's last session "
+                                      "(the shortest follow-up)")
     table.attrs.update({"dermsim_version": __version__,
                         "configs_toml": "\n# ----\n".join(s.to_toml() for s in scenarios)})
     return results, table

@@ -3,8 +3,9 @@
 A protocol is a number of treatment sessions a fixed interval apart, optional per-session
 device overrides (needle length, passes, …), optional maintenance sessions after the course,
 and a follow-up horizon after the last session (default 6 months). Typical practice: 3-6
-sessions 2-6 weeks apart (most often 4 weeks), maintenance every 6-12 months (SCIENCE.md
-Appendix C [S]; Harris et al. 2015 median 3 × 4 weeks [V]).
+sessions 2-6 weeks apart (most often 4 weeks), maintenance every 6-12 months (practitioner
+guidance [S]; Harris et al. 2015 review: median 3 treatments 4 weeks apart [V]; El-Domyati et al.
+2015: 6 sessions 2 weeks apart; Lotfi et al. 2013: 5 monthly sessions).
 """
 
 from __future__ import annotations
@@ -17,19 +18,22 @@ from typing import Any
 from dermsim.errors import ConfigError
 from dermsim.parameters import card, param_field, validate_dataclass
 
-SESSIONS = card("protocol.sessions", 4, "-", 1, 50, "3-6 sessions typical (Appendix C) [S]", "S",
+SESSIONS = card("protocol.sessions", 4, "-", 1, 50,
+                "3-6 sessions typical (practitioner guidance [S]); El-Domyati 2015: 6, "
+                "Lotfi 2013: 5, Harris 2015 review: median 3", "S",
                 "number of treatment sessions", integer=True)
 INTERVAL = card("protocol.interval_days", 28.0, "day", 1.0, 365.0,
-                "2-6 weeks typical, most often 4 (Appendix C) [S]", "S",
+                "2-6 weeks typical, most often 4 (practitioner guidance [S]; Harris 2015 review: "
+                "median 4 weeks)", "S",
                 "days between treatment sessions")
 FOLLOW_UP = card("protocol.follow_up_days", 182.0, "day", 0.0, 3650.0,
                  "6-month follow-up as in clinical studies [A]", "A",
                  "simulated days after the last session")
 MAINT_SESSIONS = card("protocol.maintenance_sessions", 0, "-", 0, 20,
-                      "maintenance every 6-12 months (Appendix C) [S]", "S",
+                      "maintenance every 6-12 months (practitioner guidance) [S]", "S",
                       "maintenance sessions after the course", integer=True)
 MAINT_INTERVAL = card("protocol.maintenance_interval_days", 180.0, "day", 7.0, 730.0,
-                      "6-12 months (Appendix C) [S]", "S",
+                      "6-12 months (practitioner guidance) [S]", "S",
                       "days between the last session and each maintenance session")
 
 
@@ -77,6 +81,8 @@ class ProtocolConfig:
     def from_table(cls, table: Mapping[str, Any], prefix: str) -> ProtocolConfig:
         from dermsim.parameters import build_dataclass
 
+        if not isinstance(table, Mapping):
+            raise ConfigError(prefix, table, "a TOML table")
         table = dict(table)
         overrides_list = table.pop("session", [])
         if "session_overrides" in table:
@@ -88,10 +94,18 @@ class ProtocolConfig:
             raise ConfigError(f"{prefix}.session", overrides_list, "an array of tables")
         total = base.sessions + base.maintenance_sessions
         for i, entry in enumerate(overrides_list):
+            if not isinstance(entry, Mapping):
+                raise ConfigError(f"{prefix}.session", entry, "an array of tables",
+                                  f"entry {i + 1} is not a table")
             entry = dict(entry)
             n = entry.pop("session", None)
             if isinstance(n, bool) or not isinstance(n, int) or not (1 <= n <= total):
-                raise ConfigError(f"{prefix}.session[{i}].session", n, f"[1, {total}]")
+                raise ConfigError(f"{prefix}.session.session", n,
+                                  f"a session number in [1, {total}]",
+                                  f"entry {i + 1} of [[{prefix}.session]]")
+            if n in overrides:
+                raise ConfigError(f"{prefix}.session.session", n, "each session at most once",
+                                  f"entry {i + 1} of [[{prefix}.session]]")
             overrides[n] = entry
         return dataclasses.replace(base, session_overrides=overrides)
 

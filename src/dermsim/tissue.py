@@ -6,7 +6,8 @@ mechanical properties; a body site sets the layer thicknesses. A :class:`Grid` r
 stack onto a uniform 2-D finite-volume grid: ``x`` lateral (periodic), ``z`` depth from the
 skin surface (positive downwards). Arrays are shaped ``(nz, nx)`` with ``x`` contiguous.
 
-Sources (evidence tags as in SCIENCE.md): thicknesses Sandby-Møller 2003 [V], Meng 2022 [V],
+Sources (full references in docs/references.md; evidence tags [V] verified, [S] secondary,
+[U] unverified, [C] computed, [A] assumption): thicknesses Sandby-Møller 2003 [V], Meng 2022 [V],
 Chopra 2015 [V], Iyengar 2018 [V], composed into site stacks [C]; thermal properties Jiang et al.
 2002 [S] and Ye & De 2016 [V]; electrical properties Gabriel et al. 1996 4-Cole-Cole [V/C];
 mechanical moduli Geerligs 2011 [V] and priors [U].
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dermsim.errors import ConfigError
+from dermsim.numerics.faces import face_coefficients as face_coefficients  # re-exported
 from dermsim.parameters import card
 
 LAYER_NAMES: tuple[str, ...] = (
@@ -38,7 +40,9 @@ LAYER_LABELS: tuple[str, ...] = (
 )
 SC, EPIDERMIS, PAPILLARY, RETICULAR, HYPODERMIS = range(5)
 
-#: Frequencies [MHz] at which Gabriel 1996 conductivities are tabulated (SCIENCE.md §1.3).
+#: Frequencies [MHz] at which the Gabriel et al. 1996 four-Cole-Cole conductivities and
+#: permittivities are tabulated here (0.4 and 1 MHz as published [V], 0.5 and 2 MHz computed
+#: from the model parameters [C]).
 _FREQS_MHZ = np.array([0.4, 0.5, 1.0, 2.0])
 _SIGMA_DRY = np.array([0.0030, 0.0044, 0.0132, 0.0371])  # "dry skin" (SC) [V/C]
 _SIGMA_WET = np.array([0.1635, 0.178, 0.2214, 0.2665])  # "wet skin" [V/C]
@@ -46,7 +50,7 @@ _SIGMA_FAT = np.array([0.0248, 0.0248, 0.0251, 0.0255])  # fat [V/C]
 _EPS_DRY = np.array([1076.0, 1062.0, 991.0, 858.0])
 _EPS_WET = np.array([4515.0, 3610.0, 1833.0, 949.0])
 _EPS_FAT = np.array([38.0, 35.0, 27.0, 23.0])
-GABRIEL_SOURCE = "Gabriel et al., Phys Med Biol 1996;41:2271 (values SCIENCE.md §1.3)"
+GABRIEL_SOURCE = "Gabriel et al., Phys Med Biol 1996;41:2271 (four-Cole-Cole model)"
 
 
 @dataclass(frozen=True)
@@ -98,12 +102,13 @@ def _loglog(x: float, xs: np.ndarray, ys: np.ndarray) -> float:
     return float(np.exp(np.interp(np.log(x), np.log(xs), np.log(ys))))
 
 
-#: Default layer properties (SCIENCE.md Appendix A).
+#: Default layer properties (sources per layer below; docs/model.md §2).
 DEFAULT_LAYERS: dict[str, LayerProperties] = {
     "stratum_corneum": LayerProperties(
         "stratum_corneum", 1500.0, 3600.0, 0.235, 0.0,
         tuple(_SIGMA_DRY), tuple(_EPS_DRY), 1.5e6, 0.1,
-        "rho acemap 1988 [S]; c, k Cetingul & Herman 2010 [U]; sigma Gabriel dry skin [V/C]; "
+        "rho 1500 kg/m3 dry SC (secondary summary of a 1988 water-vapour study) [S]; c, k "
+        "Cetingul & Herman 2010 [U]; sigma Gabriel dry skin [V/C]; "
         "E Geerligs 2011 [V]; hindrance [A]",
     ),
     "viable_epidermis": LayerProperties(
@@ -137,7 +142,8 @@ BLOOD_RHO = card("tissue.blood_rho", 1060.0, "kg/m3", 1000.0, 1100.0,
 BLOOD_C = card("tissue.blood_c", 3770.0, "J/kg/K", 3000.0, 4200.0,
                "Jiang et al., Burns 2002 [S]", "S", "blood specific heat")
 
-#: Body-site stacks: layer thicknesses in µm (SCIENCE.md §1.1 recommended stacks [C]).
+#: Body-site stacks: layer thicknesses in µm, composed from the measurements in
+#: :data:`SITE_SOURCES` [C].
 SITE_THICKNESS_UM: dict[str, tuple[float, float, float, float, float]] = {
     "cheek": (15.0, 60.0, 150.0, 750.0, 4000.0),
     "forehead": (15.0, 60.0, 150.0, 700.0, 2000.0),
@@ -344,41 +350,6 @@ class Grid:
         hi = np.minimum(edges_um[1:, None], bot[None, :])
         overlap = np.clip(hi - lo, 0.0, None)
         return overlap / overlap.sum(axis=1, keepdims=True)
-
-
-def face_coefficients(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Harmonic-mean face coefficients of a cell-centred coefficient field.
-
-    The harmonic mean is the exact series conductance of two half-cells, which keeps the flux
-    continuous across layer interfaces (Patankar 1980, §4.2-3).
-
-    Parameters
-    ----------
-    cell
-        Cell-centred coefficient (diffusivity, conductivity …), shape (nz, nx), ≥ 0.
-
-    Returns
-    -------
-    fx : ndarray, shape (nz, nx)
-        ``fx[i, j]`` on the face between columns ``j`` and ``(j + 1) % nx`` (periodic in x).
-    fz : ndarray, shape (nz + 1, nx)
-        ``fz[i, j]`` on the face between rows ``i - 1`` and ``i`` for ``1 <= i <= nz - 1``;
-        the boundary faces ``fz[0]`` and ``fz[nz]`` are zero (boundaries are handled by the
-        solvers' boundary conductances).
-    """
-    cell = np.asarray(cell, dtype=np.float64)
-    right = np.roll(cell, -1, axis=1)
-    fx = _harmonic(cell, right)
-    fz = np.zeros((cell.shape[0] + 1, cell.shape[1]))
-    fz[1:-1] = _harmonic(cell[:-1], cell[1:])
-    return fx, fz
-
-
-def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    s = a + b
-    out = np.zeros_like(s)
-    np.divide(2.0 * a * b, s, out=out, where=s > 0)
-    return out
 
 
 def make_grid(stack: SkinStack, h_um: float = 10.0, width_um: float = 4000.0,

@@ -8,6 +8,7 @@ Modules
 result     the figure of ``dermsim run``: cross-section, growth factors, collagen time courses
 report     ``dermsim report``: one self-contained HTML page of a result
 animate    ``dermsim animate``: GIF/MP4 of growth-factor spread and collagen deposition
+signalling growth-factor and topical-product field snapshots with the layer boundaries
 """
 
 from __future__ import annotations

@@ -6,22 +6,22 @@
 1. **Growth-factor spread** after the first session: one frame per stored field snapshot
    (``gf_snapshot``), on the skin cross-section with the layer outlines, and the band-mean
    concentration by depth beside it (``gf_band``) when present.
-2. **Collagen deposition** over the protocol: the collagen I change relative to baseline
-   (``collagen_I_change``, per depth band) painted onto the cross-section, and its depth
-   profile and depth-mean time course with a moving cursor and the session days.
+2. **Collagen deposition** over the protocol: the collagen I and III change relative to
+   baseline per depth band (``collagen_I_change``, ``collagen_III_change``) drawn as a depth
+   profile over the layers (the model has one value per band, so nothing is painted across
+   the slice width), and the depth-mean time course with a moving cursor and the sessions.
 
 Every frame carries a time label. A result holding only the penetration stage is animated
 session by session (the injury field of each session, with needle tips and layers).
 
-Files are written atomically (temporary file in the same folder, then renamed). Only the
-standard library is imported at module level.
+Files are written atomically (temporary file in the same folder, then renamed) with the same
+permissions as every other output. Only the standard library is imported at module level.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,11 +62,22 @@ def _fmt_hours(h: float) -> str:
     return f"{h / 24:.3g} days"
 
 
+def species_in(ds: Any) -> list[str]:
+    """Growth factors of a result's snapshots (empty if it has none)."""
+    if "gf_snapshot" in ds and "species" in ds["gf_snapshot"].dims:
+        return [str(s) for s in ds["gf_snapshot"]["species"].values]
+    return []
+
+
 def _gf_species(ds: Any, species: str | None) -> Any:
     snap = ds["gf_snapshot"]
     if "species" in snap.dims:
-        names = [str(s) for s in snap["species"].values]
-        pick = species if species in names else ("tgfb1" if "tgfb1" in names else names[0])
+        names = species_in(ds)
+        if species is not None and species not in names:
+            from dermsim.errors import DermsimError
+
+            raise DermsimError(f"--species {species!r}: this result has {', '.join(names)}")
+        pick = species or ("tgfb1" if "tgfb1" in names else names[0])
         return snap.sel(species=pick), pick
     return snap, species or "growth factor"
 
@@ -113,7 +124,7 @@ def _layer_outlines(ax: Any, ds: Any, color: str = "w", z_limit: float | None = 
         if "layer_name" in ds else []
     tops = [float(v) for v in ds["layer_top"].values]
     z_max = float(ds["z"].values[-1]) if z_limit is None else z_limit
-    x1 = float(ds["x"].values[-1])
+    x1 = ax.get_xlim()[1] if ax.get_xlim()[1] > 1 else float(ds["x"].values[-1])
     for k, top in enumerate(tops):
         if top > 0:
             ax.axhline(top, color=color, lw=0.8, alpha=0.8, ls="--")
@@ -136,29 +147,13 @@ def _depth_limit(ds: Any) -> float:
     return limit
 
 
-def _bands_to_field(ds: Any, values: Any) -> Any:
-    """A (nz, 1) column image of band values at the grid depths (nan outside the bands)."""
-    import numpy as np
-
-    band = ds["collagen_I_change"]["band"].values
-    z = ds["z"].values
-    if band.size > 1:
-        half = 0.5 * np.diff(band)
-        lo = np.concatenate([[band[0] - half[0]], band[1:] - half])
-        hi = np.concatenate([band[:-1] + half, [band[-1] + half[-1]]])
-    else:
-        lo, hi = band - 25.0, band + 25.0
-    col = np.full(z.size, np.nan)
-    for k in range(band.size):
-        col[(z >= lo[k]) & (z < hi[k])] = values[k]
-    return col[:, None]
-
-
 def _make_drawer(ds: Any, frames: list[Frame], species: str | None) -> tuple[Any,
                                                                             Callable[[int], None]]:
     import numpy as np
     from matplotlib.colors import LogNorm
     from matplotlib.figure import Figure
+
+    from dermsim.viz import style
 
     # a fixed layout (constrained layout would be recomputed for every frame)
     fig = Figure(figsize=(10.5, 4.6))
@@ -169,6 +164,11 @@ def _make_drawer(ds: Any, frames: list[Frame], species: str | None) -> tuple[Any
     zlim = _depth_limit(ds)
     title = fig.suptitle("", fontsize=11)
     days = _session_days(ds)
+    # true aspect ratio: show as much of the slice width as the panel holds at equal scales
+    box_ratio = (0.50 * 10.5) / (0.74 * 4.6)
+    x_right = min(ext[1], ext[0] + (zlim - ext[3]) * box_ratio)
+    z_label = style.label(ds["z"]) if "z" in ds else "depth [µm]"
+    x_label = style.label(ds["x"]) if "x" in ds else "x [µm]"
 
     gf = gf_name = None
     gf_norm = None
@@ -177,12 +177,17 @@ def _make_drawer(ds: Any, frames: list[Frame], species: str | None) -> tuple[Any
         vmax = float(np.nanmax(gf.values)) or 1.0
         gf_norm = LogNorm(vmin=vmax * 1e-3, vmax=vmax)
     c1 = ds["collagen_I_change"] if "collagen_I_change" in ds else None
-    c1_abs = float(np.nanmax(np.abs(c1.values))) if c1 is not None else 1.0
-    c1_abs = c1_abs or 1.0
+    c3 = ds["collagen_III_change"] if "collagen_III_change" in ds else None
+    c_lo = c_hi = 0.0
+    if c1 is not None:
+        both = [c1.values] + ([c3.values] if c3 is not None else [])
+        c_lo = min(0.0, *(float(np.nanmin(v)) for v in both))
+        c_hi = max(1.0, *(float(np.nanmax(v)) for v in both))
 
-    def colorbar(mappable: Any, label: str) -> None:
+    def colorbar(mappable: Any, text: str) -> None:
         cax.clear()
-        fig.colorbar(mappable, cax=cax, label=label)
+        cax.set_visible(True)
+        fig.colorbar(mappable, cax=cax, label=text)
 
     def draw(i: int) -> None:
         f = frames[i]
@@ -190,59 +195,62 @@ def _make_drawer(ds: Any, frames: list[Frame], species: str | None) -> tuple[Any
         ax_side.clear()
         if f.phase == "gf":
             field = gf.isel(snapshot_time=f.index).values
-            im = ax_map.imshow(np.maximum(field, gf_norm.vmin), cmap="viridis", norm=gf_norm,
+            im = ax_map.imshow(np.maximum(field, gf_norm.vmin), cmap="magma", norm=gf_norm,
                                extent=ext, aspect="auto", interpolation="nearest")
-            colorbar(im, f"{gf_name} [ng/mL]")
-            ax_map.set_title(f"growth factor ({gf_name}) after session 1", fontsize=10)
+            name = style.species_name(gf_name)
+            colorbar(im, f"{name} [{style.pretty_units(gf.attrs.get('units', 'ng/mL'))}]")
+            ax_map.set_title(f"{name} after session 1 (logarithmic colour scale)", fontsize=10)
             if "gf_band" in ds:
                 _side_gf_profile(ax_side, ds, gf_name, gf["snapshot_time"].values[f.index])
             else:
                 ax_side.set_visible(False)
+            ax_map.set_xlim(ext[0], x_right)
+            _layer_outlines(ax_map, ds, "w", zlim)
+            ax_map.set_xlabel(x_label)
         elif f.phase == "collagen":
+            # the collagen model is one value per depth band: draw it as a depth profile over
+            # the layers, not painted across the slice width
             ax_side.set_visible(True)
-            vals = c1.isel(time=f.index).values
-            col = _bands_to_field(ds, vals)
-            img = np.repeat(col, 2, axis=1)
-            im = ax_map.imshow(img, cmap="RdBu_r", vmin=-c1_abs, vmax=c1_abs,
-                               extent=(ext[0], ext[1], ext[2], ext[3]), aspect="auto",
-                               interpolation="nearest")
-            colorbar(im, "collagen I change [%]")
-            if "injury" in ds and "session" in ds.dims:
-                t = float(c1["time"].values[f.index])
-                past = [k for k, d in enumerate(days) if d <= t + 1e-9]
-                if past:
-                    inj = ds["injury"].isel(session=past[-1]).values
-                    ax_map.contour(ds["x"].values, ds["z"].values, inj, levels=[0.5],
-                                   colors="k", linewidths=0.4, alpha=0.5)
-            ax_map.set_title("collagen I deposition (change vs baseline; black: last "
-                             "session's channels)", fontsize=9)
+            cax.set_visible(False)
+            style.layer_bands(ax_map, ds, z_max=zlim)
+            band = c1["band"].values
+            ax_map.plot(c1.isel(time=f.index).values, band, "o-", color=style.COLLAGEN_I,
+                        ms=3, lw=1.6, label="collagen I")
+            if c3 is not None:
+                ax_map.plot(c3.isel(time=f.index).values, band, "s-", color=style.COLLAGEN_III,
+                            ms=3, lw=1.6, label="collagen III")
+            ax_map.axvline(0, color="k", lw=0.6)
+            ax_map.set_xlim(c_lo, c_hi * 1.05)
+            ax_map.legend(loc="lower right", fontsize=8)
+            units = style.pretty_units(c1.attrs.get("units", "%"))
+            ax_map.set_xlabel(f"change relative to untreated skin [{units}] (per depth band)")
+            ax_map.set_title("collagen deposition by depth", fontsize=10)
             _side_collagen(ax_side, ds, c1, f.index, days)
         else:
             ax_side.set_visible(True)
             if "layer" in ds:
-                from matplotlib.colors import ListedColormap
+                ax_map.imshow(ds["layer"].values, cmap=style.layer_cmap(), vmin=-0.5,
+                              vmax=len(style.LAYER_COLOURS) - 0.5, extent=ext, aspect="auto",
+                              interpolation="nearest")
+            ax_map.imshow(style.injury_rgba(ds["injury"].isel(session=f.index).values),
+                          extent=ext, aspect="auto", interpolation="nearest")
+            from matplotlib.cm import ScalarMappable
 
-                from dermsim.viz import LAYER_COLOURS
-
-                ax_map.imshow(ds["layer"].values, cmap=ListedColormap(LAYER_COLOURS),
-                              vmin=-0.5, vmax=len(LAYER_COLOURS) - 0.5, extent=ext,
-                              aspect="auto", interpolation="nearest")
-            inj = np.ma.masked_less(ds["injury"].isel(session=f.index).values, 0.02)
-            im = ax_map.imshow(inj, cmap="Greys", vmin=0, vmax=1, extent=ext, aspect="auto",
-                               interpolation="nearest", alpha=0.9)
-            colorbar(im, "injury [0–1]")
+            sm = ScalarMappable(cmap=style.injury_cmap())
+            sm.set_clim(0, 1)
+            colorbar(sm, style.label(ds["injury"]))
             if "needle_x" in ds and "needle_depth" in ds:
                 nx_ = ds["needle_x"].isel(session=f.index).values
                 nd = ds["needle_depth"].isel(session=f.index).values
                 ok = np.isfinite(nx_)
-                ax_map.plot(nx_[ok], nd[ok], "v", color="tab:cyan", ms=4)
+                ax_map.plot(nx_[ok], nd[ok], "v", color="#1f5fa8", ms=4)
             ax_map.set_title("needle channels and injured tissue", fontsize=10)
             _side_sessions(ax_side, ds, f.index)
-        _layer_outlines(ax_map, ds, "w" if f.phase == "gf" else "k", zlim)
-        ax_map.set_xlim(ext[0], ext[1])
+            ax_map.set_xlim(ext[0], x_right)
+            _layer_outlines(ax_map, ds, "k", zlim)
+            ax_map.set_xlabel(x_label)
         ax_map.set_ylim(zlim, ext[3])
-        ax_map.set_xlabel("x [µm]")
-        ax_map.set_ylabel("depth [µm]")
+        ax_map.set_ylabel(z_label)
         title.set_text(f"{ds.attrs.get('scenario', 'dermsim')} — {f.label}")
 
     return fig, draw
@@ -263,27 +271,33 @@ def _side_gf_profile(ax: Any, ds: Any, species: str, t_h: float) -> None:
     t_in = t_h / 24.0 if units.startswith("d") else t_h
     k = int(np.argmin(np.abs(tt - t_in)))
     band = gb["band"].values
-    ax.plot(gb.isel({tdim: k}).values, band, "o-", color="tab:green", ms=3)
+    from dermsim.viz import style
+
+    ax.plot(gb.isel({tdim: k}).values, band, "o-", color="#2e8b57", ms=3)
     ax.set_ylim(band[-1] + 50, 0)
     ax.set_xlim(0, max(float(np.nanmax(gb.values)), 1e-12) * 1.05)
-    ax.set(xlabel="band mean [ng/mL]", ylabel="depth [µm]", title="by depth (fixed scale)")
+    ax.set(xlabel=style.label(gb, short=True), ylabel=style.label(gb["band"], short=True),
+           title="band mean by depth (fixed scale)")
     ax.title.set_fontsize(9)
 
 
 def _side_collagen(ax: Any, ds: Any, c1: Any, k: int, days: list[float]) -> None:
+    from dermsim.viz import style
+
     t = c1["time"].values
     mean = c1.mean("band").values
-    ax.plot(t, mean, color="tab:blue", label="collagen I, band mean")
+    ax.plot(t, mean, color=style.COLLAGEN_I, label="collagen I, band mean")
     if "collagen_III_change" in ds:
-        ax.plot(t, ds["collagen_III_change"].mean("band").values, color="tab:orange",
+        ax.plot(t, ds["collagen_III_change"].mean("band").values, color=style.COLLAGEN_III,
                 label="collagen III, band mean")
-    for d in days:
-        ax.axvline(d, color="0.6", lw=0.7, ls=":")
+    style.session_marks(ax, days, label=None)
     ax.axvline(t[k], color="k", lw=1.2)
-    ax.plot([t[k]], [mean[k]], "o", color="tab:blue")
+    ax.plot([t[k]], [mean[k]], "o", color=style.COLLAGEN_I)
     ax.axhline(0, color="k", lw=0.4)
-    ax.set(xlabel="day (dotted: sessions)", ylabel="change vs baseline [%]",
-           title="over the protocol")
+    units = style.pretty_units(c1.attrs.get("units", "%"))
+    ax.set(xlabel=style.label(c1["time"]), ylabel=f"change vs untreated skin [{units}]",
+           xlim=(0, t[-1]))
+    ax.set_title("over the protocol (▼ sessions)", pad=12)
     ax.title.set_fontsize(9)
     ax.legend(fontsize=7, loc="upper left")
 
@@ -294,19 +308,24 @@ def _side_sessions(ax: Any, ds: Any, k: int) -> None:
     s = ds["session"].values
     if "effective_depth" in ds:
         v = ds["effective_depth"].values
-        ax.bar(np.arange(s.size), v, color=["tab:red" if i == k else "0.7"
+        from dermsim.viz import style
+
+        ax.bar(np.arange(s.size), v, color=["#c0392b" if i == k else "0.7"
                                            for i in range(s.size)])
         ax.set_xticks(np.arange(s.size), [str(int(x)) for x in s])
-        ax.set(xlabel="session", ylabel="mean effective depth [µm]", title="sessions")
+        ax.set(xlabel="session", ylabel=style.label(ds["effective_depth"]), title="sessions")
         ax.title.set_fontsize(9)
     else:
         ax.set_visible(False)
 
 
 def _atomic_save(anim: Any, path: Path, writer: Any, dpi: int) -> Path:
+    """Save through a temporary file beside ``path`` (same permissions as every other
+    output: the umask's, e.g. 0644), then rename."""
+    from dermsim.io import shareable_tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    tmp = shareable_tempfile(path, suffix=path.suffix)
     try:
         anim.save(tmp, writer=writer, dpi=dpi)
         os.replace(tmp, path)
@@ -341,16 +360,29 @@ def animate_result(ds: Any, output: str | Path, mp4: bool = False, fps: float = 
     list of Path
         Files written (the GIF first).
     """
+    import math
+
     from matplotlib import animation
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from dermsim.errors import DermsimError
+    from dermsim.viz import style
 
+    if not (math.isfinite(fps) and fps > 0):
+        raise DermsimError(f"--fps {fps:g}: frames per second must be a number > 0")
+    if max_collagen_frames < 1:
+        raise DermsimError(f"--frames {max_collagen_frames}: must be at least 1")
+    if species is not None:
+        names = species_in(ds)
+        if species not in names:
+            have = ", ".join(names) if names else "no growth-factor snapshots"
+            raise DermsimError(f"--species {species!r}: this result has {have}")
     frames = build_frames(ds, max_collagen_frames)
     if not frames:
         raise DermsimError("nothing to animate: the result has no growth-factor snapshots, "
                            "collagen time course or injury fields")
-    fig, draw = _make_drawer(ds, frames, species)
+    with style.context():
+        fig, draw = _make_drawer(ds, frames, species)
     FigureCanvasAgg(fig)
     anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=1000.0 / fps,
                                    blit=False, repeat=True)
@@ -366,9 +398,9 @@ def cmd_animate(args: Any) -> int:
     """``dermsim animate RESULT.nc [-o out.gif] [--mp4]``."""
     import sys
 
-    from dermsim.io import open_result
+    from dermsim.io import open_run_result
 
-    ds = open_result(args.result)
+    ds = open_run_result(args.result, "animate")
     out = Path(args.output) if args.output else Path(args.result).with_suffix(".gif")
     written = animate_result(ds, out, mp4=args.mp4, fps=args.fps, species=args.species,
                              max_collagen_frames=args.frames)
@@ -392,7 +424,7 @@ def add_cli(subparsers: Any, epilog: str) -> None:
     p.add_argument("-o", "--output", metavar="GIF",
                    help="output GIF (default: RESULT with suffix .gif)")
     p.add_argument("--mp4", action="store_true", help="also write an MP4 (needs ffmpeg)")
-    p.add_argument("--fps", type=float, default=3.0, help="frames per second (default 3)")
+    p.add_argument("--fps", type=float, default=3.0, help="frames per second, > 0 (default 3)")
     p.add_argument("--species", help="growth factor to show (default tgfb1)")
     p.add_argument("--frames", type=int, default=48, metavar="N",
                    help="frames over the collagen time course (default 48)")

@@ -24,34 +24,15 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OUTCOME_LABELS", "add_cli", "build_html", "stage_figures", "write_report"]
+from dermsim import schema
+
+__all__ = ["MODEL_SUMMARY", "add_cli", "build_html", "stage_figures", "write_report"]
 
 DISCLAIMER = ("dermsim is a research and teaching tool. It is not medical advice and must not "
               "be used to plan the treatment of patients.")
-
-#: Human labels of the scalar outcomes (dermsim.metrics.OUTCOME_NAMES); units in brackets.
-OUTCOME_LABELS: dict[str, str] = {
-    "effective_depth_um": "mean effective needle depth [µm]",
-    "bleeding_fraction": "needles reaching the papillary capillaries (pinpoint bleeding) [-]",
-    "surface_fraction_punctured": "skin surface punctured per session [-]",
-    "epidermal_injury_mm3_per_cm2": "epidermal injury per session [mm³/cm²]",
-    "dermal_injury_mm3_per_cm2": "dermal injury per session [mm³/cm²]",
-    "collagen_I_change_pct": "collagen I change at the end, dermis [%]",
-    "collagen_I_change_papillary_pct": "collagen I change, papillary dermis [%]",
-    "collagen_I_change_reticular_pct": "collagen I change, reticular dermis [%]",
-    "collagen_III_change_pct": "collagen III change at the end, dermis [%]",
-    "ratio_I_III_end": "collagen I : III ratio at the end [-]",
-    "peak_inflammation": "peak inflammation (cells above baseline) [cells/mm³]",
-    "downtime_h": "downtime proxy: erythema after the first session [h]",
-    "time_to_plateau_day": "time to 90 % of the collagen I plateau after the last session [day]",
-    "coagulated_fraction": "RF coagulated (Ω ≥ 1) dermal volume fraction [-]",
-    "max_temperature_C": "maximum RF tissue temperature [°C]",
-}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
@@ -98,6 +79,37 @@ _ASSUMPTIONS = (
     "damage (Henriques–Moritz constants); desiccation above 100 °C is not modelled.",
     "Outcomes are relative changes versus the untreated baseline of one average skin; there "
     "is no patient variability, no healing disorder and no adverse-event model.",
+)
+
+
+#: The model, stage by stage, in a few sentences each (the report's "Model" section; the
+#: equations, parameters and their sources are in docs/model.md of the dermsim repository).
+MODEL_SUMMARY: tuple[tuple[str, str], ...] = (
+    ("Skin", "Five layers (stratum corneum, viable epidermis, papillary and reticular dermis, "
+     "hypodermis) with body-site thicknesses, on a 2-D grid of depth × lateral position "
+     "through one row of the needle array."),
+    ("Devices and protocol", "Dermaroller, motorised pen, stamp and RF-microneedling tips "
+     "with their needle length, array geometry and speed; a protocol is a number of sessions "
+     "a fixed interval apart, optionally with per-session settings, maintenance sessions and "
+     "a follow-up period."),
+    ("Penetration", "Needles go less deep than their nominal length because the skin "
+     "deforms before it is pierced; the buried fraction rises with insertion speed and is "
+     "calibrated to measured depths. Each channel leaves an injured rim; needles that reach "
+     "the papillary capillaries cause pinpoint bleeding."),
+    ("Growth factors", "Platelets in the bleeding channels and the injured tissue release "
+     "TGF-β1 and PDGF, which diffuse through the layers and decay (reaction–diffusion, "
+     "implicit time stepping) over the first days after each session."),
+    ("RF heating", "For RF tips: the electric potential of the pins, Joule heating, Pennes "
+     "bioheat transfer with perfusion, and Arrhenius thermal damage; tissue with a damage "
+     "integral Ω ≥ 1 is coagulated, and a power limiter keeps the tissue at or below 100 °C."),
+    ("Collagen remodelling", "Per depth band: debris and inflammation (neutrophils, "
+     "macrophages), fibroblast recruitment and activation, and the deposition of collagen III "
+     "and then collagen I with matrix turnover, integrated over months and restarted at each "
+     "session."),
+    ("Outcomes", "Effective depth, bleeding and injury of the first session; collagen changes "
+     "relative to untreated skin of the same site; inflammation, a downtime proxy "
+     "(erythema), time to the collagen plateau and, for RF, peak temperature and coagulated "
+     "volume."),
 )
 
 
@@ -149,341 +161,24 @@ def _import_stage_modules() -> None:
             continue
 
 
-def _layer_lines(ax: Any, ds: Any, color: str = "k", alpha: float = 0.5) -> None:
-    if "layer_top" not in ds:
-        return
-    for top in ds["layer_top"].values:
-        if top > 0:
-            ax.axhline(float(top), color=color, lw=0.6, alpha=alpha)
-
-
-def _extent(ds: Any) -> tuple[float, float, float, float]:
-    x, z = ds["x"].values, ds["z"].values
-    hx = float(x[1] - x[0]) if x.size > 1 else 1.0
-    hz = float(z[1] - z[0]) if z.size > 1 else 1.0
-    return (float(x[0] - hx / 2), float(x[-1] + hx / 2), float(z[-1] + hz / 2),
-            float(z[0] - hz / 2))
-
-
 def _sessions_days(ds: Any) -> list[float]:
     if "session_day" in ds:
         return [float(v) for v in ds["session_day"].values]
     return []
 
 
-# ------------------------------------------------------------------------------------------------
-# stage figures (each returns a Figure or None when its variables are absent)
-# ------------------------------------------------------------------------------------------------
-
-
-def figure_sessions(ds: Any) -> Any:
-    """Injury cross-section of every session (small multiples)."""
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    if "injury" not in ds or "session" not in ds.dims:
-        return None
-    sessions = [int(s) for s in ds["session"].values][:8]
-    n = len(sessions)
-    ncol = min(n, 4)
-    nrow = (n + ncol - 1) // ncol
-    fig = Figure(figsize=(3.2 * ncol, 2.7 * nrow + 0.4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
-    days = dict(zip([int(s) for s in ds["session"].values], _sessions_days(ds)))
-    z = ds["z"].values
-    zmax = float(np.nanmax(ds["needle_depth"].values)) + 300 if "needle_depth" in ds else z[-1]
-    zmax = min(float(z[-1]), max(zmax, 500.0))
-    im = None
-    for ax, s in zip(axes, sessions):
-        inj = ds["injury"].sel(session=s).values
-        im = ax.imshow(inj, cmap="magma_r", vmin=0, vmax=1, extent=_extent(ds), aspect="auto",
-                       interpolation="nearest")
-        _layer_lines(ax, ds, "tab:blue")
-        ax.set_ylim(zmax, 0)
-        title = f"session {s}"
-        if s in days:
-            title += f", day {days[s]:g}"
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("x [µm]", fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    axes[0].set_ylabel("depth [µm]", fontsize=8)
-    if im is not None:
-        fig.colorbar(im, ax=list(axes[:n]), shrink=0.8, label="injury [0–1]")
-    return fig
-
-
-def figure_signalling(ds: Any) -> Any:
-    """Growth-factor snapshots after the first session and band-mean time courses."""
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    has_snap = "gf_snapshot" in ds
-    has_band = "gf_band" in ds
-    if not (has_snap or has_band):
-        return None
-    species = [str(s) for s in ds["species"].values] if "species" in ds.coords else []
-    if has_snap:
-        snap = ds["gf_snapshot"]
-        times = snap["snapshot_time"].values
-        pick = np.unique(np.linspace(0, times.size - 1, min(4, times.size)).round().astype(int))
-        sp = species[: 3] if species else [None]
-        ncols = pick.size + (1 if has_band else 0)
-        fig = Figure(figsize=(3.0 * ncols, 2.6 * len(sp) + 0.5), layout="constrained")
-        axes = np.atleast_2d(fig.subplots(len(sp), ncols, squeeze=False))
-        from matplotlib.colors import LogNorm
-
-        for r, s in enumerate(sp):
-            field = snap.sel(species=s) if s is not None else snap
-            vmax = float(field.max()) or 1.0
-            norm = LogNorm(vmin=vmax * 1e-3, vmax=vmax)
-            im = None
-            for c, k in enumerate(pick):
-                ax = axes[r, c]
-                im = ax.imshow(np.maximum(field.isel(snapshot_time=int(k)).values, norm.vmin),
-                               cmap="viridis", norm=norm, extent=_extent(ds), aspect="auto")
-                _layer_lines(ax, ds, "w", 0.6)
-                ax.set_ylim(min(float(ds["z"].values[-1]), 1800.0), 0)
-                ax.set_title(f"{s or ''} {times[k]:g} h", fontsize=9)
-                ax.tick_params(labelsize=7)
-                if c == 0:
-                    ax.set_ylabel("depth [µm]", fontsize=8)
-            if im is not None:
-                fig.colorbar(im, ax=list(axes[r, : pick.size]), shrink=0.85, label="ng/mL")
-            if has_band:
-                _band_timecourse(axes[r, -1], ds, s)
-        return fig
-    fig = Figure(figsize=(6, 3.5), layout="constrained")
-    ax = fig.subplots()
-    _band_timecourse(ax, ds, None)
-    return fig
-
-
-def _band_timecourse(ax: Any, ds: Any, species: Any) -> None:
-    import numpy as np
-
-    gb = ds["gf_band"]
-    if "session" in gb.dims:
-        gb = gb.isel(session=0)
-    if species is not None and "species" in gb.dims:
-        gb = gb.sel(species=species)
-    elif "species" in gb.dims:
-        gb = gb.isel(species=0)
-    t = gb["gf_time"].values if "gf_time" in gb.coords else np.arange(gb.shape[0])
-    bands = gb["band"].values if "band" in gb.coords else np.arange(gb.shape[-1])
-    sel = np.unique(np.linspace(0, bands.size - 1, min(5, bands.size)).round().astype(int))
-    for b in sel:
-        ax.plot(t, gb.isel(band=int(b)).values, label=f"{bands[b]:.0f} µm")
-    ax.set_xlabel("time after session 1 [h]", fontsize=8)
-    ax.set_ylabel("band mean [ng/mL]", fontsize=8)
-    ax.set_title(f"{species or 'growth factor'} by depth", fontsize=9)
-    ax.legend(fontsize=6)
-    ax.tick_params(labelsize=7)
-
-
-def figure_remodelling(ds: Any) -> Any:
-    """Collagen change over time and depth, and time courses of the other band variables."""
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    if "collagen_I_change" not in ds:
-        return None
-    c1 = ds["collagen_I_change"]
-    t = c1["time"].values
-    band = c1["band"].values
-    fig = Figure(figsize=(11, 7.2), layout="constrained")
-    axes = fig.subplots(2, 2)
-    vmax = float(np.nanmax(np.abs(c1.values))) or 1.0
-    im = axes[0, 0].pcolormesh(t, band, c1.values.T, cmap="RdBu_r", vmin=-vmax, vmax=vmax,
-                               shading="auto")
-    fig.colorbar(im, ax=axes[0, 0], label="collagen I change [%]")
-    axes[0, 0].set(xlabel="day", ylabel="depth [µm]", title="collagen I change by depth")
-    axes[0, 0].invert_yaxis()
-    _layer_lines(axes[0, 0], ds, "k", 0.4)
-    ax = axes[0, 1]
-    for name, col in (("collagen_I_change", "tab:blue"), ("collagen_III_change", "tab:orange")):
-        if name in ds:
-            ax.plot(t, ds[name].mean("band").values, color=col,
-                    label=name.replace("_change", "").replace("_", " "))
-    for d in _sessions_days(ds):
-        ax.axvline(d, color="0.6", lw=0.7, ls=":")
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set(xlabel="day", ylabel="change vs baseline [%] (band mean)",
-           title="collagen over the protocol (dotted: sessions)")
-    ax.legend(fontsize=8)
-    ax = axes[1, 0]
-    if "collagen_III_change" in ds:
-        c3 = ds["collagen_III_change"]
-        v3 = float(np.nanmax(np.abs(c3.values))) or 1.0
-        im = ax.pcolormesh(t, band, c3.values.T, cmap="PuOr_r", vmin=-v3, vmax=v3,
-                           shading="auto")
-        fig.colorbar(im, ax=ax, label="collagen III change [%]")
-        ax.set(xlabel="day", ylabel="depth [µm]", title="collagen III change by depth")
-        ax.invert_yaxis()
-        _layer_lines(ax, ds, "k", 0.4)
-    else:
-        ax.set_visible(False)
-    ax = axes[1, 1]
-    shown = 0
-    for name in ("macrophages", "neutrophils", "fibroblasts", "tgfb_active", "inflammation"):
-        if name in ds and set(ds[name].dims) >= {"time", "band"}:
-            v = ds[name].max("band").values
-            rng = float(np.nanmax(v) - np.nanmin(v))
-            if rng > 0:
-                ax.plot(t, (v - np.nanmin(v)) / rng, label=name.replace("_", " "))
-                shown += 1
-    if shown:
-        ax.set(xlabel="day", ylabel="relative to its peak (max over depth)",
-               title="cells and signals")
-        ax.set_xlim(t[0], min(t[-1], t[0] + 60))
-        ax.legend(fontsize=8)
-    else:
-        ax.set_visible(False)
-    return fig
-
-
-def figure_rf(ds: Any) -> Any:
-    """RF peak temperature of the first session with the Ω = 1 contour, and temperature
-    traces when present."""
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    if "rf_peak_temperature" not in ds:
-        return None
-    tp = ds["rf_peak_temperature"]
-    if "session" in tp.dims:
-        tp = tp.isel(session=0)
-    traces = [v for v in ds.data_vars if v.startswith("rf_") and "rf_time" in ds[v].dims
-              and "temperature" in v]
-    fig = Figure(figsize=(11, 4.2), layout="constrained")
-    axes = fig.subplots(1, 2 if traces else 1, squeeze=False).ravel()
-    ax = axes[0]
-    im = ax.imshow(tp.values, cmap="inferno", extent=_extent(ds), aspect="auto",
-                   vmin=float(np.nanmin(tp.values)), vmax=max(float(np.nanmax(tp.values)), 45))
-    fig.colorbar(im, ax=ax, label="peak temperature [°C]")
-    if "rf_damage" in ds:
-        om = ds["rf_damage"]
-        if "session" in om.dims:
-            om = om.isel(session=0)
-        if float(om.max()) >= 1.0:
-            ax.contour(ds["x"].values, ds["z"].values, om.values, levels=[1.0], colors="cyan",
-                       linewidths=1.0)
-    _layer_lines(ax, ds, "w", 0.6)
-    ax.set_ylim(min(float(ds["z"].values[-1]), 2500.0), 0)
-    ax.set(xlabel="x [µm]", ylabel="depth [µm]", title="RF peak temperature, session 1 "
-                                                       "(cyan: Ω = 1)")
-    if traces:
-        ax2 = axes[1]
-        for v in traces:
-            da = ds[v]
-            if "session" in da.dims:
-                da = da.isel(session=0)
-            ax2.plot(ds["rf_time"].values, da.values,
-                     label=v.replace("rf_", "").replace("_temperature_C", "").replace("_", " "))
-        ax2.set(xlabel=f"time [{ds['rf_time'].attrs.get('units', 'ms')}]",
-                ylabel="temperature [°C]", title="temperature traces, session 1")
-        ax2.legend(fontsize=8)
-        if "rf_power_W" in ds:
-            pw = ds["rf_power_W"]
-            if "session" in pw.dims:
-                pw = pw.isel(session=0)
-            ax3 = ax2.twinx()
-            ax3.fill_between(ds["rf_time"].values, 0, pw.values, step="pre", color="k",
-                             alpha=0.1)
-            ax3.set_ylabel("generator power [W]")
-    return fig
-
-
-def figure_topical(ds: Any) -> Any:
-    """Topical product delivered through the channels versus intact skin (first session)."""
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    if "topical_exposure" not in ds or "topical_exposure_intact" not in ds:
-        return None
-    names = [str(n).replace("_", " ") for n in ds["layer_name"].values] \
-        if "layer_name" in ds else [str(i) for i in range(ds.sizes["layer_index"])]
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
-    y = np.arange(len(names))
-    floor = 1e-12
-    ax1.barh(y - 0.2, np.maximum(ds["topical_exposure"].values, floor), height=0.4,
-             color="tab:green", label="microneedled")
-    ax1.barh(y + 0.2, np.maximum(ds["topical_exposure_intact"].values, floor), height=0.4,
-             color="0.6", label="intact skin")
-    ax1.set_xscale("log")
-    ax1.set_yticks(y, names)
-    ax1.invert_yaxis()
-    ax1.set(xlabel="exposure [ng·h/cm²] (log)", title="topical product per layer")
-    ax1.legend(fontsize=8, loc="lower right", framealpha=0.9)
-    if "topical_entered" in ds and "topical_time" in ds.coords:
-        t = ds["topical_time"].values
-        ax2.plot(t, ds["topical_entered"].values, color="tab:green", label="entered (needled)")
-        if "topical_remaining" in ds:
-            ax2.plot(t, ds["topical_remaining"].values, color="tab:green", ls="--",
-                     label="in the skin (needled)")
-        if "topical_entered_intact" in ds:
-            ax2.plot(t, ds["topical_entered_intact"].values, color="0.5",
-                     label="entered (intact)")
-        ax2.set(xlabel=f"time after session 1 [{ds['topical_time'].attrs.get('units', 'h')}]",
-                ylabel="ng/cm²", title="uptake over time", xlim=(0, min(float(t[-1]), 24.0)))
-        ax2.legend(fontsize=8)
-    else:
-        ax2.set_visible(False)
-    return fig
-
-
-def figure_overview(ds: Any) -> Any:
-    """The figure written by ``dermsim run`` (:func:`dermsim.viz.plot_result`)."""
-    from dermsim import viz
-
-    # a stage panel whose figure function is not registered is left out, not an error
-    triggers = {"signalling": "gf_snapshot", "rf": "rf_peak_temperature",
-                "remodelling": "collagen_I_change"}
-    registered = getattr(viz, "PANEL_FUNCTIONS", {})
-    drop = [var for panel, var in triggers.items() if var in ds and panel not in registered]
-    return viz.plot_result(ds.drop_vars(drop) if drop else ds)
-
-
-#: (key, title, caption, function) of every figure the report tries to draw.
-FIGURES: list[tuple[str, str, str, Callable[[Any], Any]]] = [
-    ("overview", "Overview", "The figure of <code>dermsim run</code>: a panel per stage present "
-     "(cross-section of the first session with layers, channels, nominal and effective depth).",
-     figure_overview),
-    ("sessions", "Injury in every session", "Tissue injury (1 = open channel, < 1 = damaged "
-     "rim) of each session; blue lines are the layer boundaries.", figure_sessions),
-    ("signalling", "Growth factors", "Growth-factor concentration after the first session "
-     "(snapshots) and band-mean time courses by depth.", figure_signalling),
-    ("remodelling", "Collagen remodelling", "Collagen I and III change relative to the "
-     "untreated baseline over the protocol and by depth, and the inflammatory and fibroblast "
-     "response.", figure_remodelling),
-    ("rf", "RF heating", "Peak temperature of the first RF session with the coagulation "
-     "contour (Arrhenius Ω = 1).", figure_rf),
-    ("topical", "Topical product", "A product applied on the skin after the first session: "
-     "its exposure per layer through the open channels versus intact skin, and its uptake "
-     "over time.", figure_topical),
-]
-
-
 def stage_figures(ds: Any) -> list[tuple[str, str, str, str | None, str]]:
-    """Draw every figure whose variables are present.
+    """Draw every figure whose variables are present
+    (:data:`dermsim.viz.report_figures.FIGURES`).
 
     Returns
     -------
     list of (key, title, caption, base64 PNG or None, error text)
     """
+    from dermsim.viz import report_figures
+
     _import_stage_modules()
-    out = []
-    for key, title, caption, fn in FIGURES:
-        try:
-            fig = fn(ds)
-        except Exception as exc:  # one broken figure must not lose the report
-            out.append((key, title, caption, None, f"{type(exc).__name__}: {exc}"))
-            continue
-        if fig is not None:
-            out.append((key, title, caption, _png_base64(fig), ""))
-    return out
+    return report_figures.stage_figures(ds, _png_base64)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -500,65 +195,6 @@ def _find_doc(name: str, hint: Path | None = None) -> Path | None:
         if c.is_file():
             return c
     return None
-
-
-def _strip_md(text: str) -> str:
-    text = re.sub(r"`([^`]*)`", r"\1", text)
-    text = re.sub(r"\*\*([^*]*)\*\*", r"\1", text)
-    text = re.sub(r"\*([^*]*)\*", r"\1", text)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    return " ".join(text.split())
-
-
-def model_summary(model_md: Path | None, max_chars: int = 420) -> list[tuple[str, str]]:
-    """(section heading, opening prose) of every ``## `` section of docs/model.md.
-
-    The opening prose is the first paragraph that is not a list, table or code block, cut at
-    a sentence end near ``max_chars``; a closing sentence that only introduces a table or list
-    (ends with a colon) is dropped.
-    """
-    if model_md is None:
-        return []
-    sections: list[tuple[str, list[str]]] = []
-    for line in model_md.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            sections.append((line[3:].strip(), []))
-        elif sections and not line.startswith("#"):
-            sections[-1][1].append(line)
-    out = []
-    for head, lines in sections:
-        if "parameter" in head.lower():
-            continue
-        paras, cur, in_code = [], [], False
-        for ln in [*lines, ""]:
-            st = ln.strip()
-            if st.startswith("```"):
-                in_code = not in_code
-                continue
-            if in_code or st.startswith(("|", "<!", ">")) or (ln.startswith("    ") and not cur):
-                st = ""
-            if st:
-                cur.append(st)
-            elif cur:
-                paras.append(cur)
-                cur = []
-        prose = next((p for p in paras if not p[0].startswith(("-", "*", "1."))), None)
-        if prose is None and paras:  # only a list: join its items
-            prose = [" ".join(x.lstrip("-* ") for x in paras[0])]
-        if not prose:
-            continue
-        text = _strip_md(" ".join(prose))
-        sentences = re.split(r"(?<=[.!?:])\s+", text)
-        kept: list[str] = []
-        for sent in sentences:
-            if kept and len(" ".join(kept)) + len(sent) > max_chars:
-                break
-            kept.append(sent)
-        while len(kept) > 1 and kept[-1].endswith(":"):
-            kept.pop()
-        summary = " ".join(kept).rstrip(":")
-        out.append((_strip_md(head), summary))
-    return out
 
 
 def validation_status(mode: str, hint: Path | None = None) -> tuple[str, list[tuple[str, str,
@@ -605,6 +241,9 @@ def _scenario_rows(ds: Any) -> list[tuple[str, str]]:
                      + (f" on days {', '.join(f'{d:g}' for d in days)}" if days else "")))
     if "nominal_length" in ds:
         rows.append(("nominal needle length", f"{float(ds['nominal_length'].values[0]):g} µm"))
+    follow = _follow_up(ds)
+    if follow:
+        rows.append(("follow-up", follow))
     for key, label in (("grid_h_um", "grid cell size [µm]"), ("grid_shape_zx", "grid (z × x)"),
                        ("seed", "seed"), ("dermsim_version", "dermsim version"),
                        ("created", "result created")):
@@ -613,11 +252,18 @@ def _scenario_rows(ds: Any) -> list[tuple[str, str]]:
     return rows
 
 
+def _follow_up(ds: Any) -> str:
+    if "time" not in ds or "session_day" not in ds:
+        return ""
+    end = float(ds["time"].values[-1])
+    last = float(ds["session_day"].values[-1])
+    return f"to day {end:g} ({end - last:g} days after the last session)"
+
+
 def _session_table(ds: Any) -> str:
-    cols = [("nominal_length", "nominal length [µm]"), ("effective_depth", "effective depth [µm]"),
-            ("bleeding_fraction", "bleeding fraction"), ("punctures_per_cm2", "punctures/cm²"),
-            ("epidermal_injury", "epidermal injury [mm³/cm²]"),
-            ("dermal_injury", "dermal injury [mm³/cm²]")]
+    names = ("nominal_length", "effective_depth", "bleeding_fraction", "punctures_per_cm2",
+             "epidermal_injury", "dermal_injury")
+    cols = [(v, schema.label(ds[v], short=True)) for v in names if v in ds]
     cols = [(v, lab) for v, lab in cols if v in ds and ds[v].dims == ("session",)]
     if "session" not in ds.dims or not cols:
         return ""
@@ -637,14 +283,18 @@ def _session_table(ds: Any) -> str:
 def _outcome_table(outcomes: dict[str, float]) -> str:
     rows = []
     for name, value in outcomes.items():
-        label = OUTCOME_LABELS.get(name, name.replace("_", " "))
+        q = schema.get(name)
         absent = value != value
         cls = " class='absent'" if absent else ""
         shown = "not simulated" if absent else _fmt(value)
-        rows.append(f"<tr{cls}><td>{_esc(label)}</td><td><code>{_esc(name)}</code></td>"
-                    f"<td class='num'>{_esc(shown)}</td></tr>")
-    return ("<table><tr><th>outcome</th><th>name</th><th>value</th></tr>" + "".join(rows)
-            + "</table>")
+        unit = schema.pretty_units(q.units)
+        better = {"higher": "higher", "lower": "lower"}.get(q.better or "", "—")
+        rows.append(f"<tr{cls}><td>{_esc(q.long_name)}<br><small>{_esc(q.description)}"
+                    f"</small></td><td><code>{_esc(name)}</code></td>"
+                    f"<td class='num'>{_esc(shown)}</td><td>{_esc(unit)}</td>"
+                    f"<td>{_esc(better)}</td></tr>")
+    return ("<table><tr><th>outcome</th><th>name</th><th>value</th><th>units</th>"
+            "<th>better</th></tr>" + "".join(rows) + "</table>")
 
 
 def build_html(ds: Any, validation: str = "auto", source: Path | None = None) -> str:
@@ -725,19 +375,11 @@ def build_html(ds: Any, validation: str = "auto", source: Path | None = None) ->
     add("<section id='model'><h2>Model assumptions</h2><ul>")
     for item in _ASSUMPTIONS:
         add(f"<li>{_esc(item)}</li>")
-    add("</ul>")
-    model_md = _find_doc("model.md", source)
-    summary = model_summary(model_md)
-    if summary:
-        add(f"<h3>From {_esc(model_md.name)}</h3><p>Every equation, assumption and parameter "
-            "with its source is documented in <code>docs/model.md</code> of the dermsim "
-            "repository. Its sections:</p><dl>")
-        for head, para in summary:
-            add(f"<dt><strong>{_esc(head)}</strong></dt><dd>{_esc(para)}</dd>")
-        add("</dl>")
-    else:
-        add("<p>The full model description is <code>docs/model.md</code> in the dermsim "
-            "repository.</p>")
+    add("</ul><h3>The model in brief</h3><dl>")
+    for head, para in MODEL_SUMMARY:
+        add(f"<dt><strong>{_esc(head)}</strong></dt><dd>{_esc(para)}</dd>")
+    add("</dl><p>Every equation, assumption and parameter with its source is in "
+        "<code>docs/model.md</code> of the dermsim repository.</p>")
     add("</section>")
 
     # validation
@@ -781,10 +423,10 @@ def write_report(result: str | Path, output: str | Path | None = None,
     validation
         See :func:`validation_status`.
     """
-    from dermsim.io import atomic_write_bytes, open_result
+    from dermsim.io import atomic_write_bytes, open_run_result
 
     result = Path(result)
-    ds = open_result(result)
+    ds = open_run_result(result, "report")
     out = Path(output) if output is not None else result.with_suffix(".html")
     return atomic_write_bytes(build_html(ds, validation, result).encode("utf-8"), out)
 
