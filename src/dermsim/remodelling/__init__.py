@@ -1,6 +1,7 @@
 """Collagen remodelling after micro-injury: cells, mediators and matrix per tissue compartment.
 
-Each compartment (a depth band of the dermis) carries 16 state variables (damage, erythema
+Each compartment (a cell of a coarse 2-D grid: depth bands by lateral columns, or a whole
+depth band) carries 16 state variables (damage, erythema
 mediators, neutrophils, macrophages, endogenous active TGF-beta and PDGF, heat-shock protein
 induction, fibroblasts, early and mature synthetic activation, MMP activity, collagen III,
 collagen I, tropoelastin, elastin, collagen VII).  Compartments are coupled to the rest of
@@ -16,9 +17,9 @@ every growth-factor window.
 Modules: :mod:`~dermsim.remodelling.config` (parameter cards), :mod:`~.rates` (derived rate
 constants), :mod:`~.state` (state table, baseline), :mod:`~.drive` (session drives),
 :mod:`~.rhs` (right-hand side), :mod:`~.jacobian` (analytic Jacobian, sparsity),
-:mod:`~.field` (coarse 2-D grid, paracrine spread), :mod:`~.integrate` (time
-integration), :mod:`~.simulate` (a run as a Dataset, untreated twin), :mod:`~.outcomes` (derived outcomes),
-:mod:`~.calibration` (calibration check).
+:mod:`~.field` (coarse 2-D grid, paracrine spread), :mod:`~.blocksolve` (block LU),
+:mod:`~.integrate` (time integration), :mod:`~.simulate` (a run as a Dataset, untreated twin),
+:mod:`~.outcomes` (derived outcomes), :mod:`~.calibration` (calibration check).
 
 Time is in days, depth in micrometres (edges of the package), concentrations in ng/mL, cell
 densities in cells/mm^3; collagen I and III in units of the baseline total dermal collagen
