@@ -69,7 +69,7 @@ def coupled_signalling_config(cfg: SignallingConfig | None = None) -> Signalling
                 f"signalling.{name} = {getattr(cfg, name)!r} has no effect in the coupled "
                 f"pipeline: the late supply comes from the macrophages of the remodelling "
                 f"stage (set {instead} instead)", CouplingWarning, stacklevel=2)
-    return replace(cfg, **{name: 0.0 for name in INACTIVE_WHEN_COUPLED})
+    return replace(cfg, tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0)
 
 
 def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],

@@ -42,7 +42,7 @@ def _segment_functions(
     exo: GrowthFactorDrive,
     nb: int,
     p: Rates,
-    fc: tuple[Any, ...],
+    fc: np.ndarray,
     method: str,
     jac: str,
     paracrine: ParacrineField | None = None,
