@@ -18,7 +18,7 @@ _BASE: dict[str, Any] = {
     "seed": 20261121, "skin": {"site": "cheek"},
     "device": {"preset": "pen_12", "needle_length_um": 1000.0, "passes": 2},
     "protocol": {"sessions": 4, "interval_days": 28.0, "follow_up_days": 182.0},
-    "grid": {"h_um": 20.0, "width_um": 4000.0},
+    "grid": {"h_um": 20.0, "width_um": 3000.0},
 }
 
 
