@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import xarray as xr
 
 from dermsim.remodelling import SessionDrive
@@ -37,7 +38,7 @@ INACTIVE_WHEN_COUPLED = {
     "pdgf_late_ng_ml": "remodelling.pdgf_secretion_macrophage",
 }
 #: times of the growth-factor field snapshots used for the lateral pattern of the drive [h]
-DRIVE_SNAPSHOT_TIMES_H = (0.25, 1.0, 3.0, 6.0, 12.0, 24.0, 48.0, 72.0, 120.0)
+DRIVE_SNAPSHOT_TIMES_H = (0.25, 1.0, 6.0, 24.0, 72.0)
 
 
 class CouplingWarning(UserWarning):
@@ -131,12 +132,12 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
         With ``n_band * columns`` cells, row-major (band, then column).
     """
     edges = np.append(signalling_ds["band_top"].values, signalling_ds["band_bottom"].values[-1])
-    wz = grid.band_weights(edges)
-    wx = lateral_weights(grid.nx, columns)
+    wz = sp.csr_matrix(grid.band_weights(edges))
+    wxt = sp.csr_matrix(lateral_weights(grid.nx, columns).T)
     nb = wz.shape[0]
 
     def coarse(f: np.ndarray) -> np.ndarray:
-        return wz @ f @ wx.T
+        return np.asarray(wxt.T @ (wz @ np.asarray(f, dtype=float)).T).T
 
     mech = coarse(mechanical_injury)
     injury = np.clip(inputs["volume_scale"] * mech, 0.0, 1.0)
@@ -148,9 +149,10 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
     gf = {}
     for name in SPECIES:
         band = signalling_ds["gf_band"].sel(species=name).values  # (t, nb)
+        snaps = signalling_ds["gf_snapshot"].sel(species=name).values
         shapes = []
         for k in range(snap_h.size):
-            c = coarse(signalling_ds["gf_snapshot"].sel(species=name).values[k].astype(float))
+            c = coarse(snaps[k])
             m = c.mean(axis=1, keepdims=True)
             shapes.append(np.where(m > 0, c / np.where(m > 0, m, 1.0), 1.0))
         sh = np.stack(shapes)  # (n_snap, nb, ncol)
