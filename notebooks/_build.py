@@ -445,7 +445,7 @@ calibrated to measured depths (validation case V7).
 
 {DISCLAIMER}"""),
     ("code", IMPORTS + '''\
-from dermsim.penetration import efficiency, effective_depth_um
+from dermsim.penetration import buried_fraction, effective_depth_um
 '''),
     ("md", """\
 ## Insertion speed decides the buried fraction
@@ -459,10 +459,10 @@ v = np.logspace(-3, 1, 200)
 devices = {name: make_device({"preset": name}) for name in
            ("dermaroller_mf8", "stamp_35", "pen_12", "rf_insulated_49")}
 fig, ax = plt.subplots(figsize=(8, 3.5))
-ax.semilogx(v, efficiency(v, pcfg), "k-")
+ax.semilogx(v, buried_fraction(v, pcfg), "k-")
 for name, d in devices.items():
     vd = d.insertion_velocity_m_s()
-    ax.plot(vd, efficiency(vd, pcfg), "o", label=f"{name} ({vd:.2g} m/s)")
+    ax.plot(vd, buried_fraction(vd, pcfg), "o", label=f"{name} ({vd:.2g} m/s)")
 ax.set(xlabel="insertion speed [m/s]", ylabel="buried fraction η", ylim=(0, 1))
 ax.legend(fontsize=8);'''),
     ("md", "## Needle length → effective depth and layers reached"),

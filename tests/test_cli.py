@@ -135,9 +135,152 @@ def test_compare_rf_vs_mechanical(tmp_path, small_scenario_dict, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", str(mech), str(rf_path), "-o", str(out), "--name", "c"]) == 0
     text = capsys.readouterr().out
-    assert "collagen_I_change_pct" in text and "max_temperature_C" in text
+    assert "collagen I change, dermis [%]" in text
+    assert "maximum RF tissue temperature [°C]" in text
     with xr.open_dataset(out / "c.nc") as table:
         assert list(table["scenario"].values) == ["small", "rf"]
         assert np.isnan(table["max_temperature_C"].values[0])
         assert table["max_temperature_C"].values[1] > 40.0
     assert (out / "c.png").stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------------------------------------
+# outputs that tell the truth: built-in scenarios, units, common comparison time, CSV
+# ------------------------------------------------------------------------------------------------
+
+
+def test_penetration_passes_matches_run(capsys):
+    assert main(["penetration", "--device", "pen_12", "--passes", "2", "--json"]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert two["passes"] == 2 and two["punctures_per_cm2"] == 2400.0  # as `dermsim run`
+    assert main(["penetration", "--device", "pen_12", "--passes", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["punctures_per_cm2"] == 3600.0
+    r = _run_cli("penetration", "--device", "pen_12", "--passes", "0")
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
+    assert "passes" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_presets_lists_builtin_scenarios(capsys):
+    from dermsim import scenarios
+
+    assert {"baseline", "rf_microneedling", "6x2weeks"} <= set(scenarios.names())
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert "Built-in scenarios" in out and "baseline" in out and "rf_microneedling" in out
+    assert main(["presets", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scenarios"]["baseline"].startswith("Baseline")
+
+
+def test_builtin_scenarios_by_name_from_any_folder(tmp_path, monkeypatch):
+    import dermsim
+
+    monkeypatch.chdir(tmp_path)
+    assert dermsim.load_scenario("baseline").name == "baseline"
+    assert dermsim.load_scenario("rf_microneedling").is_rf
+    r = _run_cli("run", "no_such_scenario", "-o", str(tmp_path / "o"), cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
+    assert "built-in scenarios: " in r.stderr and "baseline" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_builtin_scenarios_are_the_repository_configs():
+    from pathlib import Path
+
+    from dermsim import scenarios
+
+    repo = Path(__file__).resolve().parents[1] / "configs"
+    for name in scenarios.names():
+        src = next(p for p in (repo / f"{name}.toml", repo / "protocols" / f"{name}.toml")
+                   if p.is_file())
+        assert scenarios.find(name).read_text() == src.read_text(), name
+
+
+def test_scenarios_are_package_data():
+    import tomllib
+    from pathlib import Path
+
+    cfg = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert "*.toml" in cfg["tool"]["setuptools"]["package-data"]["dermsim.scenarios"]
+
+
+def test_compare_units_common_time_and_csv(tmp_path, small_scenario_dict, capsys):
+    import csv
+
+    import tomli_w
+
+    short = tmp_path / "short.toml"
+    short.write_text(tomli_w.dumps(small_scenario_dict))
+    long_ = dict(small_scenario_dict, name="long",
+                 protocol={"sessions": 2, "interval_days": 14.0, "follow_up_days": 60.0})
+    long_path = tmp_path / "long.toml"
+    long_path.write_text(tomli_w.dumps(long_))
+    out = tmp_path / "cmp"
+    assert main(["compare", str(short), str(long_path), "-o", str(out), "--name", "c",
+                 "--no-figure", "--csv", str(tmp_path / "c.csv")]) == 0
+    text = capsys.readouterr().out
+    assert "collagen I change, dermis [%]" in text and "downtime" in text and "[h]" in text
+    assert "collagen_I_change_pct" not in text  # labels, not raw keys
+    assert "30 days after each scenario's last session" in text
+    assert "small: day 30" in text and "long: day 44" in text
+    with xr.open_dataset(out / "c.nc") as table:
+        assert list(table["compared_day"].values) == [30.0, 44.0]
+        assert table["collagen_I_change_pct"].attrs["units"] == "%"
+    rows = list(csv.DictReader((tmp_path / "c.csv").open()))
+    by = {r["outcome"]: r for r in rows}
+    assert by["downtime_h"]["units"] == "h" and by["downtime_h"]["better"] == "lower"
+    assert float(by["collagen_I_change_pct"]["long"]) > 0
+    assert by["max_temperature_C"]["small"] == ""  # not simulated
+
+
+def test_run_csv(tmp_path, small_scenario_dict):
+    import csv
+
+    import tomli_w
+
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(tomli_w.dumps(small_scenario_dict))
+    r = _run_cli("run", str(cfg), "-o", str(tmp_path / "o"), "--no-figure", "--csv",
+                 str(tmp_path / "o" / "small.csv"))
+    assert r.returncode == 0, r.stderr
+    assert "[µm]" in r.stdout and "collagen values at" in r.stdout
+    rows = list(csv.DictReader((tmp_path / "o" / "small.csv").open()))
+    assert rows[0]["outcome"] == "effective_depth_um" and rows[0]["units"] == "um"
+    assert 0 < float(rows[0]["small"]) < 1000
+    assert (tmp_path / "o" / "small.csv").stat().st_mode & 0o777 == \
+        (tmp_path / "o" / "small.nc").stat().st_mode & 0o777
+
+
+def _readme() -> str:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def test_readme_python_snippet_runs_from_any_folder(tmp_path, monkeypatch):
+    import re
+
+    import dermsim.pipeline
+
+    code = re.search(r"```python\n(.*?)```", _readme(), re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(dermsim.pipeline, "simulate", lambda scenario: xr.Dataset())
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["scenario"].name == "baseline"
+    assert namespace["deeper"].device.needle_length_um == 1500
+
+
+def test_dir_lists_lazy_api():
+    import dermsim
+
+    names = dir(dermsim)
+    for name in ("load_scenario", "simulate", "with_overrides", "open_result", "Scenario"):
+        assert name in names
+    assert "Any" not in names and "annotations" not in names
+
+
+def test_readme_says_animate_writes_mp4_only_with_flag():
+    text = _readme()
+    row = next(line for line in text.splitlines() if line.startswith("| `dermsim animate"))
+    assert "--mp4" in row

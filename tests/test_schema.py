@@ -27,7 +27,7 @@ def test_label_and_units():
                                                               "long_name": "depth"})
     assert schema.label(da) == "depth [µm]"  # the DataArray's own attrs win
     bare = xr.DataArray(np.zeros(2), dims="z", name="effective_depth")
-    assert schema.label(bare) == "mean effective penetration depth [µm]"  # schema fills in
+    assert schema.label(bare) == "mean effective depth of the needles [µm]"  # schema fills in
 
 
 def test_better_directions():

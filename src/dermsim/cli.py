@@ -69,8 +69,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir = check_output_dir(args.output or scenario.output.directory,
                                "-o" if args.output else "output.directory")
     check_file_name(scenario.name, "name")
-    check_resources(scenario)
-    ds = simulate(scenario, progress=_Progress(args.quiet))
+    estimate = check_resources(scenario)
+    progress = _Progress(args.quiet)
+    if progress.enabled:
+        print(f"dermsim run: {scenario.name}: {estimate.describe()}", file=sys.stderr)
+    ds = simulate(scenario, progress=progress)
     nc = write_netcdf(ds, out_dir / f"{scenario.name}.nc")
     written = [nc]
     if scenario.output.figure and not args.no_figure:
@@ -246,6 +249,8 @@ def preflight(args: argparse.Namespace) -> None:
         _check_positive(args.frames, "--frames", integer=True)
     if command == "validate" and getattr(args, "write", None):
         check_output_file(args.write, "--write")
+    if command in ("run", "compare") and getattr(args, "csv", None):
+        check_output_file(args.csv, "--csv")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -315,7 +320,7 @@ STAGE_COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("dermsim.sweep.cli", "run a parameter sweep (resumable, parallel)"),
     "validate": ("dermsim.validation.command", "run the validation cases (analytic, literature)"),
     "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
-    "animate": ("dermsim.viz.animate", "GIF/MP4 of growth-factor spread and collagen deposition"),
+    "animate": ("dermsim.viz.animate", "GIF of growth factors and collagen (MP4 with --mp4)"),
     "explore": ("dermsim.viz.explore", "interactive web page: change the treatment, see outcomes"),
 }
 

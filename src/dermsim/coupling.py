@@ -97,13 +97,17 @@ def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, A
     -------
     dermsim.remodelling.SessionDrive
         Band means through the dermis: the 3-D injured volume fraction (slice band injury ×
-        the 3-D/slice volume scale), the bleeding fraction of the band's channels, and the
-        band-mean TGF-β1 and PDGF over the acute window.
+        the 3-D/slice volume scale × the overlap correction of each row), the bleeding
+        fraction of the band's channels, and the band-mean TGF-β1 and PDGF over the acute
+        window.
     """
     edges = np.append(signalling_ds["band_top"].values, signalling_ds["band_bottom"].values[-1])
     weights = grid.band_weights(edges)
-    mech_rows = weights @ mechanical_injury.mean(axis=1)
-    band_injury = np.clip(inputs["volume_scale"] * mech_rows, 0.0, 1.0)
+    rows = mechanical_injury.mean(axis=1)
+    mech_rows = weights @ rows
+    # 3-D injured fraction: summed channel volume, corrected row by row for overlaps
+    scaled = inputs["volume_scale"] * inputs.get("overlap_correction", 1.0) * rows
+    band_injury = np.clip(weights @ scaled, 0.0, 1.0)
     bleed_rows = weights @ inputs["bleeding"].mean(axis=1)
     band_bleeding = np.clip(np.divide(bleed_rows, mech_rows, out=np.zeros_like(bleed_rows),
                                       where=mech_rows > 0), 0.0, 1.0)

@@ -165,6 +165,9 @@ def penetration_dataset(stages: list[SessionPenetration], grid: Grid) -> xr.Data
     out["deepest_layer"] = ("session", np.asarray(deepest, dtype=np.int8),
                             {**schema.variable_attrs("deepest_layer"),
                              "flag_meanings": " ".join(LAYER_NAMES)})
+    reach = [[s.result.layer_reach_fraction.get(n, 0.0) for n in LAYER_NAMES] for s in stages]
+    out["layer_reach_fraction"] = (("session", "layer_index"), np.asarray(reach, dtype=float),
+                                   schema.variable_attrs("layer_reach_fraction"))
     h2 = (grid.h * 1e6) ** 2
     out["injured_area"] = ("session", np.array([s.injury.sum() * h2 for s in stages]),
                            schema.variable_attrs("injured_area"))

@@ -10,7 +10,9 @@ The memory limit is the smaller of 90 % of the memory available now (``MemAvaila
 ``/proc/meminfo``, and the cgroup limit of a container) and the cap in the environment variable
 ``DERMSIM_MAX_MEMORY_GB`` (``dermsim run --max-memory-gb`` sets it). The per-cell coefficients
 are measured peaks of ``simulate`` (resident set size above the imported package) on a
-pen and an RF scenario at several grid sizes and session counts, rounded up (numerics choice).
+pen and an RF scenario at several grid sizes and session counts (about 370 bytes per cell for
+a pen session, 65 per further session, 100 more per RF session, on 3e4 to 4.8e5 cells),
+rounded up (numerics choice).
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ BYTES_PER_CELL = 420.0
 #: Extra peak bytes per grid cell for every further session (kept injury and signalling fields).
 BYTES_PER_CELL_SESSION = 80.0
 #: Extra peak bytes per grid cell for every RF session (potential, temperature, damage fields).
-BYTES_PER_CELL_RF = 900.0
-#: Memory of the run outside the grid fields (band ODE, outputs, solver work) [bytes].
-BYTES_FIXED = 64 * 2**20
+BYTES_PER_CELL_RF = 200.0
+#: Memory of the run outside the grid fields [bytes]: the first run of a process loads the
+#: compiled kernels and lazily imported modules (about 90 MB measured), then the band ODE,
+#: outputs and solver work.
+BYTES_FIXED = 128 * 2**20
 #: Most growth-factor time steps one acute window may take (typical settings take a few
 #: hundred; the bound stops settings that would step for hours).
 MAX_SIGNALLING_STEPS = 100_000
@@ -134,8 +138,9 @@ def estimate(scenario: Scenario) -> Estimate:
     steps = signalling_steps(sig) if sig is not None else 0
     memory = (BYTES_FIXED + cells * BYTES_PER_CELL + cells * BYTES_PER_CELL_SESSION * (n - 1)
               + cells * BYTES_PER_CELL_RF * n_rf)
-    n_species = 2 + (1 if sig is not None and getattr(sig, "topical_concentration_ng_ml", 0) > 0
-                     else 0)
+    topical = sig is not None and bool(getattr(sig, "topical_product", "")
+                                       or getattr(sig, "topical_concentration_ng_ml", 0) > 0)
+    n_species = 2 + (1 if topical else 0)
     seconds = SECONDS_PER_CELL_STEP * cells * steps * n_species * n
     return Estimate(nz, nx, n, n_rf, steps, float(memory), float(seconds))
 

@@ -150,7 +150,7 @@ def test_per_session_overrides_change_only_that_session() -> None:
 
 
 def test_bad_overrides_name_the_session() -> None:
-    with pytest.raises(ConfigError, match=r"protocol.session\[0\].session"):
+    with pytest.raises(ConfigError, match=r"protocol.session.session = 5"):
         ProtocolConfig.from_table({"sessions": 2, "session": [{"session": 5}]}, "protocol")
     p = ProtocolConfig.from_table(
         {"sessions": 2, "session": [{"session": 2, "needle_length_um": -1.0}]}, "protocol")

@@ -41,9 +41,11 @@ def other_files(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("other")
     sweep = xr.Dataset({"effective_depth_um": ("needle_length_um", [400.0, 900.0]),
                         "run_id": ("needle_length_um", ["a", "b"])},
-                       coords={"needle_length_um": [500, 1000]}, attrs={"sweep_name": "s"})
+                       coords={"needle_length_um": [500, 1000]},
+                       attrs={"sweep_name": "s", "dermsim_version": dermsim.__version__})
     table = xr.Dataset({"downtime_h": ("scenario", [1.0, 2.0])},
-                       coords={"scenario": ["a", "b"]}, attrs={"configs_toml": ""})
+                       coords={"scenario": ["a", "b"]},
+                       attrs={"configs_toml": "", "dermsim_version": dermsim.__version__})
     return {"sweep": write_netcdf(sweep, d / "sweep.nc"),
             "compare": write_netcdf(table, d / "compare.nc"), "readme": REPO / "README.md"}
 

@@ -5,10 +5,16 @@ Nothing here runs a simulation; every function reads an :class:`xarray.Dataset` 
 
 Modules
 -------
-result     the figure of ``dermsim run``: cross-section, growth factors, collagen time courses
-report     ``dermsim report``: one self-contained HTML page of a result
-animate    ``dermsim animate``: GIF/MP4 of growth-factor spread and collagen deposition
-signalling growth-factor and topical-product field snapshots with the layer boundaries
+style           the figure style: fonts, layer colours, session markers, labels from attrs
+result          the figures of ``dermsim run`` and ``dermsim compare``
+report          ``dermsim report``: one self-contained HTML page of a result
+report_figures  the stage figures of the report
+animate         ``dermsim animate``: GIF of growth factors and collagen (MP4 with --mp4)
+signalling      growth-factor and topical-product field snapshots with the layer boundaries
+rf              the RF stage's figure: peak-temperature map with the zones, and T(t)
+sweep           figures of sweep results: heatmaps, line plots, sensitivity bar charts
+validation      figures of the validation cases
+explore         ``dermsim explore``: the interactive page (optional extra)
 """
 
 from __future__ import annotations

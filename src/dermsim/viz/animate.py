@@ -170,14 +170,15 @@ def _make_drawer(ds: Any, frames: list[Frame], species: str | None) -> tuple[Any
     z_label = style.label(ds["z"]) if "z" in ds else "depth [µm]"
     x_label = style.label(ds["x"]) if "x" in ds else "x [µm]"
 
-    gf = gf_name = None
-    gf_norm = None
+    gf: Any = None
+    gf_name: Any = None
+    gf_norm: Any = None
     if any(f.phase == "gf" for f in frames):
         gf, gf_name = _gf_species(ds, species)
         vmax = float(np.nanmax(gf.values)) or 1.0
         gf_norm = LogNorm(vmin=vmax * 1e-3, vmax=vmax)
-    c1 = ds["collagen_I_change"] if "collagen_I_change" in ds else None
-    c3 = ds["collagen_III_change"] if "collagen_III_change" in ds else None
+    c1: Any = ds["collagen_I_change"] if "collagen_I_change" in ds else None
+    c3: Any = ds["collagen_III_change"] if "collagen_III_change" in ds else None
     c_lo = c_hi = 0.0
     if c1 is not None:
         both = [c1.values] + ([c3.values] if c3 is not None else [])
@@ -387,10 +388,11 @@ def animate_result(ds: Any, output: str | Path, mp4: bool = False, fps: float = 
     anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=1000.0 / fps,
                                    blit=False, repeat=True)
     out = Path(output)
-    written = [_atomic_save(anim, out, animation.PillowWriter(fps=fps), dpi)]
+    rate: Any = fps  # the writers take fractional frame rates (their stubs say int)
+    written = [_atomic_save(anim, out, animation.PillowWriter(fps=rate), dpi)]
     if mp4 and ffmpeg_available():
         written.append(_atomic_save(anim, out.with_suffix(".mp4"),
-                                    animation.FFMpegWriter(fps=fps), dpi))
+                                    animation.FFMpegWriter(fps=rate), dpi))
     return written
 
 
@@ -415,7 +417,7 @@ def cmd_animate(args: Any) -> int:
 def add_cli(subparsers: Any, epilog: str) -> None:
     """Register ``dermsim animate`` on an argparse subparsers object."""
     p = subparsers.add_parser(
-        "animate", help="GIF/MP4 of growth-factor spread and collagen deposition",
+        "animate", help="GIF of growth factors and collagen (MP4 with --mp4)",
         description="Animate a result: growth-factor spread after the first session and "
                     "collagen deposition over the protocol (a penetration-only result is "
                     "animated session by session). Writes a GIF; --mp4 also writes an MP4 "

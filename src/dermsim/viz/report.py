@@ -218,7 +218,7 @@ def validation_status(mode: str, hint: Path | None = None) -> tuple[str, list[tu
     if mode in ("auto", "cached"):
         page = _find_doc("validation.md", hint)
         status = val.status_from_markdown(page) if page else None
-        if status:
+        if status and page is not None:
             rows = [(k, val.CASES[k].title if k in val.CASES else "", v)
                     for k, v in status.items()]
             return (f"recorded in {page.name} (regenerate with <code>dermsim validate "

@@ -121,7 +121,7 @@ def figure_signalling(ds: Any) -> Any:
         im = None
         for c, k in enumerate(pick):
             ax = axes[r, c]
-            im = ax.imshow(np.maximum(field.isel(snapshot_time=int(k)).values, norm.vmin),
+            im = ax.imshow(np.maximum(field.isel(snapshot_time=int(k)).values, vmax * 1e-3),
                            cmap="magma", norm=norm, extent=style.extent(ds), aspect="equal")
             _layer_lines(ax, ds, "w", 0.6)
             ax.set_ylim(z_max, 0)
@@ -362,7 +362,7 @@ def stage_figures(ds: Any, to_png: Callable[[Any], str]) -> list[tuple[str, str,
     -------
     list of (key, title, caption, ``to_png(figure)`` or None, error text)
     """
-    out = []
+    out: list[tuple[str, str, str, str | None, str]] = []
     with style.context():
         for key, title, caption, fn in FIGURES:
             try:

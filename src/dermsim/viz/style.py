@@ -10,7 +10,7 @@ is drawn.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -67,7 +67,7 @@ def context() -> Iterator[None]:
     """Draw inside this context to use the dermsim style (settings restored afterwards)."""
     import matplotlib as mpl
 
-    with mpl.rc_context(RC):
+    with mpl.rc_context(RC):  # type: ignore[arg-type]
         yield
 
 
@@ -113,7 +113,7 @@ def layer_cmap() -> Any:
     return ListedColormap(LAYER_COLOURS)
 
 
-def layer_handles(names: Sequence[Any]) -> list[Any]:
+def layer_handles(names: Iterable[Any]) -> list[Any]:
     """Legend patches of the layers."""
     from matplotlib.patches import Patch
 
@@ -139,7 +139,7 @@ def layer_bands(ax: Any, ds: Any, z_max: float | None = None, alpha: float = 0.4
                     fontsize=7, color="0.25", zorder=1)
 
 
-def session_marks(ax: Any, days: Sequence[float], colour: str = SESSION_COLOUR,
+def session_marks(ax: Any, days: Iterable[float], colour: str = SESSION_COLOUR,
                   row: int = 0, label: str | None = "session", lines: bool = True) -> None:
     """Mark session days: a triangle above the plotting area (row ``row`` for several
     scenarios, so that their markers do not overlap) and a faint solid vertical line."""
