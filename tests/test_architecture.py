@@ -26,6 +26,7 @@ RANK = {
     "numerics": 1,
     "tissue": 2,
     "devices": 2,
+    "patient": 2,
     "protocol": 3,
     "penetration": 4,
     "thermal": 5,

@@ -108,6 +108,7 @@ _SECTION_MODULES = {
     "signalling": ("dermsim.signalling", "SignallingConfig"),
     "remodelling": ("dermsim.remodelling", "RemodellingConfig"),
     "rf": ("dermsim.thermal", "RFConfig"),
+    "patient": ("dermsim.patient", "PatientConfig"),
 }
 
 
