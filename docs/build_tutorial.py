@@ -191,13 +191,14 @@ def _claim_downtime_grows(folder: Path) -> bool:
     return bool((np.diff(d, axis=0) > 0).all() and (np.diff(d, axis=1) > 0).all())
 
 
-def _claim_collagen_flat_when_deep(folder: Path) -> bool:
-    c = _sweep(folder)["collagen_I_change_pct"]
-    deep = c.sel(needle_length_um=[1000, 1500])
-    shallow = c.sel(needle_length_um=500)
-    return bool(float(deep.max() - deep.min()) < 1.0
-                and float(shallow.max() - shallow.min()) > 1.0
-                and float(shallow.max()) < float(deep.min()))
+def _claim_collagen_grows_then_levels(folder: Path) -> bool:
+    import numpy as np
+
+    c = _sweep(folder)["collagen_I_change_pct"].transpose("needle_length_um", "passes").values
+    by_length = np.diff(c, axis=0)  # 500 → 1000 and 1000 → 1500 µm at each pass count
+    by_passes = np.diff(c, axis=1)
+    return bool((by_length > 0).all() and (by_passes > -0.5).all()
+                and (by_length[1] < by_length[0]).all())
 
 
 #: Statements of the prose that are not numbers, by the name of their marker
@@ -210,9 +211,9 @@ CLAIMS: dict[str, tuple[str, Callable[[Path], bool]]] = {
                            "(downtime 0 h)", _claim_roller_no_downtime),
     "downtime-grows": ("the downtime proxy grows with needle length and with passes",
                        _claim_downtime_grows),
-    "collagen-saturates": ("the collagen I gain grows with passes at 500 µm but is flat "
-                           "(within 1 percentage point) from 1000 µm on, above every 500 µm "
-                           "value", _claim_collagen_flat_when_deep),
+    "collagen-grows": ("the collagen I gain grows with needle length at every pass count (and "
+                       "does not fall with passes), with a smaller step from 1000 to 1500 µm "
+                       "than from 500 to 1000 µm", _claim_collagen_grows_then_levels),
 }
 
 
