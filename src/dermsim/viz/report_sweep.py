@@ -46,6 +46,11 @@ def _units(ds: Any, name: str) -> str:
     return schema.pretty_units(str(u or "1")) or "—"
 
 
+def _name(ds: Any, name: str) -> str:
+    """The long name of an outcome or parameter (its units are shown beside it)."""
+    return str(ds[name].attrs.get("long_name") or name)
+
+
 def _better(name: str) -> str:
     return (schema.better(name) or "—") if name in schema.QUANTITIES else "—"
 
@@ -68,7 +73,7 @@ def outcome_summary(ds: Any) -> list[list[Any]]:
         v = v[np.isfinite(v)]
         stats = [float(v.min()), float(np.median(v)), float(v.max())] if v.size else [
             float("nan")] * 3
-        rows.append([schema.label(ds[o]), _units(ds, o), _better(o), int(v.size), *stats])
+        rows.append([_name(ds, o), _units(ds, o), _better(o), int(v.size), *stats])
     return rows
 
 
@@ -167,18 +172,19 @@ def sweep_figure_specs(ds: Any) -> list[Any]:
 
 
 def _figures_section(ds: Any) -> str:
-    from dermsim.viz.sweep import draw_figure_spec
+    from dermsim.viz.sweep import draw_figure_spec, parameter_dim
 
     specs = sweep_figure_specs(ds)
     if not specs:
         return "<p>No figure: no outcome has a value in any run.</p>"
     parts = []
     for i, f in enumerate(specs):
-        what = {"heatmap": f"{', '.join(f.outcomes)} over {f.x} × {f.y}",
-                "lines": f"{', '.join(f.outcomes)} against {f.x}"
-                         + (f" by {f.hue}" if f.hue else ""),
+        outs = "; ".join(_name(ds, o) for o in f.outcomes)
+        x, y, hue = (_name(ds, parameter_dim(ds, r)) if r else "" for r in (f.x, f.y, f.hue))
+        what = {"heatmap": f"{outs} over {x} × {y}",
+                "lines": f"{outs} against {x}" + (f", one line per {hue}" if hue else ""),
                 "sensitivity": f"sensitivity indices ({ds.attrs.get('design')}) of "
-                               f"{', '.join(f.outcomes)}"}[f.kind]
+                               f"{outs}"}[f.kind]
         parts.append(draw_figure(f"sweep-{i + 1}", f"{f.kind.capitalize()}", esc(what),
                                  lambda f=f: _required(draw_figure_spec(ds, f))))
     return "".join(parts)

@@ -28,7 +28,7 @@ def _plt() -> Any:
     return plt
 
 
-def _dim(ds: xr.Dataset, ref: str) -> str:
+def parameter_dim(ds: xr.Dataset, ref: str) -> str:
     """Dataset name of a parameter given its name or dotted key."""
     if ref in ds.coords and "parameter_key" in ds[ref].attrs:
         return ref
@@ -66,7 +66,7 @@ def _reduce(da: xr.DataArray, ds: xr.Dataset, sel: Mapping[str, Any] | None,
     import numpy as np
 
     if sel:
-        da = da.sel({_dim(ds, k): v for k, v in sel.items()})
+        da = da.sel({parameter_dim(ds, k): v for k, v in sel.items()})
     single = [d for d in da.dims if d not in keep and da.sizes[d] == 1]
     if single:
         da = da.isel({d: 0 for d in single})
@@ -121,7 +121,7 @@ def plot_heatmap(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, y: str, 
     matplotlib.figure.Figure
     """
     outs = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    xn, yn = _dim(ds, x), _dim(ds, y)
+    xn, yn = parameter_dim(ds, x), parameter_dim(ds, y)
     fig, axes = _panels(len(outs), 4.6, 0.4, 3.9)
     for ax, o in zip(axes, outs):
         ax.set_title(axis_label(ds, o, 45, units=False), fontsize=9)
@@ -222,8 +222,8 @@ def plot_lines(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, *, hue: st
     matplotlib.figure.Figure
     """
     outs = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    xn = _dim(ds, x)
-    hn = _dim(ds, hue) if hue else None
+    xn = parameter_dim(ds, x)
+    hn = parameter_dim(ds, hue) if hue else None
     fig, axes = _panels(len(outs), 4.4, 0.6, 3.5)
     for ax, o in zip(axes, outs):
         ax.set_ylabel(axis_label(ds, o, 38), fontsize=9)
