@@ -62,16 +62,13 @@ def fmt(v: Any) -> str:
     if isinstance(v, str):
         return v
     try:
-        f = float(v)
+        f = float(v) + 0.0  # no "-0"
     except (TypeError, ValueError):
         return str(v)
     if f != f:
         return "—"
-    if f == 0:
-        return "0"
-    if abs(f) >= 1e5 or abs(f) < 1e-3:
-        return f"{f:.3e}"
-    return f"{f:.4g}"
+    scientific = f != 0 and not 1e-3 <= abs(f) < 1e5
+    return f"{f:.3e}" if scientific else f"{f:.4g}"
 
 
 def png_base64(fig: Any, dpi: int = 100) -> str:
