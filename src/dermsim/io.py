@@ -250,7 +250,7 @@ def open_run_result(path: str | Path, command: str) -> xr.Dataset:
 
 
 _NEEDS = {"run": "`dermsim run` (NAME.nc)", "compare": "`dermsim compare` (NAME.nc)",
-          "sweep": "`dermsim sweep` (sweeps/NAME.nc)"}
+          "sweep": "`dermsim sweep` (NAME.nc)"}
 
 
 def open_result_of_kind(path: str | Path, command: str,

@@ -36,7 +36,8 @@ def spec_table(ds: Any) -> dict[str, Any]:
 
 
 def _outcomes(ds: Any) -> list[str]:
-    return [o for o in str(ds.attrs.get("outcomes", "")).split(", ") if o in ds]
+    listed = [o for o in str(ds.attrs.get("outcomes", "")).split(", ") if o in ds]
+    return listed or [o for o in schema.OUTCOME_NAMES if o in ds.data_vars]
 
 
 def _units(ds: Any, name: str) -> str:
@@ -56,8 +57,13 @@ def _better(name: str) -> str:
 
 
 def _ok(ds: Any) -> Any:
+    """Mask of the successful runs (every run where the file records no status)."""
+    import numpy as np
+
     from dermsim.sweep.spec import STATUS_OK
 
+    if "status" not in ds:
+        return np.ones(ds[_outcomes(ds)[0]].shape if _outcomes(ds) else (0,), dtype=bool)
     return ds["status"].values == STATUS_OK
 
 
@@ -201,6 +207,8 @@ def _failed_section(ds: Any) -> str:
 
     from dermsim.sweep.tables import param_names
 
+    if "status" not in ds or "error" not in ds:
+        return "<p>This file records no run status.</p>"
     params = param_names(ds)
     dims = list(ds["status"].dims)
     flat = ds[["status", "error"]]
