@@ -46,6 +46,7 @@ RANK = {
     "viz.sweep": 13,
     "viz.validation": 13,
     "viz.report": 14,
+    "viz.report_sweep": 14,
     "viz.explore": 14,
     "sweep": 13,
     "calibration": 13,
