@@ -126,7 +126,8 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
     Each cell gets the 3-D injured volume fraction of its part of the slice: the summed
     channel volume x (slice injury averaged over the cell x the 3-D/slice volume scale) of
     randomly placed, overlapping channels injures the union ``1 - exp(-x)`` of the cell
-    (Boolean model, as :func:`dermsim.signalling.overlap_correction`), the bleeding fraction of its channels, and the
+    (Boolean model, as :func:`dermsim.signalling.overlap_correction`); the bleeding fraction
+    of its channels; and the
     growth-factor concentration of the signalling stage: the band mean over time times the
     lateral pattern of the field snapshots (coarse-grained, interpolated in time between
     :data:`DRIVE_SNAPSHOT_TIMES_H`, so band means are exact).  RF fractions are per band.
