@@ -35,6 +35,8 @@ RANK = {
     "topical": 6,
     "remodelling": 7,
     "config": 8,
+    "patient": 8,
+    "data": 0,
     "resources": 9,
     "coupling": 9,
     "pipeline": 10,
@@ -44,6 +46,7 @@ RANK = {
     # figures drawn for a higher layer sit with that layer
     "viz.sweep": 13,
     "viz.validation": 13,
+    "viz.calibration": 13,
     "viz.report": 14,
     "viz.explore": 14,
     "sweep": 13,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from dermsim.calibration.registry import target
 from dermsim.validation.framework import CaseContext, case, fmt
 
 __all__ = ["V12_POWERS_W", "epidermal_joule_share", "rf_pulse", "v12_rf_zones"]
@@ -87,10 +88,12 @@ def v12_rf_zones(ctx: CaseContext) -> tuple[str, str, bool]:
         sizes.append((p, e, ext, float(ds["coag_width_um"]), float(ds["coag_depth_extent_um"]),
                       float(ds["epidermis_max_omega"]), ds))
     checks = []
+    zone = target("manuskiatti2016_zone")  # order of magnitude: 0.3–3 × the published window
+    lo, hi = 0.3 * zone.low, 3.0 * zone.high
     for _p, e, ext, w, dep, _, _ in sizes:
         checks.append(ctx.check(f"{e:.0f} mJ/pin zone (width × depth)",
-                                f"{w:.0f} × {dep:.0f} µm (extent 30–900 µm)",
-                                30.0 <= ext <= 900.0))
+                                f"{w:.0f} × {dep:.0f} µm (extent {lo:g}–{hi:g} µm)",
+                                lo <= ext <= hi))
     areas = [float(s[6]["coag_area_mm2_per_pin"]) for s in sizes]
     energies = [s[1] for s in sizes]
     grows = all(b > a for a, b in itertools.pairwise(energies)) and all(
