@@ -317,6 +317,9 @@ STAGE_COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
     "animate": ("dermsim.viz.animate", "GIF of growth factors and collagen (MP4 with --mp4)"),
     "explore": ("dermsim.viz.explore", "interactive web page: change the treatment, see outcomes"),
+    "calibrate": ("dermsim.calibration.command",
+                  "Bayesian calibration of parameter cards against the literature"),
+    "fit": ("dermsim.calibration.fit_command", "fit parameters to your own measurements (CSV)"),
 }
 
 

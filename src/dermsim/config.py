@@ -104,6 +104,8 @@ _SECTION_MODULES = {
     "signalling": ("dermsim.signalling", "SignallingConfig"),
     "remodelling": ("dermsim.remodelling", "RemodellingConfig"),
     "rf": ("dermsim.thermal", "RFConfig"),
+    "patient": ("dermsim.patient", "PatientConfig"),
+    "uncertainty": ("dermsim.uncertainty", "UncertaintyConfig"),
 }
 
 

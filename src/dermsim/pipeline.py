@@ -20,6 +20,7 @@ import xarray as xr
 from dermsim import __version__, schema
 from dermsim.config import Scenario
 from dermsim.coupling import coupled_signalling_config, session_drive
+from dermsim.patient import apply_patient, patient_outputs
 from dermsim.penetration import PenetrationResult, injury_field, penetrate
 from dermsim.protocol import Session
 from dermsim.remodelling import SessionDrive
@@ -337,6 +338,7 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     from dermsim.resources import check_resources
 
     check_resources(scenario)  # refuse too-large requests before allocating anything
+    scenario = apply_patient(scenario)
     grid, devices = build_grid(scenario)
     ds = base_dataset(scenario, grid)
     n = len(devices)
@@ -369,6 +371,7 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     ds["band_layer"] = ("band", grid.stack.layer_at(ds["band"].values),
                         {"long_name": "layer index of each band",
                          "flag_meanings": " ".join(LAYER_NAMES)})
+    ds = patient_outputs(ds, scenario.stages.get("patient"))
     schema.apply(ds)
     ds = guard_outputs(ds)
     if progress:

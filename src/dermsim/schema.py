@@ -156,6 +156,8 @@ VARIABLES: tuple[Quantity, ...] = (
       "dermal injury"),
     Q("deepest_layer", "1", "index of the deepest layer reached (-1: none)", "deepest layer"),
     Q("injured_area", "um2", "injury-weighted area in the slice", "injured area"),
+    Q("pih_risk_index", "1", "relative post-inflammatory hyperpigmentation risk (phototype, "
+      "epidermal injury, inflammation)", "PIH risk index", "lower"),
     Q("band_injury", "1", "injured volume fraction per band", "band injury"),
     # growth-factor signalling (acute window)
     Q("gf_band", "ng/mL", "band-mean growth-factor concentration", "band mean"),

@@ -10,6 +10,7 @@ predictive 5–95 % band of every observation.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -112,7 +113,9 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
     sampler.run_mcmc(_start(priors, walkers, rng), steps, progress=progress)
     chain = sampler.get_chain()  # (steps, walkers, ndim) on θ
     lp = sampler.get_log_prob()
-    tau = np.asarray(sampler.get_autocorr_time(discard=burn, quiet=True, tol=0))
+    with warnings.catch_warnings():  # short chains: emcee warns and may divide 0 by 0
+        warnings.simplefilter("ignore")
+        tau = np.asarray(sampler.get_autocorr_time(discard=burn, quiet=True, tol=0))
     post = posterior_dataset(priors, obs, chain, lp, burn, members, rng)
     post["autocorr_time"] = ("parameter", tau, {
         "units": "step", "long_name": "integrated autocorrelation time (emcee)",
