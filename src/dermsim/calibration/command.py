@@ -11,12 +11,12 @@ from typing import Any
 __all__ = ["add_cli", "cmd_calibrate", "print_posterior"]
 
 
-def print_posterior(post: Any) -> None:
+def print_posterior(post: Any, command: str = "calibrate") -> None:
     """Posterior summary: median and 5–95 % of every parameter beside its card value, the
     autocorrelation times, and the predictive band of every observation."""
     import numpy as np
 
-    print(f"dermsim calibrate: {post.attrs['walkers']} walkers × {post.attrs['steps']} steps "
+    print(f"dermsim {command}: {post.attrs['walkers']} walkers × {post.attrs['steps']} steps "
           f"(burn-in {post.attrs['burn']}), acceptance {post.attrs['acceptance_fraction']:.2f}")
     n_after = post.attrs["steps"] - post.attrs["burn"]
     for j, name in enumerate(post["parameter"].values):
@@ -99,3 +99,60 @@ def add_cli(subparsers: Any, epilog: str) -> None:
     p.add_argument("--no-figure", action="store_true", help="do not draw the figures")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
     p.set_defaults(func=cmd_calibrate)
+
+
+#: Members run by ``dermsim run --posterior FILE`` without ``--ensemble``.
+DEFAULT_MEMBERS = 16
+#: Outcomes printed with their band after ``dermsim run --ensemble``.
+BAND_OUTCOMES: tuple[str, ...] = ("collagen_I_change_pct", "collagen_III_change_pct",
+                                  "collagen_I_change_papillary_pct", "downtime_h",
+                                  "peak_inflammation")
+
+
+def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_dir: Path,
+                     figure: bool, quiet: bool) -> list[Path]:
+    """The ensemble part of ``dermsim run``: ``n`` members (default ``[uncertainty]
+    members``) of the posterior (default ``[uncertainty] posterior``, else the shipped one);
+    writes NAME_ensemble.nc (and .png) and prints the outcome bands. No-op when n is 0."""
+    import sys
+
+    from dermsim.calibration.ensemble import band_text, run_ensemble
+    from dermsim.calibration.posterior import draw_members, open_posterior
+    from dermsim.errors import ConfigError
+    from dermsim.io import save_figure, write_netcdf
+
+    unc = scenario.stage("uncertainty")
+    if n is None:
+        n = unc.members or (DEFAULT_MEMBERS if posterior else 0)
+    if n == 0:
+        return []
+    if n < 2:
+        raise ConfigError("--ensemble", n, "a whole number >= 2 (or 0 for none)")
+    post = open_posterior(posterior or unc.posterior or None)
+    members = draw_members(post, n, unc.seed)
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, unit="member", file=sys.stderr, leave=False)
+    ens = run_ensemble(scenario, members,
+                       progress=(lambda i, _n: bar.update(1)) if bar is not None else None)
+    if bar is not None:
+        bar.close()
+    ens.attrs["posterior"] = str(posterior or unc.posterior or "shipped default")
+    written = [write_netcdf(ens, out_dir / f"{scenario.name}_ensemble.nc")]
+    if figure:
+        from dermsim.viz.calibration import ensemble_figure
+
+        written.append(save_figure(ensemble_figure(ens), out_dir / f"{scenario.name}_ensemble.png"))
+    if not quiet:
+        from dermsim.schema import get
+
+        print(f"dermsim run: {n} posterior members (median and 5–95 %), "
+              f"{ens.attrs['seconds']:.1f} s")
+        for key in BAND_OUTCOMES:
+            if key in ens:
+                fmt = "{:+.0f}" if key.endswith("_pct") else "{:.3g}"
+                name = get(key).label.rsplit(" [", 1)[0]
+                print(f"  {name:<40} {band_text(ens, key, fmt)}")
+    return written

@@ -43,12 +43,15 @@ class ForwardModel:
 
     def __init__(self, observations: Sequence[Observation],
                  grid: Mapping[str, float] | None = None,
-                 scenario_overrides: Mapping[str, Any] | None = None) -> None:
+                 scenario_overrides: Mapping[str, Any] | None = None,
+                 scenario_table: Mapping[str, Any] | None = None) -> None:
         self.observations = list(observations)
         self.groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
         self.scenario_overrides = dict(scenario_overrides or {})
         for i, obs in enumerate(self.observations):
-            table = observation_table(obs, grid)
+            # a fit's observations all come from the user's scenario
+            table = dict(scenario_table) if scenario_table is not None else \
+                observation_table(obs, grid)
             key = scenario_key(table)
             self.groups.setdefault(key, (table, []))[1].append(i)
 

@@ -66,7 +66,9 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
               members: int = 64, predictive_members: int = 16, seed: int = 0,
               grid: Mapping[str, float] | None = None, progress: bool = False,
               observations: Sequence[Observation] | None = None,
-              scenario_overrides: Mapping[str, Any] | None = None) -> xr.Dataset:
+              scenario_overrides: Mapping[str, Any] | None = None,
+              scenario_table: Mapping[str, Any] | None = None,
+              start: str = "ball") -> xr.Dataset:
     """Sample the posterior of ``params`` given the registry observations.
 
     Parameters
@@ -88,7 +90,13 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
     observations
         Observations to use instead of registry rows (``dermsim fit`` passes the user's).
     scenario_overrides
-        Card values applied to every study scenario (e.g. a fit's scenario settings).
+        Card values applied to every study scenario.
+    scenario_table
+        One scenario (a plain table) for every observation instead of each study's protocol
+        (``dermsim fit``).
+    start
+        Initial walkers: ``"ball"`` (0.1 prior σ around the card values) or ``"prior"``
+        (draws from the priors: slower to converge, but not anchored at the card values).
     """
     import emcee
 
@@ -96,7 +104,7 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
     priors = priors_for(params)
     obs = list(observations) if observations is not None else \
         select_observations(params, observation_ids)
-    forward = ForwardModel(obs, grid, scenario_overrides)
+    forward = ForwardModel(obs, grid, scenario_overrides, scenario_table)
     logp = LogPosterior(priors, forward)
     ndim = len(params)
     walkers = walkers or max(2 * ndim + 2, 8)
@@ -110,7 +118,9 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
     rng = np.random.default_rng(seed)
     sampler = emcee.EnsembleSampler(walkers, ndim, logp)
     sampler.random_state = np.random.RandomState(seed).get_state()
-    sampler.run_mcmc(_start(priors, walkers, rng), steps, progress=progress)
+    p0 = _start(priors, walkers, rng) if start == "ball" else \
+        np.stack([p.sample(rng, walkers) for p in priors], axis=1)
+    sampler.run_mcmc(p0, steps, progress=progress)
     chain = sampler.get_chain()  # (steps, walkers, ndim) on θ
     lp = sampler.get_log_prob()
     with warnings.catch_warnings():  # short chains: emcee warns and may divide 0 by 0
