@@ -36,6 +36,7 @@ RANK = {
     "remodelling": 7,
     "config": 8,
     "patient": 8,
+    "uncertainty": 8,
     "data": 0,
     "resources": 9,
     "coupling": 9,
