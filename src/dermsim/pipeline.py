@@ -338,7 +338,6 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     from dermsim.resources import check_resources
 
     check_resources(scenario)  # refuse too-large requests before allocating anything
-    scenario = apply_patient(scenario)
     grid, devices = build_grid(scenario)
     ds = base_dataset(scenario, grid)
     n = len(devices)
@@ -355,7 +354,7 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
         progress("collagen remodelling", n, n)
     drives = [replace(st.drive, day=sp.session.day) for st, sp in zip(stages, pen)]
     remod = simulate_remodelling(ds["band"].values, drives, scenario.protocol.end_day,
-                                 scenario.stage("remodelling"),
+                                 apply_patient(scenario).stage("remodelling"),
                                  band_thickness_um=float(scenario.stage("signalling").band_um))
     remod = remod.drop_vars([v for v in ("band_top", "band_bottom") if v in remod])
     for var in ("collagen_I", "collagen_III"):

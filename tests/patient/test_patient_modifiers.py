@@ -73,3 +73,16 @@ def test_phototype_and_keloid_move_the_outputs(small_scenario_dict) -> None:
     c1 = dermsim.scalar_outcomes(keloid)["collagen_I_change_pct"]
     assert c1 > c0 > 0
     assert dermsim.scalar_outcomes(plain)["collagen_I_change_pct"] == pytest.approx(c0)
+
+
+def test_keloid_effect_is_applied_once_on_rerun(small_scenario_dict) -> None:
+    """The stored config keeps the card value; re-running it gives the same result."""
+    import tomllib
+
+    keloid = dermsim.simulate(dermsim.load_scenario(
+        _scenario(small_scenario_dict, keloid_history=True)))
+    table = tomllib.loads(keloid.attrs["config_toml"])
+    assert "synthesis_fold_max" not in table.get("remodelling", {})
+    again = dermsim.simulate(dermsim.load_scenario(table))
+    assert dermsim.scalar_outcomes(again)["collagen_I_change_pct"] == pytest.approx(
+        dermsim.scalar_outcomes(keloid)["collagen_I_change_pct"])
