@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_cli", "cmd_calibrate", "print_posterior"]
+__all__ = ["add_cli", "cmd_calibrate", "predictive_table", "print_posterior"]
 
 
 def print_posterior(post: Any, command: str = "calibrate") -> None:
@@ -39,6 +39,21 @@ def print_posterior(post: Any, command: str = "calibrate") -> None:
             obs = f"{y:.4g} ± {sd:.2g}" if math.isfinite(y) else "direction"
             unit = post["observed_unit"].values[k]
             print(f"  {oid:<28} {obs:<17} {q[0]:.4g}–{q[2]:.4g} {unit:<6} {inside}")
+
+
+def predictive_table(post: Any) -> str:
+    """Markdown table: observation, observed ± sd, posterior predictive 5–95 %, inside (the
+    observed value ± sd overlaps the band)."""
+    lines = ["| observation | observed | posterior predictive 5–95 % | inside |",
+             "|---|---|---|---|"]
+    for k, oid in enumerate(post["observation"].values):
+        y, sd = float(post["observed"].values[k]), float(post["observed_sd"].values[k])
+        q = post["predictive"].values[:, k]
+        unit = post["observed_unit"].values[k]
+        inside = "yes" if q[0] - sd <= y <= q[2] + sd else "no"
+        lines.append(f"| `{oid}` | {y:.4g} ± {sd:.2g} {unit} | {q[0]:.4g}–{q[2]:.4g} {unit} "
+                     f"| {inside} |")
+    return "\n".join(lines)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
