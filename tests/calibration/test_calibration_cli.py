@@ -70,3 +70,15 @@ def test_bad_posterior_file_fails_before_the_run(tmp_path: Path, capsys) -> None
     xr.Dataset({"x": ("a", [1.0])}).to_netcdf(bad)
     rc = main(["run", "baseline", "--posterior", str(bad), "-o", str(tmp_path)])
     assert rc == 2 and "not a dermsim posterior" in capsys.readouterr().err
+
+
+def test_shipped_posterior_opens_and_names_cards() -> None:
+    from dermsim.calibration.posterior import draw_members, open_posterior
+    from dermsim.calibration.priors import card_by_name
+
+    post = open_posterior()
+    assert post.sizes["member"] >= 16
+    for name in post["parameter"].values:
+        card_by_name(str(name))
+    members = draw_members(post, 16)
+    assert len({tuple(m.values()) for m in members}) == 16  # distinct draws
