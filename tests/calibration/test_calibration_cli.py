@@ -81,4 +81,5 @@ def test_shipped_posterior_opens_and_names_cards() -> None:
     for name in post["parameter"].values:
         card_by_name(str(name))
     members = draw_members(post, 16)
-    assert len({tuple(m.values()) for m in members}) == 16  # distinct draws
+    # MCMC draws can repeat (a rejected move keeps the position): most are distinct
+    assert len({tuple(m.values()) for m in members}) >= 12
