@@ -74,10 +74,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         from dermsim.errors import ConfigError
 
         raise ConfigError("--ensemble", args.ensemble, "a whole number >= 2 (or 0 for none)")
-    if args.posterior:
+    posterior = args.posterior or getattr(scenario.stages.get("uncertainty"), "posterior", "")
+    if posterior:
         from dermsim.calibration.posterior import open_posterior
 
-        open_posterior(args.posterior)  # a bad file fails before the run
+        open_posterior(posterior)  # a bad file fails before the run
     from dermsim.patient import patient_warnings
 
     for line in patient_warnings(scenario.stages.get("patient")):

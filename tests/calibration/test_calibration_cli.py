@@ -83,3 +83,19 @@ def test_shipped_posterior_opens_and_names_cards() -> None:
     members = draw_members(post, 16)
     # MCMC draws can repeat (a rejected move keeps the position): most are distinct
     assert len({tuple(m.values()) for m in members}) >= 12
+
+
+def test_uncertainty_table_runs_the_ensemble(posterior: Path, tmp_path: Path,
+                                             small_scenario_dict: dict) -> None:
+    import tomli_w
+
+    sc = {**small_scenario_dict, "grid": {"h_um": 50.0, "width_um": 1500.0},
+          "uncertainty": {"members": 3, "posterior": str(posterior)}}
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(tomli_w.dumps(sc))
+    assert main(["run", str(cfg), "-o", str(tmp_path), "--no-figure", "-q"]) == 0
+    assert xr.load_dataset(tmp_path / "small_ensemble.nc").sizes["member"] == 3
+    sc["uncertainty"]["posterior"] = str(tmp_path / "missing.nc")
+    cfg.write_text(tomli_w.dumps(sc))
+    assert main(["run", str(cfg), "-o", str(tmp_path / "b"), "-q"]) == 2
+    assert not (tmp_path / "b" / "small.nc").exists()
