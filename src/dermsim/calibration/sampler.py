@@ -98,7 +98,10 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
         Initial walkers: ``"ball"`` (0.1 prior σ around the card values) or ``"prior"``
         (draws from the priors: slower to converge, but not anchored at the card values).
     """
-    import emcee
+    try:
+        import emcee
+    except ImportError:
+        raise DermsimError("calibration needs emcee: pip install 'dermsim[calibrate]'") from None
 
     params = list(params)
     priors = priors_for(params)
