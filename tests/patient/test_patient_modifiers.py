@@ -86,3 +86,12 @@ def test_keloid_effect_is_applied_once_on_rerun(small_scenario_dict) -> None:
     again = dermsim.simulate(dermsim.load_scenario(table))
     assert dermsim.scalar_outcomes(again)["collagen_I_change_pct"] == pytest.approx(
         dermsim.scalar_outcomes(keloid)["collagen_I_change_pct"])
+
+
+def test_report_shows_patient_warnings(tmp_path: Path, small_scenario_dict) -> None:
+    from dermsim.viz.report import build_html
+
+    ds = dermsim.simulate(dermsim.load_scenario(
+        _scenario(small_scenario_dict, isotretinoin_months_ago=1)))
+    html = build_html(ds, validation="skip")
+    assert "patient-warning" in html and "isotretinoin 1 months ago" in html

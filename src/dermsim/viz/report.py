@@ -328,6 +328,9 @@ def build_html(ds: Any, validation: str = "auto", source: Path | None = None) ->
     add(f"<p class='meta'>{meta}</p>")
     add(f"<div class='disclaimer' id='disclaimer'><strong>Disclaimer.</strong> {_esc(DISCLAIMER)}"
         "</div></header>")
+    for line in str(a.get("patient_warnings", "")).splitlines():  # [patient] warnings
+        add(f"<div class='disclaimer patient-warning'><strong>Warning.</strong> {_esc(line)}"
+            "</div>")
     sections = [("scenario", "Scenario"), ("outcomes", "Outcomes"), ("figures", "Figures"),
                 ("model", "Model assumptions"), ("validation", "Validation status"),
                 ("disclaimer-end", "Disclaimer")]
