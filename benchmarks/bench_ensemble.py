@@ -9,7 +9,7 @@ would).
 Usage::
 
     python benchmarks/bench_ensemble.py [--members 64] [--plain 64] [--scenario baseline]
-                                        [--h-um 10] [--posterior FILE]
+                                        [--h-um 10] [--posterior FILE] [--workers 1]
 
 ``--plain`` runs fewer plain runs and extrapolates linearly (each plain run is the same work).
 Prints both wall times and their ratio (one machine, one run; shared machines are noisy).
@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--scenario", default="baseline")
     ap.add_argument("--h-um", type=float, default=None, help="override grid.h_um")
     ap.add_argument("--posterior", default=None, help="posterior file (default: shipped)")
+    ap.add_argument("--workers", type=int, default=1, help="processes for the members")
     args = ap.parse_args()
 
     import dermsim
@@ -55,7 +56,7 @@ def main() -> None:
     t0 = time.perf_counter()
     dermsim.simulate(sc)  # the nominal run that `dermsim run --ensemble` does first
     t_nominal = time.perf_counter() - t0
-    ens = run_ensemble(sc, members)
+    ens = run_ensemble(sc, members, workers=args.workers)
     t_ens = t_nominal + float(ens.attrs["seconds"])
 
     n_plain = args.plain or args.members

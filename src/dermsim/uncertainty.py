@@ -3,6 +3,7 @@
     [uncertainty]
     members = 16          # posterior members (0: no ensemble)
     posterior = ""        # posterior NetCDF file (default: the one shipped with dermsim)
+    workers = 1           # local processes running the members
     seed = 0              # which members are drawn
 
 ``dermsim run CONFIG --ensemble N`` and ``--posterior FILE`` override the table; the ensemble
@@ -27,6 +28,9 @@ class UncertaintyConfig:
         "posterior members run with the scenario (quantiles 0.05/0.5/0.95; 0: none)",
         integer=True))
     posterior: str = ""
+    workers: int = param_field(card(
+        "uncertainty.workers", 1, "-", 1, 1024, "user choice", "A",
+        "local processes running the members (1: in this process)", integer=True))
     seed: int = param_field(card(
         "uncertainty.seed", 0, "-", 0, 2**31 - 1, "user choice", "A",
         "seed of the draw of posterior members", integer=True))

@@ -44,3 +44,18 @@ def test_shipped_posterior_band_is_not_degenerate(tmp_path, small_scenario_dict)
                  "-o", str(tmp_path)]) == 0
     q = xr.load_dataset(tmp_path / "small_ensemble.nc")["collagen_I_change_pct"].values
     assert q[0] < q[1] < q[2] and q[2] - q[0] > 0.05 * abs(q[1])
+
+
+def test_ensemble_in_processes_equals_serial(small_scenario_dict) -> None:
+    import dermsim
+    from dermsim.calibration.ensemble import run_ensemble
+    from dermsim.calibration.posterior import draw_members, open_posterior
+
+    sc = dermsim.load_scenario({**small_scenario_dict,
+                                "grid": {"h_um": 50.0, "width_um": 1500.0}})
+    members = draw_members(open_posterior(), 4)
+    serial = run_ensemble(sc, members)
+    pooled = run_ensemble(sc, members, workers=2)
+    for name in ("collagen_I_change_pct", "collagen_I_change", "dermis_collagen_I_change",
+                 "member_downtime_h"):
+        np.testing.assert_array_equal(serial[name].values, pooled[name].values)

@@ -150,8 +150,9 @@ def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_di
         from tqdm import tqdm
 
         bar = tqdm(total=n, unit="member", file=sys.stderr, leave=False)
-    ens = run_ensemble(scenario, members,
-                       progress=(lambda i, _n: bar.update(1)) if bar is not None else None)
+    ens = run_ensemble(scenario, members, workers=unc.workers,
+                       progress=(lambda i, _n: bar.update(i - bar.n)) if bar is not None
+                       else None)
     if bar is not None:
         bar.close()
     ens.attrs["posterior"] = str(posterior or unc.posterior or "shipped default")

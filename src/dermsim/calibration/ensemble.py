@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["QUANTILES", "band_text", "ensemble_dataset", "run_ensemble"]
+__all__ = ["QUANTILES", "band_text", "ensemble_dataset", "member_summary", "run_ensemble",
+           "run_members"]
 
 #: Time courses also written as thickness-weighted dermis means (for the figure and summary).
 DERMIS_COURSES: tuple[str, ...] = ("collagen_I_change", "collagen_III_change")
@@ -24,49 +25,60 @@ DERMIS_COURSES: tuple[str, ...] = ("collagen_I_change", "collagen_III_change")
 QUANTILES: tuple[float, float, float] = (0.05, 0.5, 0.95)
 
 
-def _courses(ds: xr.Dataset) -> dict[str, xr.DataArray]:
-    """The time courses of a result (every variable with a ``time`` dimension), float32."""
-    return {str(k): v.astype(np.float32) for k, v in ds.data_vars.items()
-            if "time" in v.dims and v.dtype.kind == "f"}
+def member_summary(ds: xr.Dataset) -> dict[str, Any]:
+    """What an ensemble keeps of one member's result (small enough to send between
+    processes): every time course (float32), the dermis-mean courses and the scalar
+    outcomes."""
+    from dermsim.calibration.operators import layer_course
+    from dermsim.metrics import scalar_outcomes
+
+    t = ds["time"].values
+    courses = {str(k): (v.dims, v.values.astype(np.float32), dict(v.attrs))
+               for k, v in ds.data_vars.items() if "time" in v.dims and v.dtype.kind == "f"}
+    dermis = {name: np.interp(t, *layer_course(ds, name, "dermis"))
+              for name in DERMIS_COURSES if name in ds}
+    coords = {c: (ds[c].dims, ds[c].values, dict(ds[c].attrs)) for c in ("time", "band")
+              if c in ds.coords}
+    keep = ("scenario", "config_toml", "dermsim_version", "disclaimer", "session_days")
+    return {"time": t, "courses": courses, "dermis": dermis, "coords": coords,
+            "outcomes": scalar_outcomes(ds),
+            "attrs": {k: ds.attrs[k] for k in keep if k in ds.attrs}}
 
 
-def ensemble_dataset(results: Sequence[xr.Dataset], members: Sequence[Mapping[str, float]],
-                     ) -> xr.Dataset:
-    """Quantiles over the members of every time course and scalar outcome.
+def ensemble_dataset(summaries: Sequence[Mapping[str, Any]],
+                     members: Sequence[Mapping[str, float]]) -> xr.Dataset:
+    """Quantiles over the members (:func:`member_summary` of each) of every time course and
+    scalar outcome.
 
     Returns a Dataset with dim ``quantile`` (0.05, 0.5, 0.95) on every variable, the member
     parameter values (``member_parameters(member, parameter)``) and the member outcomes
     (``member_<outcome>(member)``).
     """
     from dermsim import schema
-    from dermsim.metrics import scalar_outcomes
 
-    first = results[0]
-    t = first["time"].values
+    first = summaries[0]
+    t = first["time"]
     out = xr.Dataset(coords={"quantile": ("quantile", list(QUANTILES),
                                           {"long_name": "quantile over posterior members"}),
-                             "member": ("member", np.arange(len(results)))})
-    for name in _courses(first):
+                             "member": ("member", np.arange(len(summaries)))})
+    for name, (dims, _, attrs) in first["courses"].items():
         arrs = []
-        for ds in results:
-            v = ds[name]
-            if not np.array_equal(ds["time"].values, t):
-                v = v.interp(time=t)
-            arrs.append(v.values.astype(np.float32))
+        for m in summaries:
+            v = m["courses"][name][1]
+            if not np.array_equal(m["time"], t):  # members share the protocol's time grid
+                v = np.apply_along_axis(lambda y, tm=m["time"]: np.interp(t, tm, y),
+                                        dims.index("time"), v)
+            arrs.append(v)
         q = np.nanquantile(np.stack(arrs), QUANTILES, axis=0).astype(np.float32)
-        out[name] = (("quantile", *first[name].dims), q, dict(first[name].attrs))
-    from dermsim.calibration.operators import layer_course
-
-    for name in DERMIS_COURSES:
-        if name in first:
-            arrs = [np.interp(t, *layer_course(ds, name, "dermis")) for ds in results]
-            out[f"dermis_{name}"] = (("quantile", "time"),
-                                     np.nanquantile(np.stack(arrs), QUANTILES, axis=0),
-                                     {**first[name].attrs, "long_name": first[name].attrs.get(
-                                         "long_name", name) + ", dermis mean"})
-    rows = [scalar_outcomes(ds) for ds in results]
+        out[name] = (("quantile", *dims), q, attrs)
+    for name in first["dermis"]:
+        arrs = [np.interp(t, m["time"], m["dermis"][name]) for m in summaries]
+        attrs = dict(first["courses"][name][2])
+        attrs["long_name"] = attrs.get("long_name", name) + ", dermis mean"
+        out[f"dermis_{name}"] = (("quantile", "time"),
+                                 np.nanquantile(np.stack(arrs), QUANTILES, axis=0), attrs)
     for key in schema.OUTCOME_NAMES:
-        vals = np.array([r[key] for r in rows], dtype=float)
+        vals = np.array([m["outcomes"][key] for m in summaries], dtype=float)
         q = np.nanquantile(vals, QUANTILES) if np.isfinite(vals).any() else \
             np.full(3, np.nan)
         out[key] = ("quantile", q, schema.attrs(key))
@@ -76,36 +88,67 @@ def ensemble_dataset(results: Sequence[xr.Dataset], members: Sequence[Mapping[st
     out["member_parameters"] = (("member", "parameter"),
                                 np.array([[m.get(k, np.nan) for k in names] for m in members]),
                                 {"long_name": "parameter values of each member (card units)"})
-    for c in ("time", "band"):
-        if c in first.coords:
-            out = out.assign_coords({c: first[c]})
-    out.attrs.update({k: first.attrs[k] for k in ("scenario", "config_toml", "dermsim_version",
-                                                  "disclaimer", "session_days")
-                      if k in first.attrs})
-    out.attrs["members"] = len(results)
+    out = out.assign_coords({c: v for c, v in first["coords"].items()})
+    out.attrs.update(first["attrs"])
+    out.attrs["members"] = len(summaries)
+    return out
+
+
+def run_members(table: Mapping[str, Any], members: Sequence[Mapping[str, float]],
+                ) -> list[dict[str, Any]]:
+    """Run the scenario ``table`` once per member in this process (the first member computes
+    the session stages, the others reuse them) and return their summaries."""
+    import warnings
+
+    from dermsim.config import load_scenario, with_overrides
+    from dermsim.pipeline import simulate
+
+    scenario = load_scenario(dict(table))
+    out = []
+    for m in members:
+        sc = with_overrides(scenario, dict(m)) if m else scenario
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out.append(member_summary(simulate(sc)))
     return out
 
 
 def run_ensemble(scenario: Any, members: Sequence[Mapping[str, float]],
-                 progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
+                 progress: Callable[[int, int], None] | None = None,
+                 workers: int = 1) -> xr.Dataset:
     """Run ``scenario`` once per member (parameter values by card name) and return the
-    quantile Dataset of :func:`ensemble_dataset` (attr ``seconds``: wall time)."""
-    import warnings
+    quantile Dataset of :func:`ensemble_dataset` (attr ``seconds``: wall time).
 
-    from dermsim.config import with_overrides
-    from dermsim.pipeline import simulate
-
+    ``workers`` > 1 splits the members into that many contiguous chunks run by local
+    processes (each computes the session stages once); 1 runs them here, reusing this
+    process's memoised session stages.
+    """
     start = _time.perf_counter()
-    results = []
-    for i, m in enumerate(members):
-        sc = with_overrides(scenario, dict(m)) if m else scenario
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            results.append(simulate(sc))
-        if progress:
-            progress(i + 1, len(members))
-    out = ensemble_dataset(results, members)
+    table = scenario.to_dict()
+    summaries: list[dict[str, Any]] = []
+    if workers <= 1:
+        for i, m in enumerate(members):
+            summaries += run_members(table, [m])
+            if progress:
+                progress(i + 1, len(members))
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [list(c) for c in np.array_split(np.arange(len(members)), workers) if len(c)]
+        # forkserver: safe next to numba's and BLAS's threads in this process
+        methods = mp.get_all_start_methods()
+        ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+        with ProcessPoolExecutor(len(chunks), mp_context=ctx) as pool:
+            futures = [pool.submit(run_members, table, [members[i] for i in c])
+                       for c in chunks]
+            for fut in futures:  # in member order
+                summaries += fut.result()
+                if progress:
+                    progress(len(summaries), len(members))
+    out = ensemble_dataset(summaries, members)
     out.attrs["seconds"] = _time.perf_counter() - start
+    out.attrs["workers"] = workers
     return out
 
 
