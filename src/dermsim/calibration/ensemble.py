@@ -45,6 +45,14 @@ def member_summary(ds: xr.Dataset) -> dict[str, Any]:
             "attrs": {k: ds.attrs[k] for k in keep if k in ds.attrs}}
 
 
+def _interp_time(t: np.ndarray, tm: np.ndarray, v: np.ndarray, axis: int) -> np.ndarray:
+    """``v`` sampled at times ``tm`` along ``axis``, interpolated to ``t``."""
+    moved = np.moveaxis(v, axis, -1)
+    flat = moved.reshape(-1, moved.shape[-1])
+    res = np.stack([np.interp(t, tm, row) for row in flat]).reshape(*moved.shape[:-1], t.size)
+    return np.moveaxis(res, -1, axis)
+
+
 def ensemble_dataset(summaries: Sequence[Mapping[str, Any]],
                      members: Sequence[Mapping[str, float]]) -> xr.Dataset:
     """Quantiles over the members (:func:`member_summary` of each) of every time course and
@@ -66,8 +74,7 @@ def ensemble_dataset(summaries: Sequence[Mapping[str, Any]],
         for m in summaries:
             v = m["courses"][name][1]
             if not np.array_equal(m["time"], t):  # members share the protocol's time grid
-                v = np.apply_along_axis(lambda y, tm=m["time"]: np.interp(t, tm, y),
-                                        dims.index("time"), v)
+                v = _interp_time(t, m["time"], v, dims.index("time"))
             arrs.append(v)
         q = np.nanquantile(np.stack(arrs), QUANTILES, axis=0).astype(np.float32)
         out[name] = (("quantile", *dims), q, attrs)
