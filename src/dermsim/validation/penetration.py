@@ -35,7 +35,7 @@ def v7_penetration(ctx: CaseContext) -> tuple[str, str, bool]:
 
     cfg = ctx.config(pen.PenetrationConfig, "penetration")
     stack = site_stack("cheek")
-    from dermsim.calibration.registry import target
+    from dermsim.calibration.registry import target as registry_target
 
     rows = []
     for key, label, preset, obs_id in (
@@ -43,7 +43,7 @@ def v7_penetration(ctx: CaseContext) -> tuple[str, str, bool]:
             ("b", "pen 600 µm (impact)", "pen_12", "donnelly2010_depth"),
             ("c", "pen 1.5 mm (face)", "pen_12", "sasaki2019_depth_mn"),
             ("d", "RF tip 1.5 mm (face)", "rf_insulated_49", "sasaki2019_depth_rf")):
-        obs = target(obs_id)
+        obs = registry_target(obs_id)
         rows.append((key, label, {"preset": preset, "needle_length_um": obs.needle_um},
                      obs.low, obs.high))
     ok_all, got = True, []
