@@ -1,4 +1,4 @@
-"""Benchmark of the band remodelling ODE (dermsim.remodelling).
+"""Benchmark of the remodelling stage (dermsim.remodelling): bands and the 2-D grid.
 
 Prints the machine, then:
 
@@ -8,7 +8,9 @@ Prints the machine, then:
 2. the vectorised system at N = 10 000 bands (target: <= 10 s);
 3. the ODE alone for a 4-session, 6-month protocol at N = 40 and N = 100 bands
    (target <= 0.5 s), with solver counters, and ``simulate_remodelling`` (ODE + Dataset);
-4. accuracy of the default tolerance against a Radau rtol = 1e-10 reference.
+4. accuracy of the default tolerance against a Radau rtol = 1e-10 reference;
+5. the coarse 2-D grid of the baseline protocol (remodelling alone, drives cached);
+6. the whole baseline protocol, ``pipeline.simulate`` (target <= 5 s warm).
 
 Usage: ``python benchmarks/bench_remodelling.py [--quick] [--calibrate]``
 (``--quick`` loops over 20 bands and extrapolates x5, skips N = 10 000;
@@ -145,12 +147,59 @@ def main() -> None:
             e3 = np.abs(y[..., rm.iC3] - ref[..., rm.iC3]).max() / cfg.collagen_III_baseline
             print(f"  {method:5s} rtol {rtol:7.0e}: {e1:.1e}, {e3:.1e}")
 
+    # 5. the coarse 2-D grid and the whole baseline protocol
+    field(args.quick)
+
     if args.calibrate:
-        print("\n[5] calibration report (synthetic 1.5 mm drive)")
+        print("\n[7] calibration report (synthetic 1.5 mm drive)")
         rep = rm.calibration_report(cfg)
         for k, v in rep.items():
             flag = "ok " if v["ok"] else ("BAD" if v["required"] else "info")
             print(f"  {flag:4s} {k:44s} {v['value']:10.4g}   target {v['target']}")
+
+
+def field(quick: bool) -> None:
+    """[5] the 2-D grid of the baseline (18 bands x 82 columns, 4 sessions + 182 days) with
+    the drives of the pipeline (signalling cached), and [6] ``dermsim run
+    configs/baseline.toml`` end to end (warm: numba compiled, session cache cleared)."""
+    import tracemalloc
+    import warnings
+    from dataclasses import replace
+
+    from dermsim import load_scenario, pipeline
+
+    warnings.simplefilter("ignore")
+    sc = load_scenario("configs/baseline.toml")
+    grid, devices = pipeline.build_grid(sc)
+    pen = pipeline.run_penetration(sc, grid, devices)
+    stages = [pipeline.run_session_stages(sc, grid, sp) for sp in pen]
+    drives = [replace(st.drive, day=sp.session.day) for st, sp in zip(stages, pen)]
+    z = stages[0].signalling["band"].values
+    cols = pipeline.remodelling_columns(sc, grid)
+
+    def run() -> object:
+        return rm.simulate_remodelling(
+            z, drives, sc.protocol.end_day, sc.stage("remodelling"), band_thickness_um=50.0,
+            columns=cols, column_width_um=grid.width * 1e6 / cols,
+            signalling=sc.stage("signalling"), patient=sc.stage("patient"))
+
+    run()
+    tracemalloc.start()
+    tb, cb = best(run, 1 if quick else 3)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    print(f"\n[5] 2-D remodelling, baseline: {z.size} bands x {cols} columns = "
+          f"{z.size * cols} cells x {rm.N_VAR}: wall {tb:6.3f} s, cpu {cb:6.3f} s, "
+          f"peak Python memory {peak:.0f} MiB")
+
+    def whole() -> object:
+        pipeline.clear_cache()
+        return pipeline.simulate(sc)
+
+    whole()
+    tb, cb = best(whole, 1 if quick else 3)
+    print(f"[6] dermsim run configs/baseline.toml (pipeline.simulate, warm): wall {tb:6.3f} s, "
+          f"cpu {cb:6.3f} s (target <= 5 s)")
 
 
 if __name__ == "__main__":

@@ -19,27 +19,6 @@ HERE = Path(__file__).resolve().parent
 DISCLAIMER = ("> **Disclaimer.** dermsim is a research and teaching tool. It is **not medical "
               "advice** and must not be used to plan the treatment of patients.")
 
-# A helper shared by the notebooks that run the stages one by one: it turns the penetration
-# and signalling outputs of one session into the drive of the remodelling model.
-DRIVE_HELPER = '''\
-from dataclasses import replace
-
-from dermsim import pipeline
-
-
-def coupled_signalling_config(**changes):
-    """Growth-factor parameters as the coupled pipeline uses them (the remodelling model's
-    macrophages secrete the late TGF-beta and PDGF, so the PDE carries only the platelet
-    burst and the early damage release); no topical product in these notebooks."""
-    return replace(pipeline.coupled_signalling_config(), topical_concentration_ng_ml=0.0,
-                   **changes)
-
-
-def session_drive(day, grid, injury, inputs, gf, coagulated=None, heat_shock=None):
-    """Remodelling drive of one session (dermsim.pipeline.session_drive)."""
-    return pipeline.session_drive(grid, injury, inputs, gf, coagulated, heat_shock, day=day)
-'''
-
 IMPORTS = '''\
 %matplotlib inline
 import numpy as np
@@ -48,13 +27,17 @@ import pandas as pd
 
 import dermsim
 from dermsim import remodelling as rm
+from dermsim import schema
 from dermsim import signalling as sg
+from dermsim.coupling import coupled_signalling_config, session_drive
 from dermsim.devices import make_device
 from dermsim.penetration import PenetrationConfig, injury_field, penetrate
 from dermsim.tissue import LAYER_NAMES, make_grid, site_stack
-from dermsim.viz import LAYER_COLOURS
+from dermsim.viz import style
+from dermsim.viz.section import plot_injury_section
 from dermsim.viz.signalling import figure_snapshots
 
+style.use()  # the fonts and colours of every dermsim figure
 plt.rcParams["figure.dpi"] = 80
 '''
 
@@ -106,19 +89,12 @@ grid = make_grid(stack, h_um=20.0, width_um=res.slice_nx * 20.0, depth_um=2500.0
 injury = injury_field(grid, res, device, pcfg)
 pd.Series(res.summary())'''),
     ("code", '''\
-from matplotlib.colors import ListedColormap
-
-ext = (0, grid.width * 1e6, grid.depth * 1e6, 0)
-fig, ax = plt.subplots(figsize=(8, 4))
-ax.imshow(grid.layer, cmap=ListedColormap(LAYER_COLOURS), vmin=-0.5, vmax=4.5, extent=ext,
-          aspect="auto")
-ax.imshow(np.ma.masked_less(injury, 0.02), cmap="Greys", vmin=0, vmax=1, extent=ext,
-          aspect="auto")
-ax.plot(res.positions_um, res.depths_um, "rv", label="needle tips")
-ax.axhline(res.nominal_length_um, color="tab:blue", ls="--", label="nominal length")
-ax.set(xlabel="x [µm]", ylabel="depth [µm]", ylim=(2000, 0),
-       title="channels (grey) through the layers")
-ax.legend(loc="lower right");'''),
+fig = plot_injury_section(grid, injury, res,
+                          title="channels and their injured rims (dark), true aspect ratio")'''),
+    ("md", """\
+The slice runs through the centres of one row of needles, so it shows every channel at its
+widest: the injured share of the slice is much larger than the share of the skin surface
+punctured (`surface_fraction_punctured` in the table above, a 3-D quantity)."""),
     ("md", """\
 ## 3. Growth factors
 
@@ -128,10 +104,10 @@ to the matrix) and decay. The later wave — macrophages secreting TGF-β and PD
 (Yang 1999: active TGF-β peaks at 1 h and again at day 5; Marikovsky 1993: heparin-binding
 factors peak at day 2–3) — is produced by the remodelling model's macrophages (section 4)."""),
     ("md", """\
-The stages are coupled by two small helpers (the same steps as `dermsim.pipeline`): the
-growth-factor parameters used with the remodelling model, and the conversion of one session's
-injury and growth factors into the drive of the collagen model (section 4)."""),
-    ("code", DRIVE_HELPER),
+The stages are coupled by two functions of `dermsim.coupling` (the same steps
+`dermsim.simulate` takes): `coupled_signalling_config` gives the growth-factor parameters
+used together with the remodelling model, and `session_drive` turns one session's injury and
+growth factors into the drive of the collagen model (section 4)."""),
     ("code", '''\
 scfg = coupled_signalling_config()
 inputs = sg.session_inputs(grid, injury, res)
@@ -139,14 +115,18 @@ gf = sg.run_acute_window(grid, injury, cfg=scfg, topical=False,
                          snapshot_times_h=(1.0, 6.0, 24.0, 72.0), **inputs)
 fig = figure_snapshots(gf)'''),
     ("code", '''\
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
+bands = range(0, gf.sizes["band"], 4)
+colours = plt.cm.viridis_r(np.linspace(0.1, 0.9, len(bands)))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained", sharey=True)
 for ax, s in zip(axes, ("tgfb1", "pdgf")):
     band = gf["gf_band"].sel(species=s)
-    for b in range(0, gf.sizes["band"], 4):
-        ax.plot(gf["time"] * 24, band.isel(band=b), label=f"{float(gf.band[b]):.0f} µm")
-    ax.set(xscale="log", xlabel="hours after the session", ylabel="band mean [ng/mL]",
-           title=sg.SPECIES_LABELS[s])
-    ax.legend(fontsize=7)'''),
+    for b, colour in zip(bands, colours):
+        ax.plot(gf["time"] * 24, band.isel(band=b), color=colour,
+                label=f"{float(gf.band[b]):.0f} µm")
+    ax.set(xscale="log", xlabel=schema.label("gf_time"), title=style.species_name(s))
+axes[0].set_ylabel(schema.label(gf["gf_band"]))
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper",
+           title="band depth");'''),
     ("md", """\
 ## 4. Collagen remodelling
 
@@ -155,26 +135,42 @@ macrophages → active TGF-β and PDGF → fibroblasts → collagen III first, t
 matrix metalloproteinases remodel it. The drive of the model is the injury and growth-factor
 exposure of each band (`session_drive` above)."""),
     ("code", '''\
-drive = session_drive(0.0, grid, injury, inputs, gf)
+drive = session_drive(grid, injury, inputs, gf, day=0.0)
 rem = rm.simulate_remodelling(gf["band"].values, [drive], 180.0)
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
 injured = rem.isel(band=np.flatnonzero(drive.band_injury > 0))
-for v in ("neutrophils", "macrophages", "fibroblasts"):
-    s = injured[v].mean("band")
-    axes[0].plot(s.time, (s - s[0]) / (s.max() - s[0]), label=v)
-axes[0].set(xlim=(0, 30), xlabel="day", ylabel="relative to peak", title="cells")
-axes[0].legend()
-for v, c in (("collagen_I_rel_change", "tab:blue"), ("collagen_III_rel_change", "tab:orange")):
-    axes[1].plot(rem.time, 100 * injured[v].mean("band"), color=c, label=v.split("_rel")[0])
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+for v, colour in (("neutrophils", "#e6a100"), ("macrophages", style.INFLAMMATION)):
+    axes[0].plot(rem.time, injured[v].mean("band"), color=colour,
+                 label=schema.get(v).short)
+axes[0].set(xlim=(0, 30), xlabel=schema.label("time"), ylabel=schema.label("inflammation"),
+            title="cells (mean of the injured bands)")
+fib = axes[0].twinx()
+fib.spines["right"].set_visible(True)
+fib.plot(rem.time, injured["fibroblasts"].mean("band"), color=style.FIBROBLASTS,
+         label=schema.get("fibroblasts").short)
+fib.set_ylabel(schema.label(rem["fibroblasts"]), color=style.FIBROBLASTS)
+axes[0].legend(axes[0].get_lines() + fib.get_lines(),
+               [line.get_label() for line in axes[0].get_lines() + fib.get_lines()])
+for v, colour in (("collagen_I_rel_change", style.COLLAGEN_I),
+                  ("collagen_III_rel_change", style.COLLAGEN_III)):
+    axes[1].plot(rem.time, 100 * injured[v].mean("band"), color=colour,
+                 label=schema.get(v.replace("_rel", "")).short)
 axes[1].axhline(0, color="k", lw=0.5)
-axes[1].set(xlabel="day", ylabel="change vs baseline [%]", title="collagen (injured bands)")
+axes[1].set(xlabel=schema.label("time"), title="collagen (mean of the injured bands)",
+            ylabel=schema.pretty_label("change relative to baseline", "%"))
 axes[1].legend();'''),
     ("code", '''\
 print(f"downtime proxy (erythema): {rm.downtime_h(rem):.0f} h")
 ch = rm.collagen_change(rem, [30.0, 90.0, 180.0])
-(100 * ch["collagen_I_rel_change"]).plot(x="time", y="band", yincrease=False,
-                                          cbar_kwargs={"label": "collagen I change [%]"})
-plt.title("collagen I change by depth at 1, 3 and 6 months");'''),
+fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+for t, colour in zip(ch["time"].values, ("#9ecae1", "#4292c6", "#08306b")):
+    ax.plot(100 * ch["collagen_I_rel_change"].sel(time=t), ch["band"], "o-", ms=3,
+            color=colour, label=f"day {t:.0f}")
+ax.axvline(0, color="k", lw=0.5)
+ax.set(xlabel=schema.label("collagen_I_change"), ylabel=schema.label("band"),
+       title="collagen I change by depth at 1, 3 and 6 months")
+ax.invert_yaxis()
+ax.legend(loc="center left");'''),
     ("md", """\
 ## 5. All of it in one call
 
@@ -216,7 +212,6 @@ every session with its own random needle positions).
 
 {DISCLAIMER}"""),
     ("code", IMPORTS),
-    ("code", DRIVE_HELPER),
     ("code", '''\
 stack = site_stack("cheek")
 device = make_device({"preset": "pen_12", "needle_length_um": 1500.0})
@@ -228,12 +223,11 @@ inputs = sg.session_inputs(grid, injury, res)
 gf = sg.run_acute_window(grid, injury, cfg=coupled_signalling_config(), topical=False,
                          snapshot_times_h=(), **inputs)
 z_band = gf["band"].values
-one = session_drive(0.0, grid, injury, inputs, gf)
 
 
 def protocol(n_sessions, interval_days, follow_up_days=200.0):
     days = [k * interval_days for k in range(n_sessions)]
-    drives = [session_drive(d, grid, injury, inputs, gf) for d in days]
+    drives = [session_drive(grid, injury, inputs, gf, day=d) for d in days]
     return rm.simulate_remodelling(z_band, drives, days[-1] + follow_up_days), days'''),
     ("md", """\
 ## Number of sessions (4 weeks apart)
@@ -249,42 +243,71 @@ for n in (1, 3, 4, 6):
     for months in (3, 6):
         t = days[-1] + 30.4 * months
         ch = rm.collagen_change(ds, [t], labels, ["papillary", "reticular"])
-        rows.append({"sessions": n, "after last [months]": months,
-                     "collagen I papillary [%]":
+        rows.append({"sessions": n, "months after the last session": months,
+                     schema.label("collagen_I_change_papillary_pct"):
                          100 * float(ch.collagen_I_rel_change_layer.sel(layer="papillary")[0]),
-                     "collagen I reticular [%]":
+                     schema.label("collagen_I_change_reticular_pct"):
                          100 * float(ch.collagen_I_rel_change_layer.sel(layer="reticular")[0]),
-                     "collagen III papillary [%]":
+                     "collagen III change, papillary dermis [%]":
                          100 * float(ch.collagen_III_rel_change_layer.sel(layer="papillary")[0])})
-pd.DataFrame(rows).round(1)'''),
+table = pd.DataFrame(rows)
+table.round(1)'''),
     ("code", '''\
-fig, ax = plt.subplots(figsize=(9, 4))
-for n, ds in runs.items():
+papillary = schema.label("collagen_I_change_papillary_pct")
+colours = plt.cm.Blues(np.linspace(0.4, 1.0, len(runs)))
+fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+for (n, ds), colour in zip(runs.items(), colours):
     s = rm.layer_mean(ds, "collagen_I_rel_change", labels, ["papillary"]).isel(layer=0)
-    ax.plot(s.time, 100 * s, label=f"{n} session(s)")
+    ax.plot(s.time, 100 * s, color=colour, label=f"{n} session{'s' if n > 1 else ''}")
 ax.axhline(0, color="k", lw=0.5)
-ax.set(xlabel="day", ylabel="collagen I change, papillary [%]",
-       title="more sessions, more collagen — with diminishing returns?")
-ax.legend();'''),
+ax.set(xlabel=schema.label("time"), ylabel=papillary,
+       title="collagen I, papillary dermis: 1 to 6 sessions, 4 weeks apart")
+ax.legend(loc="center right");'''),
+    ("md", """\
+### Diminishing returns?
+
+Compare what each additional session adds, 6 months after the last session (the cell below
+computes it from the table above, so it always describes the model as it is)."""),
+    ("code", '''\
+six = table[table["months after the last session"] == 6].set_index("sessions")[papillary]
+counts = list(six.index)
+steps = [(a, b, (six[b] - six[a]) / (b - a)) for a, b in zip(counts[:-1], counts[1:])]
+for a, b, per in steps:
+    print(f"{a} -> {b} sessions: {per:+.1f} percentage points of collagen I per added session")
+print(f"{counts[-1]} sessions give {six[counts[-1]] / six[counts[0]]:.1f} x the gain of "
+      f"{counts[0]} session ({six[counts[-1]]:.1f} % against {six[counts[0]]:.1f} %).")
+shrinking = all(later[2] < earlier[2] for earlier, later in zip(steps[:-1], steps[1:]))
+print("Diminishing returns: " + (
+    "yes - every added session adds less than the one before." if shrinking else
+    "no - the gain per added session does not shrink steadily in this range."))'''),
+    ("md", """\
+Two terms of the collagen model make later sessions add less (`dermsim.remodelling.rhs`):
+collagen is degraded in proportion to the amount present (turnover, faster with MMP
+activity), and synthesis slows as the total collagen approaches the maximum the dermis can
+hold. Each session therefore adds less than the one before, and the course approaches a
+plateau; the numbers above say how strongly for this protocol. Whether real skin behaves the
+same way is a question for clinical data — the model is not a treatment recommendation."""),
     ("md", """\
 ## Interval between sessions (4 sessions)
 
 Short intervals stack a new injury on an inflammation that has not resolved; long intervals
 let each response run its course."""),
     ("code", '''\
-fig, ax = plt.subplots(figsize=(9, 4))
+fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
 rows = []
-for interval in (14.0, 28.0, 42.0):
+for interval, colour in zip((14.0, 28.0, 42.0), ("#9ecae1", "#4292c6", "#08306b")):
     ds, days = protocol(4, interval)
     s = rm.layer_mean(ds, "collagen_I_rel_change", labels, ["papillary"]).isel(layer=0)
-    ax.plot(s.time, 100 * s, label=f"every {interval:.0f} days")
+    ax.plot(s.time, 100 * s, color=colour, label=f"every {interval:.0f} days")
+    style.session_marks(ax, days, colour=colour, row=len(rows), label=None, lines=False)
     t_end = days[-1] + 91.0
     rows.append({"interval [days]": interval, "course length [days]": days[-1],
-                 "collagen I papillary 3 months after [%]": 100 * float(s.interp(time=t_end)),
-                 "peak inflammation [cells/mm³]": rm.peak_inflammation(ds)[0]})
+                 "collagen I papillary, 3 months after the last session [%]":
+                     100 * float(s.interp(time=t_end)),
+                 schema.label("peak_inflammation"): rm.peak_inflammation(ds)[0]})
 ax.axhline(0, color="k", lw=0.5)
-ax.set(xlabel="day", ylabel="collagen I change, papillary [%]")
-ax.legend()
+ax.set(xlabel=schema.label("time"), ylabel=papillary)
+ax.legend(loc="lower right", title="4 sessions (▼ session days)")
 pd.DataFrame(rows).round(1)'''),
     ("md", """\
 ## With the full pipeline
@@ -330,15 +353,14 @@ injury, growth factors and collagen after three monthly sessions.
 from dermsim import thermal
 from dermsim.viz.rf import figure_rf
 '''),
-    ("code", DRIVE_HELPER),
     ("md", """\
 ## The RF pulse
 
 The preset sets 15 W for 100 ms (about 31 mJ per pin). The pins of this slice reach
-different depths (penetration scatter) and the current crowds at the shallower one; the
-generator's power limiter (`rf.limiter`) lowers the power whenever the hottest tissue would
-pass 100 °C (tissue desiccation and the impedance rise that makes real generators cut
-back), so less energy is delivered than set."""),
+different depths (penetration scatter) and the current crowds at the shallower one. Tissue
+water boils at 100 °C next to the electrodes; the dried tissue conducts poorly, the load
+impedance rises, and the generator ends the pulse once it has risen by half
+(`rf.limiter = "impedance"`), so at high power less energy may be delivered than set."""),
     ("code", '''\
 stack = site_stack("cheek")
 pcfg = PenetrationConfig()
@@ -368,14 +390,12 @@ inj_pen = injury_field(grid_pen, res_pen, pen, pcfg)
 inj_rf_mech = injury_field(grid_rf, res_rf, tip, pcfg)
 inj_rf = np.maximum(inj_rf_mech, rf["coagulated"].values.astype(float))
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-for ax, g, inj, title in ((axes[0], grid_pen, inj_pen, "pen 1.5 mm"),
-                          (axes[1], grid_rf, inj_rf, "RF tip (channels + coagulation)")):
-    ax.imshow(inj, cmap="magma_r", vmin=0, vmax=1, aspect="auto",
-              extent=(0, g.width * 1e6, g.depth * 1e6, 0))
-    for top in g.interfaces_m[1:-1] * 1e6:
-        ax.axhline(top, color="tab:blue", lw=0.6)
-    ax.set(title=title, xlabel="x [µm]", ylabel="depth [µm]", ylim=(2000, 0))
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained", sharey=True)
+plot_injury_section(grid_pen, inj_pen, res_pen, ax=axes[0], z_max_um=2300.0,
+                    title="pen 1.5 mm", legend=False)
+plot_injury_section(grid_rf, inj_rf_mech, res_rf, ax=axes[1], z_max_um=2300.0,
+                    coagulated=rf["coagulated"].values, title="RF tip: channels + coagulation")
+axes[1].set_ylabel("")
 pd.DataFrame({"pen": res_pen.summary(), "RF tip": res_rf.summary()}).loc[
     ["effective_depth_um", "punctures_per_cm2", "bleeding_fraction",
      "dermal_injury_mm3_per_cm2"]]'''),
@@ -399,36 +419,42 @@ for name, g, mech, total, res in (("pen", grid_pen, inj_pen, inj_pen, res_pen),
         edges = np.append(gf["band_top"].values, gf["band_bottom"].values[-1])
         fr = thermal.band_fractions(rf, edges)
         coag, heat = fr["coagulated_fraction"], fr["heat_shock_fraction"]
-    drives = [session_drive(d, g, mech, inputs, gf, coag, heat) for d in (0.0, 28.0, 56.0)]
+    drives = [session_drive(g, mech, inputs, gf, coag, heat, day=d) for d in (0.0, 28.0, 56.0)]
     out[name] = rm.simulate_remodelling(gf["band"].values, drives, 56.0 + 120.0)
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-for name, ds in out.items():
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained", sharey=True)
+for (name, ds), colour in zip(out.items(), (style.COLLAGEN_I, "#b2182b")):
     labels = rm.default_band_layers(ds.band.values)
     for ax, layer in zip(axes, ("papillary", "reticular")):
         s = rm.layer_mean(ds, "collagen_I_rel_change", labels, [layer]).isel(layer=0)
-        ax.plot(s.time, 100 * s, label=name)
-        ax.set(title=f"collagen I, {layer} dermis", xlabel="day", ylabel="change [%]")
+        ax.plot(s.time, 100 * s, color=colour, label=name)
+        ax.set_title(schema.get(f"collagen_I_change_{layer}_pct").long_name + " (▼ sessions)",
+                     pad=14)
+        ax.set_xlabel(schema.label("time"))
+axes[0].set_ylabel(schema.pretty_label("change relative to baseline", "%"))
 for ax in axes:
     ax.axhline(0, color="k", lw=0.5)
-    ax.legend()'''),
+    style.session_marks(ax, (0.0, 28.0, 56.0), label=None, lines=False)
+axes[0].legend(loc="lower right")'''),
     ("code", '''\
 rows = {}
 for name, ds in out.items():
     labels = rm.default_band_layers(ds.band.values)
     ch = rm.collagen_change(ds, [176.0], labels, ["papillary", "reticular"])
     rows[name] = {
-        "collagen I papillary [%]": 100 * float(ch.collagen_I_rel_change_layer[0, 0]),
-        "collagen I reticular [%]": 100 * float(ch.collagen_I_rel_change_layer[0, 1]),
-        "downtime proxy [h]": rm.downtime_h(ds),
-        "peak inflammation [cells/mm³]": rm.peak_inflammation(ds)[0],
+        schema.label("collagen_I_change_papillary_pct"):
+            100 * float(ch.collagen_I_rel_change_layer[0, 0]),
+        schema.label("collagen_I_change_reticular_pct"):
+            100 * float(ch.collagen_I_rel_change_layer[0, 1]),
+        schema.label("downtime_h"): rm.downtime_h(ds),
+        schema.label("peak_inflammation"): rm.peak_inflammation(ds)[0],
     }
 pd.DataFrame(rows).round(1)'''),
     ("md", """\
-**Limits.** The RF model is quasi-static and σ-only. Above 100 °C the generator's power
-limiter takes over instead of a model of desiccation, and the narrower 2 MHz zones reported by
-Wootten 2020 appear only where the exposed tip spans the dermis/fat boundary (validation case
-V12 in `docs/validation.md`; docs/model.md §8)."""),
+**Limits.** The RF model is quasi-static and σ-only; tissue water vaporises at 100 °C
+without vapour transport or charring, and the narrower 2 MHz zones reported by Wootten 2020
+appear only where the exposed tip spans the dermis/fat boundary and the impedance cut-off acts
+(validation case V12 in `docs/validation.md`; docs/model.md §8)."""),
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -445,7 +471,7 @@ calibrated to measured depths (validation case V7).
 
 {DISCLAIMER}"""),
     ("code", IMPORTS + '''\
-from dermsim.penetration import efficiency, effective_depth_um
+from dermsim.penetration import buried_fraction, effective_depth_um
 '''),
     ("md", """\
 ## Insertion speed decides the buried fraction
@@ -458,27 +484,40 @@ pcfg = PenetrationConfig()
 v = np.logspace(-3, 1, 200)
 devices = {name: make_device({"preset": name}) for name in
            ("dermaroller_mf8", "stamp_35", "pen_12", "rf_insulated_49")}
-fig, ax = plt.subplots(figsize=(8, 3.5))
-ax.semilogx(v, efficiency(v, pcfg), "k-")
+# devices that insert at the same speed share one marker (and one legend entry)
+by_speed = {}
 for name, d in devices.items():
-    vd = d.insertion_velocity_m_s()
-    ax.plot(vd, efficiency(vd, pcfg), "o", label=f"{name} ({vd:.2g} m/s)")
-ax.set(xlabel="insertion speed [m/s]", ylabel="buried fraction η", ylim=(0, 1))
-ax.legend(fontsize=8);'''),
+    by_speed.setdefault(round(d.insertion_velocity_m_s(), 6), []).append(name)
+fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+ax.semilogx(v, buried_fraction(v, pcfg), "k-", lw=1)
+for (vd, names), marker in zip(sorted(by_speed.items()), "osD^"):
+    ax.plot(vd, buried_fraction(vd, pcfg), marker, ms=7, mfc="none", mew=1.5,
+            label=f"{', '.join(names)} ({vd:.2g} m/s)")
+ax.set(xlabel="insertion speed [m/s]", ylim=(0, 1),
+       ylabel="buried fraction η of the needle\\n(before the tenting offset)")
+fig.legend(loc="outside right upper", title="device (insertion speed)");'''),
     ("md", "## Needle length → effective depth and layers reached"),
     ("code", '''\
 lengths = np.arange(250.0, 2550.0, 50.0)
 stack = site_stack("cheek")
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+tops = stack.interfaces_um
+for k, name in enumerate(LAYER_NAMES):  # the cheek's layers as bands behind the curves
+    ax.axhspan(tops[k], min(tops[k + 1], 2600.0), color=style.LAYER_COLOURS[k], alpha=0.5, lw=0)
+by_eta = {}  # devices with the same buried fraction share one curve (and one legend entry)
 for name, d in devices.items():
-    ax.plot(lengths, effective_depth_um(lengths, d.insertion_velocity_m_s(), pcfg), label=name)
-for top, lname in zip(stack.interfaces_um[1:5], LAYER_NAMES[1:5]):
-    ax.axhline(top, color="0.6", lw=0.7, ls=":")
-    ax.text(260, top + 20, f"top of {lname.replace('_', ' ')}", fontsize=7, va="top")
-ax.plot(lengths, lengths, "k--", lw=0.8, label="nominal")
-ax.set(xlabel="nominal needle length [µm]", ylabel="effective depth [µm] (cheek)")
-ax.invert_yaxis()
-ax.legend(fontsize=8);'''),
+    by_eta.setdefault(round(float(buried_fraction(d.insertion_velocity_m_s(), pcfg)), 3),
+                      []).append(name)
+for eta, names in sorted(by_eta.items()):
+    vd = devices[names[0]].insertion_velocity_m_s()
+    ax.plot(lengths, effective_depth_um(lengths, vd, pcfg), lw=1.5,
+            label=f"{', '.join(names)} (η = {eta:.2f})")
+ax.plot(lengths, lengths, "k--", lw=0.8, label="nominal (fully buried)")
+ax.set(xlabel=schema.label("nominal_length"), ylabel=schema.label("effective_depth"),
+       ylim=(2600, 0), xlim=(lengths[0], lengths[-1]))
+fig.legend(loc="outside right upper", title="device (buried fraction)")
+fig.legend(handles=style.layer_handles(LAYER_NAMES), loc="outside right lower",
+           title="layers (cheek)");'''),
     ("md", """\
 ## Body site
 
@@ -518,29 +557,26 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
 for name, g in df.groupby("device"):
     axes[0].plot(g["punctures/cm²"], g["surface punctured [%]"], "o-", label=name)
     axes[1].plot(g["punctures/cm²"], g["dermal injury [mm³/cm²]"], "o-", label=name)
-axes[0].set(xlabel="punctures per cm²", ylabel="surface punctured [%]")
-axes[1].set(xlabel="punctures per cm²", ylabel="dermal injury [mm³/cm²]")
+# logarithmic axes: the roller and the pen differ by two orders of magnitude in density
+axes[0].set(xlabel=schema.label("punctures_per_cm2"), ylabel="surface punctured [%]",
+            xscale="log", yscale="log")
+axes[1].set(xlabel=schema.label("punctures_per_cm2"), xscale="log", yscale="log",
+            ylabel=schema.label("dermal_injury", variable=True))
 axes[0].legend()
 df.round(2)'''),
     ("md", "## Cross-sections for three needle lengths"),
     ("code", '''\
-from matplotlib.colors import ListedColormap
-
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), layout="constrained", sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(10, 5), layout="constrained", sharey=True)
 for ax, L in zip(axes, (500.0, 1000.0, 2000.0)):
     d = make_device({"preset": "pen_12", "needle_length_um": L})
     r = penetrate(d, stack, pcfg, np.random.default_rng(4), width_um=1200.0, h_um=20.0)
     g = make_grid(stack, h_um=20.0, width_um=r.slice_nx * 20.0, depth_um=2500.0)
     inj = injury_field(g, r, d, pcfg)
-    ext = (0, g.width * 1e6, g.depth * 1e6, 0)
-    ax.imshow(g.layer, cmap=ListedColormap(LAYER_COLOURS), vmin=-0.5, vmax=4.5, extent=ext,
-              aspect="auto")
-    ax.imshow(np.ma.masked_less(inj, 0.02), cmap="Greys", vmin=0, vmax=1, extent=ext,
-              aspect="auto")
-    ax.set(title=f"{L:.0f} µm: {r.mean_effective_depth_um:.0f} µm deep, "
-                 f"{r.deepest_layer.replace('_', ' ')}", xlabel="x [µm]", ylim=(2300, 0))
-    ax.title.set_fontsize(9)
-axes[0].set_ylabel("depth [µm]");'''),
+    title = (f"{L:.0f} µm needles: mean {r.mean_effective_depth_um:.0f} µm deep,\\n"
+             f"deepest tip in the {r.deepest_layer.replace('_', ' ')}")
+    plot_injury_section(g, inj, r, ax=ax, z_max_um=2300.0, legend=ax is axes[-1], title=title)
+for ax in axes[1:]:
+    ax.set_ylabel("")'''),
 ]
 
 NOTEBOOKS = {

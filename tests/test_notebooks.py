@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,21 @@ def test_notebooks_match_build_script():
         on_disk = (NB_DIR / name).read_text(encoding="utf-8")
         assert on_disk == build.text(build.build(name, cells)), (
             f"{name} is out of date: run `python notebooks/_build.py`")
+
+
+def test_notebooks_share_package_code_and_draw_true_aspect():
+    """Helpers live in the package (no function defined in two notebooks), cross-sections are
+    drawn at true aspect ratio, and the question of notebook 02 is answered by a computation."""
+    build = _build_module()
+    code = {name: "\n".join(src for kind, src in cells if kind == "code")
+            for name, cells in build.NOTEBOOKS.items()}
+    seen: dict[str, str] = {}
+    for name, src in code.items():
+        assert 'aspect="auto"' not in src, name
+        for fn in re.findall(r"^def (\w+)", src, re.M):
+            assert fn not in seen, f"{fn} is defined in {seen[fn]} and {name}: move it into dermsim"
+            seen[fn] = name
+    assert "Diminishing returns:" in code["02_protocol_design.ipynb"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -69,7 +69,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir = check_output_dir(args.output or scenario.output.directory,
                                "-o" if args.output else "output.directory")
     check_file_name(scenario.name, "name")
-    check_resources(scenario)
+    estimate = check_resources(scenario)
+    progress = _Progress(args.quiet)
+    if progress.enabled:
+        print(f"dermsim run: {scenario.name}: {estimate.describe()}", file=sys.stderr)
     if args.ensemble is not None and args.ensemble != 0 and args.ensemble < 2:
         from dermsim.errors import ConfigError
 
@@ -83,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     for line in patient_warnings(scenario.stages.get("patient")):
         print(f"dermsim: warning: {line}", file=sys.stderr)
-    ds = simulate(scenario, progress=_Progress(args.quiet))
+    ds = simulate(scenario, progress=progress)
     nc = write_netcdf(ds, out_dir / f"{scenario.name}.nc")
     written = [nc]
     if scenario.output.figure and not args.no_figure:
@@ -166,7 +169,11 @@ def cmd_penetration(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print_table(list(summary.items()), "dermsim penetration")
+        rows = [(k, v) for k, v in summary.items() if not isinstance(v, dict)]
+        for key, value in summary.items():
+            if isinstance(value, dict):  # one row per entry, e.g. the reach of each layer
+                rows += [(f"{key}: {k.replace('_', ' ')}", v) for k, v in value.items()]
+        print_table(rows, "dermsim penetration")
     return 0
 
 
@@ -266,6 +273,8 @@ def preflight(args: argparse.Namespace) -> None:
         _check_positive(args.frames, "--frames", integer=True)
     if command == "validate" and getattr(args, "write", None):
         check_output_file(args.write, "--write")
+    if command in ("run", "compare") and getattr(args, "csv", None):
+        check_output_file(args.csv, "--csv")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

@@ -72,6 +72,12 @@ class SkinConfig:
         return site_stack(self.site, self.thickness_um)
 
 
+#: Depth extent of the grid; optional (the default depends on the layer stack), so its card
+#: is registered here, at import, like every other card.
+GRID_DEPTH = card("grid.depth_um", 3000.0, "um", 200.0, 50000.0, "numerics choice", "A",
+                  "depth extent (default: dermis bottom + 1 mm, >= 3 mm)")
+
+
 @dataclass(frozen=True)
 class GridConfig:
     """Finite-volume grid. ``width_um`` is rounded to a whole number of in-plane needle
@@ -86,9 +92,7 @@ class GridConfig:
     def validate(self) -> None:
         validate_dataclass(self, "grid")
         if self.depth_um is not None:
-            card("grid.depth_um", 3000.0, "um", 200.0, 50000.0, "numerics choice", "A",
-                 "depth extent (default: dermis bottom + 1 mm, >= 3 mm)").check(
-                self.depth_um, "grid.depth_um")
+            GRID_DEPTH.check(self.depth_um, "grid.depth_um")
 
 
 @dataclass(frozen=True)

@@ -8,33 +8,69 @@ together.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import xarray as xr
 
 from dermsim.remodelling import SessionDrive
+from dermsim.remodelling.field import lateral_weights
 from dermsim.signalling import SPECIES, SignallingConfig
 from dermsim.tissue import Grid
 
-__all__ = ["coupled_signalling_config", "session_drive"]
+__all__ = [
+    "DRIVE_SNAPSHOT_TIMES_H",
+    "INACTIVE_WHEN_COUPLED",
+    "CouplingWarning",
+    "coupled_signalling_config",
+    "field_drive",
+    "session_drive",
+]
+
+
+#: signalling parameters that the coupled pipeline does not use (the remodelling stage's
+#: macrophages secrete TGF-beta and PDGF instead), with the parameters that replace them
+INACTIVE_WHEN_COUPLED = {
+    "tgfb1_late_ng_ml": "remodelling.tgfb_secretion_macrophage",
+    "pdgf_late_ng_ml": "remodelling.pdgf_secretion_macrophage",
+}
+#: times of the growth-factor field snapshots used for the lateral pattern of the drive [h]
+DRIVE_SNAPSHOT_TIMES_H = (0.25, 1.0, 6.0, 24.0, 72.0)
+
+
+class CouplingWarning(UserWarning):
+    """A parameter set by the user has no effect in the coupled pipeline."""
 
 
 def coupled_signalling_config(cfg: SignallingConfig | None = None) -> SignallingConfig:
     """The signalling parameters used inside the coupled pipeline.
 
-    The signalling stage on its own includes a late, macrophage-secreted release (the day-3–5
-    TGF-β peak). In the coupled pipeline the remodelling ODE has macrophages that secrete
-    TGF-β and PDGF themselves, so the PDE carries only the platelet burst and the early
-    damage release; counting the macrophage secretion in both would double it.
+    One growth-factor model per species: the signalling stage carries the platelet burst
+    and the early damage release of TGF-beta1 and PDGF; their later, macrophage-secreted
+    supply is produced by the macrophages of the remodelling stage, which spread it with the
+    same dermal diffusivity and decay it with the same half-life (``signalling.*_D_dermis_um2_s``,
+    ``signalling.*_half_life_h``).  The prescribed late release of the stand-alone
+    signalling stage (``signalling.tgfb1_late_ng_ml``, ``signalling.pdgf_late_ng_ml``) is
+    therefore set to zero here; a value that differs from its default (set by the user or
+    a sweep) raises a :class:`CouplingWarning` naming the parameter that replaces it.
 
     Parameters
     ----------
     cfg
         A :class:`dermsim.signalling.SignallingConfig` (default: the defaults).
     """
-    return replace(cfg or SignallingConfig(), tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0)
+    cfg = cfg or SignallingConfig()
+    default = SignallingConfig()
+    for name, instead in INACTIVE_WHEN_COUPLED.items():
+        if getattr(cfg, name) != getattr(default, name):
+            warnings.warn(
+                f"signalling.{name} = {getattr(cfg, name)!r} has no effect in the coupled "
+                f"pipeline: the late supply comes from the macrophages of the remodelling "
+                f"stage (set {instead} instead)", CouplingWarning, stacklevel=2)
+    return replace(cfg, tgfb1_late_ng_ml=0.0, pdgf_late_ng_ml=0.0)
 
 
 def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],
@@ -61,13 +97,17 @@ def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, A
     -------
     dermsim.remodelling.SessionDrive
         Band means through the dermis: the 3-D injured volume fraction (slice band injury ×
-        the 3-D/slice volume scale), the bleeding fraction of the band's channels, and the
-        band-mean TGF-β1 and PDGF over the acute window.
+        the 3-D/slice volume scale × the overlap correction of each row), the bleeding
+        fraction of the band's channels, and the band-mean TGF-β1 and PDGF over the acute
+        window.
     """
     edges = np.append(signalling_ds["band_top"].values, signalling_ds["band_bottom"].values[-1])
     weights = grid.band_weights(edges)
-    mech_rows = weights @ mechanical_injury.mean(axis=1)
-    band_injury = np.clip(inputs["volume_scale"] * mech_rows, 0.0, 1.0)
+    rows = mechanical_injury.mean(axis=1)
+    mech_rows = weights @ rows
+    # 3-D injured fraction: summed channel volume, corrected row by row for overlaps
+    scaled = inputs["volume_scale"] * inputs.get("overlap_correction", 1.0) * rows
+    band_injury = np.clip(weights @ scaled, 0.0, 1.0)
     bleed_rows = weights @ inputs["bleeding"].mean(axis=1)
     band_bleeding = np.clip(np.divide(bleed_rows, mech_rows, out=np.zeros_like(bleed_rows),
                                       where=mech_rows > 0), 0.0, 1.0)
@@ -76,3 +116,61 @@ def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, A
     return SessionDrive(day, band_injury, band_bleeding, signalling_ds["time"].values, gf,
                         np.zeros(n) if coagulated is None else coagulated,
                         np.zeros(n) if heat_shock is None else heat_shock)
+
+
+def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],
+                signalling_ds: xr.Dataset, columns: int, coagulated: np.ndarray | None = None,
+                heat_shock: np.ndarray | None = None, day: float = 0.0) -> SessionDrive:
+    """The remodelling drive of one session on the coarse 2-D grid (bands x ``columns``).
+
+    Each cell gets the 3-D injured volume fraction of its part of the slice (slice injury
+    averaged over the cell x the 3-D/slice volume scale, at most 1: overlapping channels
+    cannot injure more than the whole cell), the bleeding fraction of its channels, and the
+    growth-factor concentration of the signalling stage: the band mean over time times the
+    lateral pattern of the field snapshots (coarse-grained, interpolated in time between
+    :data:`DRIVE_SNAPSHOT_TIMES_H`, so band means are exact).  RF fractions are per band.
+
+    Returns
+    -------
+    dermsim.remodelling.SessionDrive
+        With ``n_band * columns`` cells, row-major (band, then column).
+    """
+    edges = np.append(signalling_ds["band_top"].values, signalling_ds["band_bottom"].values[-1])
+    wz = sp.csr_matrix(grid.band_weights(edges))
+    wxt = sp.csr_matrix(lateral_weights(grid.nx, columns).T)
+    nb = wz.shape[0]
+
+    def coarse(f: np.ndarray) -> np.ndarray:
+        return np.asarray(wxt.T @ (wz @ np.asarray(f, dtype=float)).T).T
+
+    mech = coarse(mechanical_injury)
+    injury = np.clip(inputs["volume_scale"] * mech, 0.0, 1.0)
+    bleed = coarse(inputs["bleeding"])
+    bleeding = np.clip(np.divide(bleed, mech, out=np.zeros_like(bleed), where=mech > 1e-12),
+                       0.0, 1.0)
+    t_day = signalling_ds["time"].values
+    snap_h = signalling_ds["snapshot_time"].values
+    gf = {}
+    for name in SPECIES:
+        band = signalling_ds["gf_band"].sel(species=name).values  # (t, nb)
+        snaps = signalling_ds["gf_snapshot"].sel(species=name).values
+        shapes = []
+        for k in range(snap_h.size):
+            c = coarse(snaps[k])
+            m = c.mean(axis=1, keepdims=True)
+            shapes.append(np.where(m > 0, c / np.where(m > 0, m, 1.0), 1.0))
+        sh = np.stack(shapes)  # (n_snap, nb, ncol)
+        th = t_day * 24.0
+        pos = np.interp(th, snap_h, np.arange(snap_h.size))
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, snap_h.size - 1)
+        w = (pos - lo)[:, None, None]
+        shape_t = (1.0 - w) * sh[lo] + w * sh[hi]
+        gf[name] = (band[:, :, None] * shape_t).reshape(t_day.size, nb * columns)
+    n = nb * columns
+
+    def per_cell(v: np.ndarray | None) -> np.ndarray:
+        return np.zeros(n) if v is None else np.repeat(np.asarray(v, float), columns)
+
+    return SessionDrive(day, injury.ravel(), bleeding.ravel(), t_day, gf, per_cell(coagulated),
+                        per_cell(heat_shock))

@@ -225,9 +225,12 @@ class Stamp(Device):
 class RFTip(Device):
     """RF-microneedling tip: a pin array inserted by a motor, delivering RF at the exposed tips.
 
-    Pins are insulated over ``insulated_length_um`` from the device face and conduct over the
-    remaining (exposed) length; a non-insulated pin has ``insulated_length_um = 0``. In bipolar
-    mode neighbouring pins have opposite polarity (``bipolar_pairs`` pairs).
+    Pins are insulated from the device face over ``insulated_fraction`` of the needle length
+    (so the exposed tip scales with the set needle length, as the depth setting of a device
+    moves the whole pin) and conduct over the rest; ``insulated_length_um``, when given,
+    fixes the insulated length instead. A non-insulated pin has ``insulated_fraction = 0``.
+    In bipolar mode neighbouring pins have opposite polarity; in monopolar mode
+    (``bipolar = false``) every pin is active and the current returns through a pad.
     """
 
     kind: ClassVar[str] = "rf_tip"
@@ -238,11 +241,11 @@ class RFTip(Device):
     pin_pitch_um: float = param_field(card("device.rf.pin_pitch_um", 1000.0, "um", 200.0, 5000.0,
                                            "7x7 pins on ~1 cm2 tips [U]; Profound 1.25 mm [V]", "U",
                                            "distance between neighbouring pins"))
-    insulated_length_um: float = param_field(card("device.rf.insulated_length_um", 1000.0, "um",
-                                                  0.0, 5000.0,
-                                                  "insulated shaft, Secret RF / Infini [V]; "
-                                                  "length [U]", "U",
-                                                  "insulated length of each pin from the face"))
+    insulated_fraction: float = param_field(card(
+        "device.rf.insulated_fraction", 0.8, "-", 0.0, 0.95,
+        "insulated shafts with conducting tips, Secret RF / Infini [V]; fraction [U] "
+        "(1.2 of 1.5 mm)", "U", "fraction of the needle length insulated from the face"))
+    insulated_length_um: float | None = None
     bipolar: bool = True
     insertion_speed_mm_s: float = param_field(card("device.rf.insertion_speed_mm_s", 500.0,
                                                    "mm/s", 1.0, 3000.0,
@@ -254,15 +257,23 @@ class RFTip(Device):
 
     def validate(self) -> None:
         super().validate()
-        if self.insulated_length_um >= self.needle_length_um:
-            raise ConfigError("device.insulated_length_um", self.insulated_length_um,
+        ins = self.insulated_length_um
+        if ins is not None and not (0.0 <= ins < self.needle_length_um):
+            raise ConfigError("device.insulated_length_um", ins,
                               f"[0, {self.needle_length_um:g}) um (less than the needle length, "
                               "so that some of the pin is exposed)")
 
     @property
+    def insulation_um(self) -> float:
+        """Insulated length of each pin from the face [µm]."""
+        if self.insulated_length_um is not None:
+            return self.insulated_length_um
+        return self.insulated_fraction * self.needle_length_um
+
+    @property
     def exposed_length_um(self) -> float:
         """Length of the conducting tip of each pin [µm]."""
-        return self.needle_length_um - self.insulated_length_um
+        return self.needle_length_um - self.insulation_um
 
     def punctures_per_cm2_per_pass(self) -> float:
         return 1e8 / self.pin_pitch_um**2
@@ -314,15 +325,21 @@ DEVICE_PRESETS: dict[str, tuple[str, dict[str, Any], str]] = {
                            "passes": 3},
                  "hand derma-stamp, 35 needles [U]"),
     "rf_insulated_49": ("rf_tip", {"pins": 49, "pin_pitch_um": 1000.0, "needle_length_um": 1500.0,
-                                   "insulated_length_um": 1200.0, "needle_diameter_um": 250.0,
+                                   "insulated_fraction": 0.8, "needle_diameter_um": 250.0,
                                    "passes": 1, "bipolar": True},
-                        "7x7 insulated 1 MHz bipolar tip (Infini-like; Skin Res Technol 2019 [V])"),
+                        "7x7 insulated 1 MHz bipolar tip, distal 20 % of the pin exposed "
+                        "(Infini-like; Skin Res Technol 2019 [V])"),
+    "rf_monopolar_49": ("rf_tip", {"pins": 49, "pin_pitch_um": 1000.0, "needle_length_um": 1500.0,
+                                   "insulated_fraction": 0.8, "needle_diameter_um": 250.0,
+                                   "passes": 1, "bipolar": False},
+                        "7x7 insulated monopolar tip: all pins active, return pad on the body "
+                        "(monopolar RF microneedling, Weiner 2019 [V])"),
     "rf_noninsulated_25": ("rf_tip", {"pins": 25, "pin_pitch_um": 1500.0,
-                                      "needle_length_um": 1500.0, "insulated_length_um": 0.0,
+                                      "needle_length_um": 1500.0, "insulated_fraction": 0.0,
                                       "passes": 1, "bipolar": True},
                            "25 non-insulated gold-plated pins (EndyMed Intensif [V])"),
     "rf_profound_5pair": ("rf_tip", {"pins": 10, "pin_pitch_um": 1250.0,
-                                     "needle_length_um": 2000.0, "insulated_length_um": 1000.0,
+                                     "needle_length_um": 2000.0, "insulated_fraction": 0.5,
                                      "passes": 1, "bipolar": True},
                           "Profound-like: 5 bipolar pairs, 1.25 mm spacing, tip 2 mm deep, "
                           "temperature-controlled 60-80 °C (Hantash 2009 [V])"),
@@ -360,5 +377,7 @@ def make_device(spec: dict[str, Any]) -> Device:
 
 
 def device_to_dict(device: Device) -> dict[str, Any]:
-    """Plain table of a device (kind + every field), round-trips through :func:`make_device`."""
-    return {"kind": device.kind, **dataclasses.asdict(device)}
+    """Plain table of a device (kind + every field that is set), round-trips through
+    :func:`make_device`; optional fields left at None are omitted (TOML has no null)."""
+    fields = {k: v for k, v in dataclasses.asdict(device).items() if v is not None}
+    return {"kind": device.kind, **fields}

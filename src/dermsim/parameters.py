@@ -83,7 +83,8 @@ class ParamCard:
                 return "inf" if v > 0 else "-inf"
             return f"{v:g}"
 
-        return f"[{fmt(self.low)}, {fmt(self.high)}] {self.unit}".rstrip()
+        unit = "" if self.unit in ("-", "1") else f" {self.unit}"  # dimensionless: no unit
+        return f"[{fmt(self.low)}, {fmt(self.high)}]{unit}"
 
     def check(self, value: Any, field: str | None = None) -> None:
         """Raise :class:`dermsim.errors.ConfigError` unless ``value`` is allowed."""

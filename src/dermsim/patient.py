@@ -1,6 +1,7 @@
-"""Patient modifiers (TOML table ``[patient]``): phototype, scar history, contraindications.
+"""The patient (TOML table ``[patient]``): age, phototype, scar history, contraindications.
 
     [patient]
+    age_years = 45                   # sets the untreated collagen turnover (remodelling)
     phototype = 4                    # Fitzpatrick I–VI as 1–6 (Fitzpatrick 1988)
     keloid_history = false           # keloid or hypertrophic scars
     isotretinoin_months_ago = 2      # months since the last isotretinoin dose
@@ -9,6 +10,11 @@
     pregnant_or_breastfeeding = false
 
 Effects, all documented in docs/uncertainty.md:
+
+* **Age** sets the collagen turnover of the untreated skin (age-related loss of dermal
+  collagen, basal MMP activity, the fibroblasts' capacity to raise synthesis; cards
+  ``remodelling.age_*``); every treatment gain is reported against an untreated twin of the
+  same age.
 
 * **PIH risk index** (0–1) = phototype weight × E/(E + E½) × I/(I + I½), from the epidermal
   injury E of the first session [mm³/cm²] and the peak inflammatory-cell excess I of the
@@ -65,6 +71,11 @@ _MONTHS = card("patient.months_ago", 12.0, "month", 0.0, 1200.0, "user input", "
 class PatientConfig:
     """Patient modifiers of a scenario (TOML table ``[patient]``; see the module docstring)."""
 
+    age_years: float = param_field(card(
+        "patient.age_years", 45.0, "year", 18.0, 100.0,
+        "assumption: a typical age of patients treated for photo-ageing (clinical cohorts "
+        "of about 35-65 years)", "A",
+        "age of the patient at the first session"))
     phototype: int = param_field(card("patient.phototype", 2, "-", 1, 6, "Fitzpatrick 1988",
                                       "V", "Fitzpatrick skin phototype I–VI as 1–6",
                                       integer=True))
@@ -73,6 +84,9 @@ class PatientConfig:
     radiotherapy_months_ago: float | None = field(default=None, metadata={"card": _MONTHS})
     active_infection: bool = False
     pregnant_or_breastfeeding: bool = False
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     def validate(self) -> None:
         for f in dataclasses.fields(self):

@@ -28,11 +28,16 @@ Model (phenomenological; calibrated to the published depth anchors, validation c
   channels ``a`` apart in y. Per-area quantities are computed in 3-D (axisymmetric channels
   × n); the slice field shows where the injury is and drives the 2-D transport, whose
   per-unit-length sources are the per-channel amounts divided by ``a``.
-* **Bleeding.** A needle bleeds when it reaches the papillary capillary loops,
-  ``capillary_depth_um`` below the dermo-epidermal junction [U] — the 'pinpoint bleeding'
-  endpoint of practice (Alster & Graham 2018). The bleeding fraction and the per-area injured
-  volumes are expectations over the per-needle depth distribution (64 equal-probability
-  depths), not averages over the few needles that fall in the slice.
+* **Bleeding.** A needle bleeds when it cuts enough papillary capillary loops, which rise
+  from the subpapillary plexus at the base of the papillary dermis (Braverman 2000): at
+  ``capillary_depth_fraction`` of the site's papillary dermis below the dermo-epidermal
+  junction [A] — the 'pinpoint bleeding' endpoint of practice (Alster & Graham 2018), reached
+  by 0.5 mm needles on the face but not by 0.15 mm ones except on thin eyelid skin. The
+  bleeding fraction and the per-area injured volumes are expectations over the per-needle
+  depth distribution (64 equal-probability depths), not averages over the few needles that
+  fall in the slice; the layers reached are fractions of the needles drawn in the slice.
+* **Overlap.** Channels of several passes land at random and overlap: the injured fraction at
+  each depth is their expected union ``1 - exp(-n a(z))`` (:func:`_injured_volumes`).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ import numpy as np
 from dermsim.devices import Device
 from dermsim.parameters import card, param_field, validate_dataclass
 from dermsim.tissue import LAYER_NAMES, PAPILLARY, Grid, SkinStack
+
+_UM3_PER_CM2_TO_MM3_PER_CM2 = 1e-9
 
 
 @dataclass(frozen=True)
@@ -86,10 +93,13 @@ class PenetrationConfig:
     rim_injury: float = param_field(card(
         "penetration.rim_injury", 0.5, "-", 0.0, 1.0, "[A]", "A",
         "injury at the channel wall, falling linearly to 0 across the rim"))
-    capillary_depth_um: float = param_field(card(
-        "penetration.capillary_depth_um", 20.0, "um", 0.0, 300.0,
-        "capillary loops in the dermal papillae just below the DEJ [U]", "U",
-        "depth below the dermo-epidermal junction at which a needle draws blood"))
+    capillary_depth_fraction: float = param_field(card(
+        "penetration.capillary_depth_fraction", 0.5, "-", 0.0, 1.0,
+        "capillary loops rise from the subpapillary plexus at the base of the papillary "
+        "dermis into the papillae (Braverman 2000); 0.25 mm needles rarely bleed, 0.5 mm and "
+        "longer give pinpoint bleeding on the face (Alster & Graham 2018) [A]", "A",
+        "depth below the dermo-epidermal junction at which a needle draws blood, as a "
+        "fraction of the papillary dermis"))
     force_offset_N: float = param_field(card(
         "penetration.force_offset_N", 0.022, "N", 0.0, 1.0,
         "sharp tips pierce at 0.02-0.03 N (Olatunji 2013, Donnelly 2010) [V]", "C",
@@ -117,8 +127,9 @@ class PenetrationConfig:
         validate_dataclass(self, "penetration")
 
 
-def efficiency(velocity_m_s: float | np.ndarray, cfg: PenetrationConfig) -> np.ndarray:
-    """Penetration efficiency η(v) [-] at insertion velocity ``velocity_m_s`` [m/s]."""
+def buried_fraction(velocity_m_s: float | np.ndarray, cfg: PenetrationConfig) -> np.ndarray:
+    """Buried fraction η(v) [-] of the needle length at insertion velocity ``velocity_m_s``
+    [m/s], before the tenting offset (the efficiency of a result is ``d_eff / L``)."""
     v = np.asarray(velocity_m_s, dtype=float)
     s = 1.0 / (1.0 + np.exp(-(v - cfg.v50_m_s) / cfg.v_width_m_s))
     return cfg.eta_quasistatic + (cfg.eta_impact - cfg.eta_quasistatic) * s
@@ -131,7 +142,13 @@ def effective_depth_um(nominal_um: float | np.ndarray, velocity_m_s: float,
     ``d = clip(η(v)·L − δ_t, 0, L)``; monotone non-decreasing in ``L`` and never above it.
     """
     L = np.asarray(nominal_um, dtype=float)
-    return np.clip(efficiency(velocity_m_s, cfg) * L - cfg.tenting_offset_um, 0.0, L)
+    return np.clip(buried_fraction(velocity_m_s, cfg) * L - cfg.tenting_offset_um, 0.0, L)
+
+
+def bleeding_depth_um(stack: SkinStack, cfg: PenetrationConfig) -> float:
+    """Depth [µm] a needle tip must reach to draw blood at this site (module docstring)."""
+    top = float(stack.interfaces_um[PAPILLARY])
+    return top + cfg.capillary_depth_fraction * float(stack.thickness_um[PAPILLARY])
 
 
 def insertion_threshold_N(device: Device, cfg: PenetrationConfig) -> float:
@@ -205,7 +222,10 @@ class PenetrationResult:
 
     nominal_length_um: float
     velocity_m_s: float
+    #: mean effective depth / nominal length (the one efficiency of every output)
     efficiency: float
+    #: buried fraction η(v) before the tenting offset
+    buried_fraction: float
     mean_effective_depth_um: float
     force_per_needle_N: float
     threshold_N: float
@@ -215,12 +235,35 @@ class PenetrationResult:
     slice_nx: int
     positions_um: np.ndarray
     depths_um: np.ndarray
+    #: fraction of the drawn needles whose tip entered each layer
+    layer_reach_fraction: dict[str, float]
+    #: layers entered by at least one drawn needle, and the deepest of them
     layers_reached: list[str]
     deepest_layer: str
     bleeding_depth_um: float
     bleeding_fraction: float
     surface_fraction_punctured: float
     injured_volume_mm3_per_cm2: dict[str, float] = field(default_factory=dict)
+    #: depths [µm] of the injury profile below
+    profile_depth_um: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: expected number of (injury-weighted) channel cross-sections covering a point at each
+    #: depth, ``n a(z)``: the injured fraction if channels never overlapped
+    channel_coverage: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def injured_fraction(self) -> np.ndarray:
+        """Expected injured fraction of the tissue at each :attr:`profile_depth_um`: the union
+        of randomly placed channels, ``1 - exp(-n a(z))`` (≤ 1, saturates with passes)."""
+        return -np.expm1(-self.channel_coverage)
+
+    @property
+    def channel_volume_mm3_per_cm2(self) -> float:
+        """Summed volume of the channels per skin area, overlaps counted repeatedly (the
+        injured volume would have without overlap) [mm³/cm²]."""
+        if self.channel_coverage.size < 2:
+            return 0.0
+        dz = float(self.profile_depth_um[1] - self.profile_depth_um[0])
+        return float(np.sum(self.channel_coverage) * dz * _UM3_PER_CM2_TO_MM3_PER_CM2 * 1e8)
 
     @property
     def bleeding(self) -> bool:
@@ -249,6 +292,8 @@ class PenetrationResult:
             "threshold_N": round(self.threshold_N, 4),
             "deepest_layer": self.deepest_layer,
             "layers_reached": self.layers_reached,
+            "layer_reach_fraction": {k: round(v, 3) for k, v in
+                                     self.layer_reach_fraction.items()},
             "bleeding": self.bleeding,
             "bleeding_fraction": round(self.bleeding_fraction, 3),
             "punctures_per_cm2": round(self.density_per_cm2, 1),
@@ -284,7 +329,7 @@ def penetrate(device: Device, stack: SkinStack, cfg: PenetrationConfig,
     """
     L = device.needle_length_um
     v = device.insertion_velocity_m_s()
-    eta = float(efficiency(v, cfg))
+    eta = float(buried_fraction(v, cfg))
     force = device.force_per_needle_N()
     threshold = insertion_threshold_N(device, cfg)
     pierces = force >= threshold
@@ -300,37 +345,64 @@ def penetrate(device: Device, stack: SkinStack, cfg: PenetrationConfig,
     else:
         depths = np.full(n, mean_d)
     depths = np.clip(depths, 0.0, L)
+    if not pierces:
+        depths = np.zeros(n)
     interfaces = stack.interfaces_um
-    reached = [LAYER_NAMES[i] for i in range(len(LAYER_NAMES))
-               if mean_d > interfaces[i]] if mean_d > 0 else []
-    bleed_depth = interfaces[PAPILLARY] + cfg.capillary_depth_um
+    # reach per layer: fraction of the drawn needles whose tip entered the layer
+    reach = {name: float(np.mean(depths > interfaces[i])) if n else 0.0
+             for i, name in enumerate(LAYER_NAMES)}
+    reached = [name for name in LAYER_NAMES if reach[name] > 0]
+    bleed_depth = bleeding_depth_um(stack, cfg)
     # per-area outcomes are expectations over the depth distribution (not over the few slice
     # needles), so they do not depend on the seed or on how many needles the slice holds
     expected = depth_quantiles(mean_d, cv, L)
     bleeding_fraction = float(np.mean(expected >= bleed_depth)) if pierces else 0.0
     r0 = float(channel_radius_um(np.array(0.0), mean_d, device, cfg)) if mean_d > 0 else 0.0
     surface_fraction = 1.0 - math.exp(-density * 1e-8 * math.pi * r0**2)
-    # injury-weighted volume per layer, per cm² (3-D channels × density), mean over needles
-    volumes = {name: 0.0 for name in LAYER_NAMES}
-    if pierces and mean_d > 0:
-        z = np.linspace(0.0, float(expected.max()) + cfg.rim_um, 2001)
-        dz = z[1] - z[0]
-        layer_of_z = stack.layer_at(z)
-        area = np.mean([_injured_area_um2(channel_radius_um(z, d, device, cfg), cfg)
-                        for d in expected], axis=0)
-        for i, name in enumerate(LAYER_NAMES):
-            vol_um3 = float(np.sum(area[layer_of_z == i]) * dz)
-            volumes[name] = vol_um3 * density * 1e-9  # µm³ per channel × n/cm² → mm³/cm²
+    volumes, z, coverage = _injured_volumes(device, stack, cfg, expected, density,
+                                            pierces and mean_d > 0)
     return PenetrationResult(
-        nominal_length_um=L, velocity_m_s=v, efficiency=eta, mean_effective_depth_um=mean_d,
+        nominal_length_um=L, velocity_m_s=v, efficiency=mean_d / L, buried_fraction=eta,
+        mean_effective_depth_um=mean_d,
         force_per_needle_N=force, threshold_N=threshold, pierces=bool(pierces),
         density_per_cm2=density, spacing_um=a, slice_nx=nx, positions_um=positions,
-        depths_um=depths if pierces else np.zeros(n),
+        depths_um=depths, layer_reach_fraction=reach,
         layers_reached=reached, deepest_layer=reached[-1] if reached else "none",
         bleeding_depth_um=float(bleed_depth), bleeding_fraction=bleeding_fraction,
         surface_fraction_punctured=surface_fraction if pierces else 0.0,
-        injured_volume_mm3_per_cm2=volumes,
+        injured_volume_mm3_per_cm2=volumes, profile_depth_um=z, channel_coverage=coverage,
     )
+
+
+def _injured_volumes(device: Device, stack: SkinStack, cfg: PenetrationConfig,
+                     depths: np.ndarray, density: float, pierces: bool
+                     ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """Injured volume per layer [mm³/cm²], with the depth profile of the channel coverage.
+
+    At depth z a channel of a needle reaching d has the injury-weighted cross-section a(z, d);
+    averaged over the depth distribution and multiplied by the areal density n it gives the
+    coverage ``n a(z)``. Channels placed at random overlap (passes of a pen or roller do not
+    land on a lattice), so the expected injured fraction is the union ``1 - exp(-n a(z))``
+    (Boolean model of stochastic geometry, Chiu et al. 2013, §3.1) rather than ``n a(z)``,
+    which exceeded the tissue available at high doses.
+    """
+    volumes = {name: 0.0 for name in LAYER_NAMES}
+    if not pierces:
+        return volumes, np.zeros(0), np.zeros(0)
+    edges = np.linspace(0.0, float(depths.max()) + cfg.rim_um, 2001)
+    z = 0.5 * (edges[1:] + edges[:-1])  # midpoints of 2000 depth cells
+    area = np.mean([_injured_area_um2(channel_radius_um(z, d, device, cfg), cfg)
+                    for d in depths], axis=0)
+    coverage = density * 1e-8 * area  # n [1/µm²] × a [µm²]
+    fraction = -np.expm1(-coverage)
+    bounds = stack.interfaces_um
+    for i, name in enumerate(LAYER_NAMES):
+        # depth of each cell inside the layer [µm] (exact at the interfaces)
+        inside = np.clip(np.minimum(edges[1:], bounds[i + 1]) - np.maximum(edges[:-1], bounds[i]),
+                         0.0, None)
+        # fraction × depth [µm] × 1 cm² (1e8 µm²) → µm³ per cm² → mm³/cm²
+        volumes[name] = float(np.sum(fraction * inside)) * 1e8 * _UM3_PER_CM2_TO_MM3_PER_CM2
+    return volumes, z, coverage
 
 
 def injury_field(grid: Grid, result: PenetrationResult, device: Device,

@@ -19,12 +19,20 @@ import xarray as xr
 
 from dermsim import __version__, schema
 from dermsim.config import Scenario
-from dermsim.coupling import coupled_signalling_config, session_drive
+from dermsim.coupling import (
+    DRIVE_SNAPSHOT_TIMES_H,
+    coupled_signalling_config,
+    field_drive,
+)
+from dermsim.coupling import (
+    session_drive as session_drive,  # re-exported for callers of the band drive
+)
 from dermsim.patient import apply_patient, patient_outputs
 from dermsim.penetration import PenetrationResult, injury_field, penetrate
 from dermsim.protocol import Session
 from dermsim.remodelling import SessionDrive
-from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, Grid, default_depth_um, make_grid
+from dermsim.resources import check_all, check_resources, grid_plan
+from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, Grid, make_grid
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -46,29 +54,14 @@ def session_rngs(seed: int, n: int) -> list[np.random.Generator]:
 
 
 def build_grid(scenario: Scenario) -> tuple[Grid, list[Any]]:
-    """The scenario grid and the device of every session.
-
-    The slice width is a whole number of first-session needle spacings (≥ 2) close to
-    ``grid.width_um``; the depth defaults to 1 mm below the dermis (≥ 3 mm) and always reaches
-    500 µm below the longest needle, within the stack.
-    """
-    stack = scenario.stack()
-    timeline = scenario.protocol.timeline()
-    devices = [scenario.protocol.device_for(s.index, scenario.device) for s in timeline]
+    """The scenario grid and the device of every session (layout: :func:`resources.grid_plan`)."""
+    plan = grid_plan(scenario)
     g = scenario.grid
-    from dermsim.penetration import slice_layout
-
-    bipolar = devices[0].kind == "rf_tip" and getattr(devices[0], "bipolar", False)
-    _, nx, _ = slice_layout(devices[0].punctures_per_cm2(), g.width_um, g.h_um, even=bipolar)
-    depth = g.depth_um
-    if depth is None:
-        longest = max(d.needle_length_um for d in devices)
-        depth = min(stack.total_um, max(default_depth_um(stack), longest + 500.0))
     rf = scenario.stage("rf") if scenario.is_rf else None
     freq = getattr(rf, "frequency_MHz", 1.0) if rf is not None else 1.0
-    grid = make_grid(stack, h_um=g.h_um, width_um=nx * g.h_um, depth_um=depth,
-                     frequency_mhz=freq)
-    return grid, devices
+    grid = make_grid(scenario.stack(), h_um=g.h_um, width_um=plan.nx * g.h_um,
+                     depth_um=plan.depth_um, frequency_mhz=freq)
+    return grid, plan.devices
 
 
 def run_penetration(scenario: Scenario, grid: Grid, devices: list[Any]) -> list[SessionPenetration]:
@@ -159,6 +152,9 @@ def penetration_dataset(stages: list[SessionPenetration], grid: Grid) -> xr.Data
     out["deepest_layer"] = ("session", np.asarray(deepest, dtype=np.int8),
                             {**schema.variable_attrs("deepest_layer"),
                              "flag_meanings": " ".join(LAYER_NAMES)})
+    reach = [[s.result.layer_reach_fraction.get(n, 0.0) for n in LAYER_NAMES] for s in stages]
+    out["layer_reach_fraction"] = (("session", "layer_index"), np.asarray(reach, dtype=float),
+                                   schema.variable_attrs("layer_reach_fraction"))
     h2 = (grid.h * 1e6) ** 2
     out["injured_area"] = ("session", np.array([s.injury.sum() * h2 for s in stages]),
                            schema.variable_attrs("injured_area"))
@@ -187,17 +183,27 @@ def _session_key(scenario: Scenario, grid: Grid, index: int, device: Any) -> str
     from dermsim.devices import device_to_dict
 
     d = scenario.to_dict()
-    for key in ("name", "protocol", "output", "remodelling"):
+    for key in ("name", "protocol", "output", "remodelling", "patient"):
         d.pop(key, None)
     d["device"] = device_to_dict(device)
     d["_grid"] = (grid.nx, grid.nz, grid.h)
     d["_session"] = index
+    d["_columns"] = remodelling_columns(scenario, grid)
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def clear_cache() -> None:
     """Forget memoised session stages."""
     _SESSION_CACHE.clear()
+
+
+#: times of the growth-factor snapshots kept in the result [h]
+RESULT_SNAPSHOT_TIMES_H = (1.0, 6.0, 24.0, 72.0)
+
+
+def remodelling_columns(scenario: Scenario, grid: Grid) -> int:
+    """Number of columns of the coarse remodelling grid across the slice."""
+    return max(1, round(grid.width * 1e6 / scenario.stage("remodelling").cell_width_um))
 
 
 def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
@@ -234,9 +240,12 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
     # 3-D/slice scale factors come from the mechanical channels (penetration's 3-D volume);
     # the coagulated columns add to the releasing tissue but enter remodelling separately
     inputs = signalling.session_inputs(grid, sp.injury, sp.result)
+    snaps = sorted(set(DRIVE_SNAPSHOT_TIMES_H) | set(RESULT_SNAPSHOT_TIMES_H))
     sig = signalling.run_acute_window(
-        grid, injury, cfg=coupled_signalling_config(scenario.stage("signalling")), **inputs)
-    drive = session_drive(grid, sp.injury, inputs, sig, coag, shock)
+        grid, injury, cfg=coupled_signalling_config(scenario.stage("signalling")),
+        snapshot_times_h=snaps, **inputs)
+    drive = field_drive(grid, sp.injury, inputs, sig, remodelling_columns(scenario, grid),
+                        coag, shock)
     out = SessionStages(rf_ds, sig, drive)
     if len(_SESSION_CACHE) >= _SESSION_CACHE_MAX:
         _SESSION_CACHE.pop(next(iter(_SESSION_CACHE)))
@@ -269,14 +278,16 @@ def _signalling_dataset(stages: list[SessionStages], sessions: list[int]) -> xr.
         if "layer_name" in dims:
             dims = tuple("layer_index" if d == "layer_name" else d for d in dims)
         out[var] = (dims, np.stack(arrs), dict(first[var].attrs))
-    out["gf_snapshot"] = (first["gf_snapshot"].dims, first["gf_snapshot"].values,
-                          {**first["gf_snapshot"].attrs, "session": sessions[0]})
-    out = out.assign_coords(snapshot_time=first["snapshot_time"])
+    keep = first["gf_snapshot"].sel(snapshot_time=list(RESULT_SNAPSHOT_TIMES_H))
+    out["gf_snapshot"] = (keep.dims, keep.values, {**keep.attrs, "session": sessions[0]})
+    out = out.assign_coords(snapshot_time=keep["snapshot_time"])
     renamed = {"time_topical": "topical_time", "layer_name": "layer_index"}
     for key in first.data_vars:
         name = str(key)
         if name.startswith("topical"):
             v = first[name]
+            if "snapshot_time" in v.dims:
+                v = v.sel(snapshot_time=list(RESULT_SNAPSHOT_TIMES_H))
             dims = tuple(renamed.get(str(d), str(d)) for d in v.dims)
             out[name] = (dims, v.values, dict(v.attrs))
     if "time_topical" in first.coords:
@@ -335,7 +346,6 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     from dataclasses import replace
 
     from dermsim.remodelling import simulate_remodelling
-    from dermsim.resources import check_resources
 
     check_resources(scenario)  # refuse too-large requests before allocating anything
     grid, devices = build_grid(scenario)
@@ -353,19 +363,30 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     if progress:
         progress("collagen remodelling", n, n)
     drives = [replace(st.drive, day=sp.session.day) for st, sp in zip(stages, pen)]
-    remod = simulate_remodelling(ds["band"].values, drives, scenario.protocol.end_day,
+    columns = remodelling_columns(scenario, grid)
+    days = [sp.session.day for sp in pen]
+    end = scenario.protocol.end_day
+    remod = simulate_remodelling(ds["band"].values, drives, end,
                                  apply_patient(scenario).stage("remodelling"),
-                                 band_thickness_um=float(scenario.stage("signalling").band_um))
+                                 band_thickness_um=float(scenario.stage("signalling").band_um),
+                                 patient=scenario.stage("patient"),
+                                 signalling=scenario.stage("signalling"),
+                                 columns=columns, column_width_um=grid.width * 1e6 / columns,
+                                 map_times_day=sorted({min(days[0] + 14.0, end),
+                                                       min(days[-1] + 14.0, end), end}))
     remod = remod.drop_vars([v for v in ("band_top", "band_bottom") if v in remod])
     for var in ("collagen_I", "collagen_III"):
         change = 100.0 * remod[f"{var}_rel_change"]
         remod[f"{var}_change"] = change.assign_attrs(
-            units="%", long_name=f"{var.replace('_', ' ')} change relative to baseline")
+            units="%", long_name=f"{var.replace('_', ' ')} change vs the untreated twin")
     keep = {k: remod.attrs[k] for k in ("session_days", "erythema_threshold_um",
                                         "collagen_I_baseline", "collagen_III_baseline")}
     ds = ds.merge(remod.drop_vars("band"), compat="override", combine_attrs="drop_conflicts")
     ds.attrs.update(keep)
-    ds["band_injury"] = (("session", "band"), np.stack([st.drive.band_injury for st in stages]),
+    nb = ds.sizes["band"]
+    ds["band_injury"] = (("session", "band"),
+                         np.stack([st.drive.band_injury.reshape(nb, -1).mean(axis=1)
+                                   for st in stages]),
                          {"units": "1", "long_name": "injured volume fraction per band"})
     ds["band_layer"] = ("band", grid.stack.layer_at(ds["band"].values),
                         {"long_name": "layer index of each band",
@@ -439,7 +460,6 @@ def compare_scenarios(scenarios: list[Scenario], progress: ProgressCallback | No
         shortest follow-up among them; variable ``compared_day``, attr ``compared_at``).
     """
     from dermsim.metrics import comparison_days, scalar_outcomes
-    from dermsim.resources import check_all
 
     check_all(scenarios)  # every scenario fits before the first one runs
     names = [s.name for s in scenarios]

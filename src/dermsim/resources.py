@@ -10,7 +10,9 @@ The memory limit is the smaller of 90 % of the memory available now (``MemAvaila
 ``/proc/meminfo``, and the cgroup limit of a container) and the cap in the environment variable
 ``DERMSIM_MAX_MEMORY_GB`` (``dermsim run --max-memory-gb`` sets it). The per-cell coefficients
 are measured peaks of ``simulate`` (resident set size above the imported package) on a
-pen and an RF scenario at several grid sizes and session counts, rounded up (numerics choice).
+pen and an RF scenario at several grid sizes and session counts (about 370 bytes per cell for
+a pen session, 65 per further session, 100 more per RF session, on 3e4 to 4.8e5 cells),
+rounded up (numerics choice).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dermsim.errors import ResourceError
+from dermsim.units import GIB, format_duration
 
 if TYPE_CHECKING:
     from dermsim.config import Scenario
@@ -35,16 +38,18 @@ BYTES_PER_CELL = 420.0
 #: Extra peak bytes per grid cell for every further session (kept injury and signalling fields).
 BYTES_PER_CELL_SESSION = 80.0
 #: Extra peak bytes per grid cell for every RF session (potential, temperature, damage fields).
-BYTES_PER_CELL_RF = 900.0
-#: Memory of the run outside the grid fields (band ODE, outputs, solver work) [bytes].
-BYTES_FIXED = 64 * 2**20
+BYTES_PER_CELL_RF = 200.0
+#: Memory of the run outside the grid fields [bytes]: the first run of a process loads the
+#: compiled kernels and lazily imported modules (about 90 MB measured), then the band ODE,
+#: outputs and solver work.
+BYTES_FIXED = 128 * 2**20
 #: Most growth-factor time steps one acute window may take (typical settings take a few
 #: hundred; the bound stops settings that would step for hours).
 MAX_SIGNALLING_STEPS = 100_000
 #: Rough cost of one growth-factor step per cell and species [s] (for the time estimate).
 SECONDS_PER_CELL_STEP = 1e-7
 
-GIB = float(2**30)
+
 
 
 @dataclass(frozen=True)
@@ -65,20 +70,26 @@ class Estimate:
 
     def describe(self) -> str:
         return (f"grid {self.nz} x {self.nx} cells, {self.sessions} session(s), about "
-                f"{self.memory_bytes / GIB:.2g} GiB and {_duration(self.seconds)} of "
+                f"{self.memory_bytes / GIB:.2g} GiB and {format_duration(self.seconds)} of "
                 "growth-factor stepping")
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+@dataclass(frozen=True)
+class GridPlan:
+    """What :func:`dermsim.pipeline.build_grid` builds, decided without building it."""
+
+    devices: list[Any]  #: the device of every session
+    nx: int  #: lateral cells (a whole number of first-session needle spacings, >= 2)
+    depth_um: float  #: depth extent [µm]
 
 
-def grid_shape(scenario: Scenario) -> tuple[int, int]:
-    """``(nz, nx)`` of the grid :func:`dermsim.pipeline.build_grid` makes, without making it."""
+def grid_plan(scenario: Scenario) -> GridPlan:
+    """The devices per session and the slice layout of the scenario grid.
+
+    The slice width is a whole number of first-session needle spacings (≥ 2) close to
+    ``grid.width_um``; the depth defaults to 1 mm below the dermis (≥ 3 mm) and always reaches
+    500 µm below the longest needle, within the stack.
+    """
     from dermsim.penetration import slice_layout
     from dermsim.tissue import default_depth_um
 
@@ -92,9 +103,14 @@ def grid_shape(scenario: Scenario) -> tuple[int, int]:
     if depth is None:
         longest = max(d.needle_length_um for d in devices)
         depth = min(stack.total_um, max(default_depth_um(stack), longest + 500.0))
-    nx = max(4, nx)  # make_grid gets width nx * h
-    nz = max(4, int(round(depth / g.h_um)))
-    return nz, nx
+    return GridPlan(devices, int(nx), float(depth))
+
+
+def grid_shape(scenario: Scenario) -> tuple[int, int]:
+    """``(nz, nx)`` of the grid :func:`dermsim.pipeline.build_grid` makes, without making it."""
+    plan = grid_plan(scenario)
+    h = scenario.grid.h_um
+    return max(4, int(round(plan.depth_um / h))), max(4, plan.nx)  # make_grid: width nx * h
 
 
 def signalling_steps(cfg: Any) -> int:
@@ -134,8 +150,9 @@ def estimate(scenario: Scenario) -> Estimate:
     steps = signalling_steps(sig) if sig is not None else 0
     memory = (BYTES_FIXED + cells * BYTES_PER_CELL + cells * BYTES_PER_CELL_SESSION * (n - 1)
               + cells * BYTES_PER_CELL_RF * n_rf)
-    n_species = 2 + (1 if sig is not None and getattr(sig, "topical_concentration_ng_ml", 0) > 0
-                     else 0)
+    topical = sig is not None and bool(getattr(sig, "topical_product", "")
+                                       or getattr(sig, "topical_concentration_ng_ml", 0) > 0)
+    n_species = 2 + (1 if topical else 0)
     seconds = SECONDS_PER_CELL_STEP * cells * steps * n_species * n
     return Estimate(nz, nx, n, n_rf, steps, float(memory), float(seconds))
 

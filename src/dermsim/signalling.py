@@ -88,7 +88,7 @@ from dermsim.reaction_diffusion import (
     time_grid,
 )
 from dermsim.tissue import LAYER_NAMES, SC, Grid
-from dermsim.topical import TopicalCards, run_topical
+from dermsim.topical import TopicalCards, run_topical, with_product
 
 __all__ = [
     "SPECIES",
@@ -98,6 +98,7 @@ __all__ = [
     "TimeGrid",
     "bleeding_mask",
     "open_channel_fraction",
+    "overlap_correction",
     "run_acute_window",
     "session_inputs",
     "slice_scales",
@@ -158,6 +159,7 @@ class SignallingConfig(TopicalCards, GrowthFactorCards):
 
     def validate(self) -> None:
         validate_dataclass(self, "signalling")
+        with_product(self)  # an unknown product name is a ConfigError
 
 
 # ------------------------------------------------------------------------------------------------
@@ -211,7 +213,8 @@ def slice_scales(grid: Grid, injury: np.ndarray, injured_volume_mm3_per_cm2: flo
     grid, injury
         The slice grid and its injury field.
     injured_volume_mm3_per_cm2 : float
-        Injury-weighted volume per skin area of the 3-D channel array (all layers).
+        Injury-weighted volume per skin area of the 3-D channel array (all layers), summed
+        over the channels (overlaps are corrected per row, :func:`session_inputs`).
     surface_fraction : float
         Punctured fraction of the skin surface in 3-D.
     open_fraction : (nx,) array, optional
@@ -233,18 +236,40 @@ def slice_scales(grid: Grid, injury: np.ndarray, injured_volume_mm3_per_cm2: flo
 def session_inputs(grid: Grid, injury: np.ndarray, result: Any) -> dict[str, Any]:
     """Keyword arguments of :func:`run_acute_window` from a penetration result.
 
-    ``result`` is a :class:`dermsim.penetration.PenetrationResult` (bleeding depth, 3-D injured
-    volume, punctured surface fraction).
+    ``result`` is a :class:`dermsim.penetration.PenetrationResult` (bleeding depth, summed 3-D
+    channel volume, punctured surface fraction). The slice's channels are scaled to the summed
+    3-D channel volume (``volume_scale``) and, row by row, by the union over the sum of
+    randomly placed overlapping channels (:func:`overlap_correction`), so that the injured
+    fraction of a row is the expected 3-D injured fraction (≤ 1).
     """
     open_f = open_channel_fraction(injury)
-    vol = float(sum(result.injured_volume_mm3_per_cm2.values()))
+    vol = result.channel_volume_mm3_per_cm2
     vs, ss = slice_scales(grid, injury, vol, result.surface_fraction_punctured, open_f)
     return {
         "bleeding": bleeding_mask(grid, injury, result.bleeding_depth_um),
         "open_channels": open_f,
         "volume_scale": vs,
         "surface_scale": ss,
+        "overlap_correction": overlap_correction(injury, vs),
     }
+
+
+def overlap_correction(injury: np.ndarray, volume_scale: float) -> np.ndarray:
+    """Union over sum of overlapping channels for each row of the slice.
+
+    A row whose slice injury has mean ``m`` stands, after the 3-D scaling, for a summed channel
+    coverage ``x = volume_scale · m``. Channels placed at random overlap, so the expected
+    injured fraction is the union ``1 - exp(-x)`` (Boolean model, Chiu et al. 2013), and the
+    factor returned is ``(1 - exp(-x)) / x`` (1 where ``x = 0``; ≈ 1 - x/2 for small doses).
+
+    Returns
+    -------
+    (nz,) array in (0, 1].
+    """
+    x = volume_scale * np.asarray(injury, dtype=np.float64).mean(axis=1)
+    out = np.ones_like(x)
+    np.divide(-np.expm1(-x), x, out=out, where=x > 1e-12)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -261,6 +286,7 @@ def run_acute_window(
     *,
     volume_scale: float = 1.0,
     surface_scale: float = 1.0,
+    overlap_correction: np.ndarray | None = None,
     snapshot_times_h: Sequence[float] = (1.0, 6.0, 24.0, 72.0),
     species: Sequence[str] = SPECIES,
     topical: bool | None = None,
@@ -282,12 +308,16 @@ def run_acute_window(
         Parameters (defaults if omitted).
     volume_scale, surface_scale : float
         3-D to slice scale factors (:func:`slice_scales`, :func:`session_inputs`).
+    overlap_correction : (nz,) array, optional
+        Factor per row turning summed channel volume into injured volume where channels
+        overlap (:func:`overlap_correction`); default 1.
     snapshot_times_h : sequence of float
         Times of the field snapshots [h].
     species : sequence of str
         Endogenous species to run (subset of :data:`SPECIES`).
     topical : bool, optional
-        Run the topical product (default: when ``topical_concentration_ng_ml > 0``).
+        Run the topical product (default: when the scenario names one, i.e.
+        ``topical_product`` or ``topical_concentration_ng_ml > 0``; none by default).
 
     Returns
     -------
@@ -308,6 +338,7 @@ def run_acute_window(
     """
     cfg = SignallingConfig() if cfg is None else cfg
     cfg.validate()
+    cfg = with_product(cfg)
     inj, bl, op = _session_fields(grid, injury, bleeding, open_channels)
     if not (volume_scale > 0 and surface_scale > 0):
         raise ValueError("volume_scale and surface_scale must be > 0")
@@ -322,10 +353,16 @@ def run_acute_window(
     layer = grid.layer
     row_layer = grid.layer_fraction_by_row()
     hind = grid.layer_value_table("diffusion_hindrance")
-    inj_eff = np.minimum(inj * volume_scale, 1.0)
+    row_scale: float | np.ndarray = volume_scale
+    if overlap_correction is not None:
+        corr = np.asarray(overlap_correction, dtype=np.float64)
+        if corr.shape != (grid.nz,) or np.any(corr < 0) or np.any(corr > 1):
+            raise ValueError(f"overlap_correction must be ({grid.nz},) values in [0, 1]")
+        row_scale = volume_scale * corr[:, None]
+    inj_eff = np.minimum(inj * row_scale, 1.0)
     viable = (layer != SC).astype(np.float64)
     release_field = inj_eff * viable
-    burst_base = np.minimum(bl * volume_scale, 1.0)
+    burst_base = np.minimum(bl * row_scale, 1.0)
     edges = grid.band_edges(cfg.band_um)
     band_w = grid.band_weights(edges)
 

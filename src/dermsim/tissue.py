@@ -8,9 +8,9 @@ skin surface (positive downwards). Arrays are shaped ``(nz, nx)`` with ``x`` con
 
 Sources (full references in docs/references.md; evidence tags [V] verified, [S] secondary,
 [U] unverified, [C] computed, [A] assumption): thicknesses Sandby-Møller 2003 [V], Meng 2022 [V],
-Chopra 2015 [V], Iyengar 2018 [V], composed into site stacks [C]; thermal properties Jiang et al.
-2002 [S] and Ye & De 2016 [V]; electrical properties Gabriel et al. 1996 4-Cole-Cole [V/C];
-mechanical moduli Geerligs 2011 [V] and priors [U].
+Chopra 2015 [V], Iyengar 2018 [V], Oltulu 2018 [V], Xu 2017 [V], composed into site stacks [C];
+thermal properties Jiang et al. 2002 [S] and Ye & De 2016 [V]; electrical properties Gabriel
+et al. 1996 4-Cole-Cole [V/C]; mechanical moduli Geerligs 2011 [V] and priors [U].
 """
 
 from __future__ import annotations
@@ -149,8 +149,8 @@ SITE_THICKNESS_UM: dict[str, tuple[float, float, float, float, float]] = {
     "forehead": (15.0, 60.0, 150.0, 700.0, 2000.0),
     "periorbital": (10.0, 40.0, 100.0, 500.0, 1000.0),
     "neck": (12.0, 60.0, 150.0, 830.0, 3000.0),
-    "abdomen": (15.0, 75.0, 200.0, 2000.0, 15000.0),
-    "back": (12.0, 70.0, 200.0, 3000.0, 10000.0),
+    "abdomen": (15.0, 85.0, 200.0, 2000.0, 15000.0),
+    "back": (11.0, 90.0, 200.0, 3000.0, 10000.0),
 }
 SITE_SOURCES: dict[str, str] = {
     "cheek": "zygoma dermis 0.87-1.14 mm Meng 2022 [V]; epidermis Chopra 2015 [V]; "
@@ -158,8 +158,15 @@ SITE_SOURCES: dict[str, str] = {
     "forehead": "dermis 0.86 mm (F) Meng 2022 [V]; hypodermis ~2 mm Iyengar 2018 [V]",
     "periorbital": "eyelid dermis 0.58-0.67 mm Meng 2022 [V]; hypodermis [U]",
     "neck": "neck dermis 0.98 mm Meng 2022 [V]; hypodermis [U]",
-    "abdomen": "dermis ~2 mm Oltulu 2018 range [V]/[U]; hypodermis BMI-dependent [U]",
-    "back": "dermis ~3 mm [U] (Oltulu 2018 range 2.1-5.9 mm [V]); hypodermis [U]",
+    "abdomen": "epidermis 77-267 um across six body sites incl. abdomen and back, histology "
+    "(Oltulu 2018) [V]; viable epidermis 85 um inside it and above the buttock 81.5 um "
+    "(Sandby-Moller 2003) [C]; SC buttock 14.9 um (Sandby-Moller 2003) [V]; dermis ~2 mm "
+    "(Oltulu 2018 range 2.1-5.9 mm) [U]; total epidermis 100 um as the pooled 99.75 um of "
+    "Xu 2017 [C]; hypodermis BMI-dependent [U]",
+    "back": "epidermis 77-267 um across six body sites incl. back (Oltulu 2018) [V]; viable "
+    "epidermis 90 um inside it and above the shoulder 70.3 um (Sandby-Moller 2003) [C]; SC "
+    "shoulder 11.0 um (Sandby-Moller 2003) [V]; dermis ~3 mm (Oltulu 2018 range 2.1-5.9 mm) "
+    "[U]; hypodermis [U]",
 }
 
 

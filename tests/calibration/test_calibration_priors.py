@@ -17,14 +17,18 @@ def test_tag_widths_grow_with_uncertainty() -> None:
 
 
 def test_lognormal_prior_from_card() -> None:
-    p = prior_for("remodelling.synthesis_fold_max")  # 2.0, [0, 100], tag S
-    assert p.log and p.value == 2.0 and p.sigma == TAG_SIGMA["S"]
-    assert p.log_pdf(math.log(2.0)) == 0.0
-    assert p.log_pdf(math.log(4.0)) < p.log_pdf(math.log(3.0)) < 0.0
+    from dermsim.calibration.priors import card_by_name
+
+    c = card_by_name("remodelling.synthesis_fold_max")  # range [0, 100], tag S
+    p = prior_for("remodelling.synthesis_fold_max")
+    v = float(c.value)  # type: ignore[attr-defined]
+    assert p.log and p.value == v and p.sigma == TAG_SIGMA[c.tag]  # type: ignore[attr-defined]
+    assert p.log_pdf(math.log(v)) == 0.0
+    assert p.log_pdf(math.log(2 * v)) < p.log_pdf(math.log(1.5 * v)) < 0.0
     assert p.log_pdf(math.log(200.0)) == -math.inf  # outside the card range
     draws = np.exp(p.sample(np.random.default_rng(1), 2000))
     assert np.all((draws >= p.low) & (draws <= p.high))
-    assert abs(np.median(draws) / 2.0 - 1) < 0.05
+    assert abs(np.median(draws) / v - 1) < 0.05
 
 
 def test_card_at_zero_gets_a_normal_prior() -> None:

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse.linalg as spla
 
 from dermsim import numerics as S
 from dermsim.numerics.kernels import adi as K
@@ -357,8 +358,10 @@ def test_top_conductance_update_equals_fresh_factorisation() -> None:
     p = _random_problem(seed=4)
     sol = S.ADISolver(p["h"], p["cap"], p["fx"], p["fz"], p["sink"], p["gt"], p["gb"])
     u = p["u0"].copy()
-    sol.step(u, 20.0, scheme="be")  # factors cached for tau = 20 s
+    sol.step(u, 40.0, scheme="pr")  # factors cached for tau = 20 s
+    sol.step(u, 20.0, scheme="be")  # the BE step (sink all in z) keeps its own factors
     n0 = sol.n_factorisations
+    assert n0 == 2
     new_gt = p["gt"] * 50.0
     sol.set_boundary(g_top=new_gt)
     a = p["u0"].copy()
@@ -368,9 +371,99 @@ def test_top_conductance_update_equals_fresh_factorisation() -> None:
     b = p["u0"].copy()
     fresh.step(b, 40.0, p["q"], p["ut"], p["ub"], "pr")
     assert np.max(np.abs(a - b)) <= 1e-13 * np.max(np.abs(b))
+    a_be, b_be = p["u0"].copy(), p["u0"].copy()
+    sol.step(a_be, 20.0, p["q"], p["ut"], p["ub"], "be")
+    fresh.step(b_be, 20.0, p["q"], p["ut"], p["ub"], "be")
+    assert sol.n_factorisations == n0
+    assert np.max(np.abs(a_be - b_be)) <= 1e-13 * np.max(np.abs(b_be))
     sol.set_boundary(g_bottom=p["gb"] * 3.0)  # the bottom face needs a new factorisation
     sol.step(a, 40.0, scheme="pr")
     assert sol.n_factorisations == n0
     ref = S.adi_step_reference(b, 40.0, p["h"], p["cap"], p["fx"], p["fz"], p["sink"], new_gt,
                                p["gb"] * 3.0)
     assert np.max(np.abs(a - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize("h_um", [5.0, 2.5])
+def test_line_source_with_restart_steps_is_positive_symmetric_and_exact(h_um: float) -> None:
+    """A constant line source (2-D, no perfusion, dermis-like k and rho c, 5 ms steps: two
+    backward-Euler restart steps, then Peaceman–Rachford) must only heat, equally along x and
+    z, and match the continuous line source dT = q'/(4 pi k) E1(r^2 / (4 alpha t)) at 0.1 s
+    (Carslaw & Jaeger 1959, §10.4). A restart step that put part of the source into the
+    depth-only sweep left a vertical streak that the PR steps kept ringing."""
+    from scipy.special import exp1
+
+    h = h_um * 1e-6
+    n = 2 * int(round(500.0 / h_um)) + 1  # +-500 um: the heated region is ~250 um at 0.1 s
+    k, rc, q_line, dt, t_end = 0.5, 4.0e6, 1.0, 5e-3, 0.1
+    fx, fz = S.face_coefficients(np.full((n, n), k))
+    sol = S.ADISolver(h, rc, fx, fz)
+    c = n // 2
+    q = np.zeros((n, n))
+    q[c, c] = q_line / h**2
+    u = np.zeros((n, n))
+    for s in range(int(round(t_end / dt))):
+        sol.step(u, dt, q, scheme="be" if s < 2 else "pr")
+    scale = q_line / (4 * math.pi * k)
+    assert u.min() >= -1e-12 * scale
+    # symmetric about the source, and x <-> z
+    np.testing.assert_allclose(u, u[::-1, :], rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(u, u[:, ::-1], rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(u, u.T, rtol=0, atol=1e-6 * scale)
+    alpha = k / rc
+    for r_um in (50.0, 100.0, 200.0):
+        m = int(round(r_um / h_um))
+        exact = scale * exp1((m * h) ** 2 / (4 * alpha * t_end))
+        assert u[c + m, c] == pytest.approx(exact, rel=0.02)
+        assert u[c, c + m] == pytest.approx(exact, rel=0.02)
+    # energy: everything released is in the domain (no-flux faces)
+    assert sol.total(u) == pytest.approx(q_line * t_end, rel=1e-10)
+
+
+@pytest.mark.parametrize("sink", [0.0, 1e-3])
+def test_restart_steps_with_point_release_stay_positive_and_symmetric(sink: float) -> None:
+    """A point release with the integrating-factor scale of the growth-factor stage (no sink),
+    and with a uniform sink (perfusion), stays non-negative and x/z symmetric: exactly without a
+    sink, to O(dt S) with one (the restart step takes the sink implicitly in z)."""
+    n, h, dt = 81, 10e-6, 15.0
+    fx, fz = S.face_coefficients(np.full((n, n), 1e-10))
+    sol = S.ADISolver(h, 1.0, fx, fz, sink=sink)
+    q = np.zeros((n, n))
+    q[n // 2, n // 2] = 1.0
+    u = np.zeros((n, n))
+    for s in range(12):
+        sol.step(u, dt, q, scheme="be" if s < 2 else "pr", scale=math.exp(-1e-4 * dt))
+    assert u.min() >= 0.0
+    tol = 1e-9 if sink == 0 else 2 * dt * sink
+    np.testing.assert_allclose(u, u.T, rtol=0, atol=tol * u.max())
+
+
+def test_restart_step_keeps_a_laterally_uniform_steady_state() -> None:
+    """Heat conduction with perfusion towards a deep Dirichlet face: the steady state (from the
+    sparse operator) is a fixed point of the backward-Euler restart step and of PR."""
+    nz, nx, h = 40, 6, 20e-6
+    k = np.where(np.arange(nz)[:, None] < 5, 0.2, 0.5) * np.ones((nz, nx))
+    fx, fz = S.face_coefficients(k)
+    sink, cap, q = 2000.0, 4e6, 2000.0 * 310.0
+    gt, gb = 10.0, 2 * k[-1] / h
+    L, b = S.assemble_operator(h, fx, fz, sink, gt, gb, 298.0, 310.0)
+    u0 = spla.spsolve(L.tocsc(), -(b + q))
+    sol = S.ADISolver(h, cap, fx, fz, sink, gt, gb)
+    u = u0.reshape(nz, nx).copy()
+    for scheme in ("be", "be", "pr"):
+        sol.step(u, 0.05, np.full((nz, nx), q), 298.0, 310.0, scheme)  # type: ignore[arg-type]
+    assert np.max(np.abs(u - u0.reshape(nz, nx))) < 1e-9
+
+
+def test_face_coefficients_are_the_harmonic_mean_for_real_and_complex_fields() -> None:
+    """One rule for every stage: series conductance of two half-cells, 0 next to a
+    non-conducting cell, periodic in x; also for complex admittivities (RF potential)."""
+    k = np.array([[1.0, 3.0, 0.0], [2.0, 2.0, 4.0]])
+    fx, fz = S.face_coefficients(k)
+    assert fx[0, 0] == pytest.approx(1.5) and fx[0, 1] == 0.0 and fx[0, 2] == 0.0
+    assert fx[1, 2] == pytest.approx(2 * 4 * 2 / 6)  # periodic face between columns 2 and 0
+    assert np.array_equal(fz[0], np.zeros(3)) and np.array_equal(fz[-1], np.zeros(3))
+    assert fz[1, 0] == pytest.approx(4 / 3) and fz[1, 2] == 0.0
+    z = np.array([1.0 + 2.0j, 3.0 - 1.0j])
+    w = np.array([2.0 + 0.5j, 0.0 + 0.0j])
+    np.testing.assert_allclose(S.harmonic_mean(z, w), [2 * z[0] * w[0] / (z[0] + w[0]), 0.0])

@@ -66,9 +66,11 @@ def test_analytic_jacobian_matches_central_differences(deficit):
     y = _random_state(rng, nb, deficit)
     cT, cP = rng.random(nb), rng.random(nb)
     p = rm.derived_rates(CFG)
+    a = 0.97  # an aged set point exercises the time-dependent terms
     perm, ind, ptr, _ = jacobian.sparse_layout(nb)
     n = nb * rm.N_VAR
-    ja = sp.csc_matrix((jacobian.jac_blocks(y, cT, cP, p).ravel()[perm], ind, ptr), shape=(n, n))
+    ja = sp.csc_matrix((jacobian.jac_blocks(y, cT, cP, p, a).ravel()[perm], ind, ptr),
+                       shape=(n, n))
     ja = ja.toarray()
     jn = np.zeros((n, n))
     flat = y.ravel()
@@ -77,8 +79,8 @@ def test_analytic_jacobian_matches_central_differences(deficit):
         yp, ym = flat.copy(), flat.copy()
         yp[j] += h
         ym[j] -= h
-        jn[:, j] = (rhs.rhs_reference(yp.reshape(nb, -1), cT, cP, p)
-                    - rhs.rhs_reference(ym.reshape(nb, -1), cT, cP, p)).ravel() / (2 * h)
+        jn[:, j] = (rhs.rhs_reference(yp.reshape(nb, -1), cT, cP, p, a)
+                    - rhs.rhs_reference(ym.reshape(nb, -1), cT, cP, p, a)).ravel() / (2 * h)
     scale = np.abs(jn).max(axis=1, keepdims=True) + 1e-12
     assert np.max(np.abs(ja - jn) / scale) < 1e-6
     # the declared sparsity pattern covers every non-zero
@@ -88,31 +90,31 @@ def test_analytic_jacobian_matches_central_differences(deficit):
 
 @pytest.mark.parametrize("nb", [7, 300])
 def test_fast_rhs_equals_reference(nb):
-    """Both fast paths (band-major matrix product, variable-major rows) equal the reference."""
+    """The compiled right-hand side equals the readable reference."""
     rng = np.random.default_rng(5)
     p = rm.derived_rates(CFG)
     for deficit in (False, True):
         y = _random_state(rng, nb, deficit)
         cT, cP = rng.random(nb), rng.random(nb)
-        a = rhs.rhs_reference(y, cT, cP, p)
-        for f in (rhs.rhs_bands, rhs.rhs_matmul, rhs.rhs_rows):
-            assert np.allclose(f(y, cT, cP, p), a, rtol=1e-12, atol=1e-14)
+        for a in (1.0, 0.95):
+            ref = rhs.rhs_reference(y, cT, cP, p, a)
+            assert np.allclose(rhs.rhs_bands(y, cT, cP, p, a=a), ref, rtol=1e-12, atol=1e-14)
 
 
-def test_baseline_is_exact_steady_state():
-    p = rm.derived_rates(CFG)
+def test_baseline_is_exact_steady_state_without_ageing():
+    p = rm.derived_rates(CFG.replace(age_collagen_loss_per_year=0.0))
     y = rm.baseline_state(5, CFG)
     zero = np.zeros(5)
-    assert np.max(np.abs(rhs.rhs_matmul(y, zero, zero, p)) / rm.STATE_SCALE) < 1e-15
-    assert np.max(np.abs(rhs.rhs_rows(y, zero, zero, p)) / rm.STATE_SCALE) < 1e-15
+    assert np.max(np.abs(rhs.rhs_bands(y, zero, zero, p)) / rm.STATE_SCALE) < 1e-15
     assert np.max(np.abs(rhs.rhs_reference(y, zero, zero, p)) / rm.STATE_SCALE) < 1e-15
     assert y[0, rm.iC1] / y[0, rm.iC3] == pytest.approx(80 / 15)
 
 
 @pytest.mark.parametrize("method", ["LSODA", "BDF"])
 def test_no_drift_without_sessions_over_two_years(method):
-    y0 = rm.baseline_state(4, CFG)
-    _, y = rm.integrate(y0, 0.0, 730.0, [], CFG, np.linspace(0, 730, 9), method=method)
+    cfg = CFG.replace(age_collagen_loss_per_year=0.0)
+    y0 = rm.baseline_state(4, cfg)
+    _, y = rm.integrate(y0, 0.0, 730.0, [], cfg, np.linspace(0, 730, 9), method=method)
     rel = np.abs(y - y0[None]) / rm.STATE_SCALE
     assert rel.max() < 1e-6
     ds = rm.simulate_remodelling(Z[:3], [], 730.0, CFG, output_times_day=[0, 365, 730])
@@ -184,10 +186,11 @@ def test_deeper_injury_gives_deeper_gain():
     deep = run([0.0], depth=1500.0, t_end=90.0, z=ZS, n_out=30)
     c_sh = shallow["collagen_I_rel_change"].isel(time=-1)
     c_dp = deep["collagen_I_rel_change"].isel(time=-1)
-    assert float(c_sh.sel(band=1200.0)) == pytest.approx(0.0, abs=1e-9)
+    # below the shallow tip only the paracrine tail (range ~0.25 mm) arrives
     assert float(c_dp.sel(band=1200.0)) > 0.05
-    # above both tips the same injury gives the same gain
-    assert float(c_sh.sel(band=150.0)) == pytest.approx(float(c_dp.sel(band=150.0)), rel=0.05)
+    assert 0.0 <= float(c_sh.sel(band=1200.0)) < 0.1 * float(c_dp.sel(band=1200.0))
+    # above both tips the injury is the same: similar gains
+    assert float(c_sh.sel(band=150.0)) == pytest.approx(float(c_dp.sel(band=150.0)), rel=0.25)
 
 
 def test_intervals_much_shorter_than_healing_give_diminishing_returns():
@@ -211,7 +214,8 @@ def test_rf_coagulated_collagen_is_removed_then_replaced():
     assert float(c.sel(time=0.0)) == pytest.approx(-0.05, rel=1e-6)
     assert float(c.interp(time=70.0)) > 0.0  # replaced by 10 weeks (Hantash 2009)
     plain = run([0.0], t_end=90.0, n_out=10)["collagen_total_rel_change"].sel(band=750.0)
-    assert float(c.isel(time=-1)) > float(plain.isel(time=-1)) - 0.01
+    # most of the removed 5 % is rebuilt on top of the plain gain by day 90
+    assert float(c.isel(time=-1)) > float(plain.isel(time=-1)) - 0.5 * 0.05
 
 
 def test_heat_shock_alone_stimulates_collagen():
@@ -274,9 +278,10 @@ def test_restart_from_state_equals_continuous_run(t_split):
     assert np.all(np.abs(second[-1] - full[-1]) < tol + 1e-6 * np.abs(full[-1]))
     if t_split != 30.0:  # a state reported at a session day is after the session
         assert np.all(np.abs(first[-1] - full[0]) < tol + 1e-6 * np.abs(full[0]))
-    ds_a = rm.simulate_remodelling(z, drives, 90.0, CFG, output_times_day=[90.0], rtol=1e-8)
+    ds_a = rm.simulate_remodelling(z, drives, 90.0, CFG, output_times_day=[90.0], rtol=1e-8,
+                                   paracrine=False)
     ds_b = rm.simulate_remodelling(z, drives, 90.0, CFG, output_times_day=[90.0], rtol=1e-8,
-                                   t0_day=t_split, state0=first[-1])
+                                   t0_day=t_split, state0=first[-1], paracrine=False)
     assert np.allclose(ds_a["collagen_I"].values, ds_b["collagen_I"].values, rtol=1e-6)
 
 
@@ -341,8 +346,8 @@ def test_bad_value_raises_config_error_naming_field_value_and_range():
     with pytest.raises(ConfigError):
         rm.RemodellingConfig.from_mapping({"no_such_parameter": 1.0})
     with pytest.raises(ConfigError):
-        rm.RemodellingConfig(tgfb_decay_per_day=float("nan"))
-    assert rm.RemodellingConfig.from_mapping({"tgfb_decay_per_day": 10.0}).tgfb_decay_per_day == 10
+        rm.RemodellingConfig(mmp_decay_per_day=float("nan"))
+    assert rm.RemodellingConfig.from_mapping({"mmp_decay_per_day": 1.0}).mmp_decay_per_day == 1
 
 
 @settings(max_examples=60, deadline=None)

@@ -231,6 +231,12 @@ add("run-out-under-file", "output", BASE, ("not a folder",),
     argv=("run", "{cfg}", "-o", "{file}/sub", "-q"))
 add("run-config-out-dir-file", "output", with_("output.directory", "{file}"), ("not a folder",),
     argv=("run", "{cfg}", "-q"))
+add("run-csv-sys", "output", BASE, ("--csv", "/sys/x.csv"),
+    argv=("run", "{cfg}", "-o", "{out}", "--csv", "/sys/x.csv", "-q"))
+add("run-csv-dir", "output", BASE, ("--csv", "folder"),
+    argv=("run", "{cfg}", "-o", "{out}", "--csv", "{tmp}", "-q"))
+add("compare-csv-under-file", "output", BASE, ("--csv", "not a folder"),
+    argv=("compare", "{cfg}", "-o", "{out}", "--csv", "{file}/t.csv", "-q"))
 add("compare-out-sys", "output", BASE, ("/sys/x",),
     argv=("compare", "{cfg}", "-o", "/sys/x", "-q"))
 add("compare-out-file", "output", BASE, ("not a folder",),
@@ -363,10 +369,12 @@ if __name__ == "__main__":  # pragma: no cover - measurement tool
                 argv = prepare(case, Path(tmp), result)
                 t0 = time.perf_counter()
                 try:
+                    case_env = {**env, "DERMSIM_MAX_MEMORY_GB": "0.5"} if "cap" in case.tags \
+                        else env
                     p = subprocess.run(
                         [sys.executable, "-c", "import sys; from dermsim.cli import main; "
                          "sys.exit(main(sys.argv[1:]))", *argv],
-                        env=env, capture_output=True, text=True, timeout=a.timeout,
+                        env=case_env, capture_output=True, text=True, timeout=a.timeout,
                         preexec_fn=lambda: __import__("resource").setrlimit(
                             __import__("resource").RLIMIT_AS, (8 << 30, 8 << 30)))
                     dt = time.perf_counter() - t0

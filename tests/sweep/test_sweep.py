@@ -451,7 +451,8 @@ def test_figures(tmp_path):
                            "x": "needle_length_um", "hue": "site"}])
     ds = run_sweep(spec, tmp_path, backend="serial", run_fn=cheap_run, progress=False)
     paths = viz_sweep.make_figures(ds, spec, tmp_path)
-    assert [p.name for p in paths] == ["hm.png", f"{spec.name}_lines_2.png"]
+    assert [p.name for p in paths] == ["hm.png", f"{spec.name}_effective_depth_um_vs_"
+                                                 "needle_length_um_by_site.png"]
     assert all(p.stat().st_size > 5000 for p in paths)
     fig = viz_sweep.plot_heatmap(ds, "collagen_I_change_pct", "needle_length_um", "site")
     assert "mean over sessions" in fig.axes[0].get_title()
@@ -484,7 +485,7 @@ def test_morris_and_sobol_indices(tmp_path):
     np.testing.assert_allclose(ix["ST"].values, [0.9, 0.1, 0.0], atol=0.05)
     assert "device.needle_length_um" in sensitivity.indices_table(ds, "collagen_I_change_pct")
     paths = viz_sweep.make_figures(ds, s, tmp_path)
-    assert paths and paths[0].name.endswith("sensitivity.png")
+    assert [p.name for p in paths] == [f"{s.name}_sensitivity_saltelli.png"]
     with pytest.raises(DermsimError, match="morris or saltelli"):
         _spec(params, outcomes=outcomes, design={"kind": "lhs", "n": 4},
               figures=[{"kind": "sensitivity"}])
@@ -528,7 +529,8 @@ def test_cli_dry_run_run_and_errors(tmp_path, cli_main, capsys):
                      "--by", "dermal_injury_mm3_per_cm2"]) == 0
     text = capsys.readouterr().out
     assert "4 runs (4 ok" in text and "best 2 runs by dermal_injury_mm3_per_cm2" in text
-    assert (out / "mini.nc").exists() and (out / "mini_heatmap.png").exists()
+    assert (out / "mini.nc").exists()
+    assert (out / "mini_heatmap_site_vs_needle_length_um.png").exists()
     assert cli_main(["sweep", str(f), "--dry-run", "-o", str(out)]) == 0
     assert "stored runs reused: 4; to run: 0" in capsys.readouterr().out
     bad = tmp_path / "bad.toml"

@@ -11,7 +11,8 @@ from dermsim import cli, validation
 from dermsim.errors import ConfigError
 from dermsim.validation import CASES, parameter_overrides, run_cases
 
-EXPECTED = ("V1", "V2", "V4", "V6", "V7", "V8", "V9", "V10", "V11", "V12")
+EXPECTED = ("V1", "V2", "V4", "V6", "V7", "V8", "V9", "V10", "V11", "V12", "V13", "V14",
+            "V15")
 
 
 @pytest.fixture(scope="module")

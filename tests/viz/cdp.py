@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -29,7 +31,8 @@ class Browser:
              "--disable-sync", "--disable-extensions", "--hide-scrollbars",
              "--remote-debugging-port=0", "--remote-allow-origins=*",
              f"--window-size={width},{height}", f"--user-data-dir={profile}", url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)  # /usr/bin/chromium is a wrapper: end the whole group
         self.loop = asyncio.new_event_loop()
         self._id = 0
         try:
@@ -75,7 +78,12 @@ class Browser:
         """Send one DevTools command and return its result."""
         self._id += 1
         msg_id = self._id
-        self.ws.write_message(json.dumps({"id": msg_id, "method": method, "params": params}))
+        message = json.dumps({"id": msg_id, "method": method, "params": params})
+
+        async def send() -> None:
+            await self.ws.write_message(message)
+
+        self.loop.run_until_complete(send())
         end = time.monotonic() + timeout
         while True:
             left = end - time.monotonic()
@@ -124,13 +132,20 @@ class Browser:
     def close(self) -> None:
         ws = getattr(self, "ws", None)
         if ws is not None:
-            ws.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
+            async def close_ws() -> None:
+                ws.close()
+
+            self.loop.run_until_complete(close_ws())
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
             try:
                 self.proc.wait(timeout=10)
+                time.sleep(0.5)  # let the browser's children leave the group
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                pass
         self.loop.close()
 
     def __enter__(self) -> Browser:

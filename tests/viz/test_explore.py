@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import os
 import re
 import shutil
@@ -28,13 +29,16 @@ from pathlib import Path
 import pytest
 
 pn = pytest.importorskip("panel")
+import param  # noqa: E402  (installed with panel)
 
 import dermsim  # noqa: E402
+from dermsim import schema  # noqa: E402
 from dermsim.parameters import ParamCard, param_field  # noqa: E402
 from dermsim.viz.explore import DEFAULT_SCENARIO, controls, load_base  # noqa: E402
 from dermsim.viz.explore.compute import Runner, run_outcome  # noqa: E402
 from dermsim.viz.explore.mechanism import STEPS, step_figure, step_sentence  # noqa: E402
-from dermsim.viz.explore.page import ExplorePage, outcome_rows, rows_html  # noqa: E402
+from dermsim.viz.explore.outcomes import outcome_rows, rows_html  # noqa: E402
+from dermsim.viz.explore.page import ExplorePage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +59,7 @@ def test_default_scenario_is_the_baseline_config():
     base = load_base(None)
     file = dermsim.load_scenario(ROOT / "configs" / "baseline.toml")
     assert base.to_dict() == file.to_dict()
-    assert DEFAULT_SCENARIO["name"] == "baseline"
+    assert DEFAULT_SCENARIO == "baseline"
 
 
 def test_main_controls_come_from_cards_with_their_ranges():
@@ -127,9 +131,11 @@ def test_outcome_has_views_and_table(small_outcome):
     for data in small_outcome.figures.values():
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
     rows = dict(outcome_rows(small_outcome.ds))
-    assert "mean effective depth [um]" in rows
-    assert "collagen I change at the end, dermis [%]" in rows
-    page = rows_html(list(rows.items()), {"mean effective depth [um]": 1.0})
+    assert schema.label("effective_depth") in rows
+    assert schema.label("collagen_I_change_pct") in rows
+    # a default run applies no topical product, so the table has no topical rows
+    assert not any(label.startswith("topical product exposure") for label in rows)
+    page = rows_html(list(rows.items()), {schema.label("effective_depth"): 1.0})
     assert "<table>" in page and "class='changed'" in page
 
 
@@ -156,7 +162,7 @@ def test_mechanism_steps_follow_the_result(small_outcome):
 class _InlineRunner(Runner):
     """Runs outcomes in this process (for page tests without worker processes)."""
 
-    def submit(self, table):
+    def submit(self, table, worker=0):
         import concurrent.futures as cf
 
         fut: cf.Future = cf.Future()
@@ -174,6 +180,18 @@ def test_page_validates_and_shows_errors_without_running():
     assert page.scenario.device.needle_length_um == 1000.0  # the last valid scenario stays
 
 
+def test_page_starts_from_another_builtin_scenario():
+    page = ExplorePage(dermsim.load_scenario(SMALL), _InlineRunner(1))
+    assert "rf_microneedling" in page.start.options
+    page._set("protocol.sessions", 7)
+    assert page.scenario.protocol.sessions == 7
+    page.start.value = "rf_microneedling"
+    assert page.scenario.is_rf and page.rf.value and page.overrides == {}
+    assert page.scenario.protocol.sessions == 3  # the RF scenario's own protocol
+    assert page.widgets["protocol.sessions"].value == 3
+    assert page.scenario.grid.h_um == 25.0  # never finer than the scenario started from
+
+
 def test_page_switches_rf_and_device_presets():
     page = ExplorePage(dermsim.load_scenario(SMALL), _InlineRunner(1))
     assert not page.rf_box.visible and "rf.power_W" in page.main_widgets
@@ -189,13 +207,38 @@ def test_page_switches_rf_and_device_presets():
     assert page.scenario.stage("signalling").topical_concentration_ng_ml > 0.0
 
 
+def test_more_parameters_come_from_every_card_of_a_section():
+    page = ExplorePage(dermsim.load_scenario(SMALL), _InlineRunner(1))
+    assert "signalling" in page.more_section.options and "rf" not in page.more_section.options
+    page.more_section.value = "remodelling"
+    keys = set(page.more_widgets)
+    expected = {c.key for c in controls.section_controls(page.scenario, "remodelling")}
+    assert keys == expected and len(keys) > 10
+    key = sorted(keys)[0]
+    c = controls.find_control(page.scenario, key)
+    new = c.card.high if c.value != c.card.high else c.card.low
+    w = page.more_widgets[key]
+    with param.edit_constant(w):  # as a slider drag ends in the browser
+        w.param.update(value=new, **({"value_throttled": new}
+                                     if "value_throttled" in w.param else {}))
+    field = key.split(".", 1)[1]
+    assert getattr(page.scenario.stage("remodelling"), field) == pytest.approx(new)
+
+
 def test_page_compute_and_downloads(tmp_path):
     import tomllib
 
     page = ExplorePage(dermsim.load_scenario(SMALL), _InlineRunner(1))
     asyncio.run(page.compute())
-    assert "mean effective depth" in page.table.object
+    assert html.escape(schema.label("effective_depth")) in page.table.object
     assert page.cross.object is not None and page.gf_image.object is not None
+    assert page.step_image.object is None  # drawn when its tab opens
+    page.tabs.active = 3
+    asyncio.run(page._draw_visible())
+    assert page.step_image.object is not None and "Injury" in page.step_text.object
+    page.step.value = 3
+    asyncio.run(page._draw_step())
+    assert "Inflammation" in page.step_text.object and "cells/mm³" in page.step_text.object
     toml_text = page._toml_file().read().decode()
     again = dermsim.load_scenario(tomllib.loads(toml_text))
     assert again.to_dict() == page.scenario.to_dict()
@@ -248,35 +291,6 @@ def test_cli_registers_explore_lazily():
 # ------------------------------------------------------------------------------------------------
 
 
-def _find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        p = shutil.which(name)
-        if p:
-            return p
-    return "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Path of Debian's chromium; installed with apt when missing and running as root."""
-    path = _find_chromium()
-    if path:
-        return path
-    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("chromium not installed and cannot install it (needs root and apt-get): "
-                    "install Debian's 'chromium' package to run the browser test")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
-        subprocess.run(["apt-get", "update"], check=True, capture_output=True, timeout=900,
-                       env=env)
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-                       check=True, capture_output=True, timeout=1800, env=env)
-    except (subprocess.SubprocessError, OSError) as exc:
-        pytest.skip(f"installing chromium with apt-get failed: {exc}")
-    path = _find_chromium()
-    if not path:
-        pytest.skip("apt-get installed chromium but no chromium executable was found")
-    return path
 
 
 def _free_port() -> int:
@@ -351,28 +365,33 @@ def test_served_page_changes_outcomes_in_chromium(chromium, server, tmp_path):
 
     with Browser(chromium, server, tmp_path / "profile") as browser:
         browser.wait_for("typeof Bokeh !== 'undefined' && Bokeh.documents.length > 0", 120)
-        depth_label = "mean effective depth [um]"
+        depth_label = schema.label("effective_depth")
+        nominal_label = schema.label("nominal_length")
+        collagen_label = schema.label("collagen_I_change_pct")
         browser.wait_for(f"(() => {{ const m = {_by_class('dermsim-outcomes')}; "
                          f"return m && m.text.includes('collagen I change'); }})()", 300)
         before = _table(browser)
-        assert _row_value(before, "nominal needle length [um]") == "1000"
+        assert _row_value(before, nominal_label) == "1000"
         status = _by_class("dermsim-status")
+        browser.wait_for(f"{status}.text.includes('updated in')", 60)
+        status_before = browser.evaluate(f"{status}.text")
         # change one control: the needle length, 1.0 → 1.5 mm
         t0 = time.monotonic()
         _set_control(browser, "device.needle_length_um", 1500)
         browser.wait_for(f"(() => {{ const m = {_by_class('dermsim-outcomes')}; "
                          "return m && m.text.includes('1500'); })()", 300)
         seconds = time.monotonic() - t0
-        browser.wait_for(f"{status}.text.includes('updated in')", 60)
+        browser.wait_for(f"{status}.text.includes('updated in') && {status}.text != "
+                         f"{json.dumps(status_before)}", 60)
         after = _table(browser)
-        assert _row_value(after, "nominal needle length [um]") == "1500"
+        assert _row_value(after, nominal_label) == "1500"
         assert float(_row_value(after, depth_label)) > float(_row_value(before, depth_label))
-        assert (_row_value(after, "collagen I change at the end, dermis [%]")
-                != _row_value(before, "collagen I change at the end, dermis [%]"))
+        assert _row_value(after, collagen_label) != _row_value(before, collagen_label)
         assert "previous" in after and "class='changed'" in after
-        print(f"\nexplore: needle length change shown after {seconds:.2f} s "
-              f"({browser.evaluate(status + '.text')})")
-        time.sleep(1.0)  # let the growth-factor frame and mechanism figure arrive
+        page_status = re.sub(r"<[^>]+>", "", html.unescape(browser.evaluate(f"{status}.text")))
+        print(f"\nexplore: needle length change shown in the browser after {seconds:.2f} s; "
+              f"page status: {page_status}")
+        time.sleep(3.0)  # let the growth-factor frame of the open tab arrive
         shot = browser.screenshot(tmp_path / "explore.png")
         assert shot.stat().st_size > 50_000
         target = os.environ.get("DERMSIM_EXPLORE_SCREENSHOT")

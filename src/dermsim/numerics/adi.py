@@ -19,7 +19,11 @@ Time stepping:
     §IV.3).
 ``"be"``
     Locally one-dimensional backward Euler (x then z), first order and L-stable: use a few of
-    these right after each event (Rannacher 1984 start), then switch to ``"pr"``.
+    these right after each event (Rannacher 1984 start), then switch to ``"pr"``. The source
+    of the step enters before the x sweep, so it is diffused by both sweeps like the field
+    (``u' = Pz Px (u + dt q / C)``): positive and free of the vertical streak (and the ringing
+    of the following PR steps) that a share of ``q`` in the z-only sweep produces. The sink
+    is implicit in the z sweep, so a laterally uniform steady state is a fixed point.
 
 Both schemes conserve ``sum(C u) h^2`` exactly (to rounding) when ``S = 0`` and ``G = 0``: the
 x operator sums to zero over each periodic row and the z operator over each column.
@@ -103,7 +107,8 @@ class ADISolver:
     Notes
     -----
     Factors are rebuilt lazily for each new implicit sub-step ``tau`` (dt/2 for ``"pr"``, dt for
-    ``"be"``, so a BE step at dt and a PR step at 2 dt share them) and when the boundary
+    ``"be"``; without a sink a BE step at dt and a PR step at 2 dt share them, with one the BE
+    step keeps its own factors, its sink being all in z) and when the boundary
     conductances change (:meth:`set_boundary`, z factors only). A rebuild costs about one sweep.
     """
 
@@ -140,8 +145,9 @@ class ADISolver:
             raise ValueError("capacity must be > 0")
         self._cap_s = _uniform_value(self.capacity)
         self.max_cached = max(1, int(max_cached))
-        self._xf: OrderedDict[float, tuple[np.ndarray, ...]] = OrderedDict()
-        self._zf: OrderedDict[float, tuple[np.ndarray, ...]] = OrderedDict()
+        # factor caches keyed by (tau, share of the sink in that sweep: 0, 1 = half, 2 = all)
+        self._xf: OrderedDict[tuple[float, int], tuple[np.ndarray, ...]] = OrderedDict()
+        self._zf: OrderedDict[tuple[float, int], tuple[np.ndarray, ...]] = OrderedDict()
         # evicted factor arrays are reused: fresh large allocations cost page faults
         self._pool_x: list[tuple[np.ndarray, ...]] = []
         self._pool_z: list[tuple[np.ndarray, ...]] = []
@@ -173,9 +179,10 @@ class ADISolver:
             new = as_row(g_top, nx, "g_top")
             if not np.array_equal(new, self.g_top):
                 self.g_top = new
-                for tau, zf in self._zf.items():
-                    _k.refactor_z_top(self.fz, self.capacity, self.sink, self._cap_s,
-                                      self._sink_s, self.g_top, self.g_bottom, self.h, tau, *zf)
+                for (tau, share), zf in self._zf.items():
+                    sink, sink_s = self._sink_share(share)
+                    _k.refactor_z_top(self.fz, self.capacity, sink, self._cap_s, sink_s,
+                                      self.g_top, self.g_bottom, self.h, tau, *zf)
 
     @staticmethod
     def _recycle(cache: OrderedDict, pool: list) -> None:
@@ -189,36 +196,53 @@ class ADISolver:
             raise ValueError("sink must be >= 0")
         self.sink = new
         self._sink_s = _uniform_value(new, allow_zero=True)
+        self._sink2 = 2.0 * new
         self._recycle(self._xf, self._pool_x)
         self._recycle(self._zf, self._pool_z)
 
     # -- factors --------------------------------------------------------------------------------
-    def _factors(self, tau: float) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    def _sink_share(self, share: int) -> tuple[np.ndarray, float]:
+        """Sink arguments of a kernel that applies half of what it is given: ``share`` 0 (none),
+        1 (half of S) or 2 (all of S)."""
+        if share == 0:
+            return self.sink, 0.0
+        if share == 1:
+            return self.sink, self._sink_s
+        return self._sink2, 2.0 * self._sink_s if self._sink_s >= 0 else -1.0
+
+    def _factors(self, tau: float, sx: int = 1, sz: int = 1
+                 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """Factors of the x and z operators at sub-step ``tau`` with sink shares ``sx``, ``sz``
+        (see :meth:`_sink_share`)."""
         nz = self.shape[0]
-        xf = self._xf.get(tau)
+        if self._sink_s == 0.0:  # no sink: every share gives the same factors
+            sx = sz = 1
+        xkey, zkey = (tau, sx), (tau, sz)
+        xf = self._xf.get(xkey)
         if xf is None:
             while len(self._xf) >= self.max_cached:
                 self._pool_x.append(self._xf.popitem(last=False)[1])
             xf = self._pool_x.pop() if self._pool_x else (
                 np.empty(self.shape), np.empty(self.shape), np.empty(self.shape),
                 np.empty((nz, 2)))
-            _k.factor_x(self.fx, self.capacity, self.sink, self._cap_s, self._sink_s, self.h, tau,
-                        *xf)
-            self._xf[tau] = xf
+            sink, sink_s = self._sink_share(sx)
+            _k.factor_x(self.fx, self.capacity, sink, self._cap_s, sink_s, self.h, tau, *xf)
+            self._xf[xkey] = xf
             self.n_factorisations += 1
         else:
-            self._xf.move_to_end(tau)
-        zf = self._zf.get(tau)
+            self._xf.move_to_end(xkey)
+        zf = self._zf.get(zkey)
         if zf is None:
             while len(self._zf) >= self.max_cached:
                 self._pool_z.append(self._zf.popitem(last=False)[1])
             zf = self._pool_z.pop() if self._pool_z else (np.empty(self.shape),
                                                           np.empty(self.shape))
-            _k.factor_z(self.fz, self.capacity, self.sink, self._cap_s, self._sink_s, self.g_top,
+            sink, sink_s = self._sink_share(sz)
+            _k.factor_z(self.fz, self.capacity, sink, self._cap_s, sink_s, self.g_top,
                         self.g_bottom, self.h, tau, *zf)
-            self._zf[tau] = zf
+            self._zf[zkey] = zf
         else:
-            self._zf.move_to_end(tau)
+            self._zf.move_to_end(zkey)
         return xf, zf
 
     # -- stepping -------------------------------------------------------------------------------
@@ -273,21 +297,29 @@ class ADISolver:
             if q.shape != self.shape:
                 raise ValueError(f"source must have shape {self.shape}")
             has_q = True
+        # PR: the source enters both half-steps, the sink is split evenly. LOD backward Euler
+        # (u' = Pz Px (u + dt q / C)): all of the source enters before the x sweep, so it is
+        # diffused by both operators like the field itself (a share in the z-only sweep leaves
+        # a vertical streak that the following PR steps keep ringing); the sink is taken
+        # entirely into the z sweep, which keeps a laterally uniform steady state exact
+        # (its x operator is then pure diffusion, which vanishes on it).
         if scheme == "pr":
-            tau, theta, wq = 0.5 * dt, 1.0, 1.0
+            tau, theta, wqx, wqz, sx, sz = 0.5 * dt, 1.0, 1.0, 1.0, 1, 1
         elif scheme == "be":
-            tau, theta, wq = float(dt), 0.0, 0.5
+            tau, theta, wqx, wqz, sx, sz = float(dt), 0.0, 1.0, 0.0, 0, 2
         else:
             raise ValueError(f"scheme must be 'pr' or 'be', got {scheme!r}")
-        xf, zf = self._factors(tau)
+        xf, zf = self._factors(tau, sx, sz)
         top0 = u[0] * scale
         bot0 = u[-1] * scale
         w = self._work
         cs, ss = self._cap_s, self._sink_s
+        # the sink arrays below enter only the explicit (theta) terms, which are 0 in BE
         _k.sweep_x(u, w, self.fx, self.fz, self.capacity, self.sink, cs, ss, q, has_q, self.g_top,
-                   self.g_bottom, ut, ub, self.h, tau, theta, wq, float(scale), *xf)
-        _k.sweep_z(w, u, self.fx, self.fz, self.capacity, self.sink, cs, ss, q, has_q, self.g_top,
-                   self.g_bottom, ut, ub, self.h, tau, theta, wq, *zf)
+                   self.g_bottom, ut, ub, self.h, tau, theta, wqx, float(scale), *xf)
+        _k.sweep_z(w, u, self.fx, self.fz, self.capacity, self.sink, cs, ss, q,
+                   has_q and wqz != 0.0, self.g_top, self.g_bottom, ut, ub, self.h, tau, theta,
+                   wqz, *zf)
         # boundary inflow over the step (exact discrete amount), per metre in y
         h = self.h
         if scheme == "pr":

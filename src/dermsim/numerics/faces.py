@@ -14,10 +14,13 @@ __all__ = ["face_coefficients", "harmonic_mean"]
 
 
 def harmonic_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise ``2 a b / (a + b)``, 0 where ``a + b == 0`` (and where either is 0)."""
+    """Element-wise ``2 a b / (a + b)``, 0 where ``a + b == 0`` (and where either is 0).
+
+    Works for real non-negative coefficients and for complex admittivities (σ + iωε).
+    """
     s = a + b
     out = np.zeros_like(s)
-    np.divide(2.0 * a * b, s, out=out, where=s > 0)
+    np.divide(2.0 * a * b, s, out=out, where=s != 0)
     return out
 
 

@@ -230,7 +230,8 @@ def adi_step_reference(
 
     ``"pr"``: ``(C/tau - Ax) u* = C/tau u + Az u + b + q`` then
     ``(C/tau - Az) u' = C/tau u* + Ax u* + b + q`` with tau = dt/2.
-    ``"be"``: ``(C/dt - Ax) u* = C/dt u + q/2`` then ``(C/dt - Az) u' = C/dt u* + b + q/2``.
+    ``"be"``: ``(C/dt - Ax - S/2) u* = C/dt u + q`` then ``(C/dt - Az + S/2) u' = C/dt u* + b``
+    (``Ax``, ``Az`` each hold half of the sink ``-S``: the BE step takes all of it in z).
     """
     fx = np.asarray(fx, dtype=np.float64)
     shape = fx.shape
@@ -250,8 +251,9 @@ def adi_step_reference(
         un = spla.spsolve((m - az).tocsc(), c / tau * us + ax @ us + aff + q)
     elif scheme == "be":
         m = sp.diags(c / dt)
-        us = spla.spsolve((m - ax).tocsc(), c / dt * v + 0.5 * q)
-        un = spla.spsolve((m - az).tocsc(), c / dt * us + aff + 0.5 * q)
+        half_sink = sp.diags(0.5 * as_field(sink, shape, "sink").ravel())
+        us = spla.spsolve((m - ax - half_sink).tocsc(), c / dt * v + q)
+        un = spla.spsolve((m - az + half_sink).tocsc(), c / dt * us + aff)
     else:
         raise ValueError(f"scheme must be 'pr' or 'be', got {scheme!r}")
     return un.reshape(shape)

@@ -1,6 +1,7 @@
 """Collagen remodelling after micro-injury: cells, mediators and matrix per tissue compartment.
 
-Each compartment (a depth band of the dermis) carries 16 state variables (damage, erythema
+Each compartment (a cell of a coarse 2-D grid: depth bands by lateral columns, or a whole
+depth band) carries 16 state variables (damage, erythema
 mediators, neutrophils, macrophages, endogenous active TGF-beta and PDGF, heat-shock protein
 induction, fibroblasts, early and mature synthetic activation, MMP activity, collagen III,
 collagen I, tropoelastin, elastin, collagen VII).  Compartments are coupled to the rest of
@@ -16,8 +17,9 @@ every growth-factor window.
 Modules: :mod:`~dermsim.remodelling.config` (parameter cards), :mod:`~.rates` (derived rate
 constants), :mod:`~.state` (state table, baseline), :mod:`~.drive` (session drives),
 :mod:`~.rhs` (right-hand side), :mod:`~.jacobian` (analytic Jacobian, sparsity),
-:mod:`~.integrate` (time integration, Dataset), :mod:`~.outcomes` (derived outcomes),
-:mod:`~.calibration` (calibration check).
+:mod:`~.field` (coarse 2-D grid, paracrine spread), :mod:`~.blocksolve` (block LU),
+:mod:`~.integrate` (time integration), :mod:`~.simulate` (a run as a Dataset, untreated twin),
+:mod:`~.outcomes` (derived outcomes), :mod:`~.calibration` (calibration check).
 
 Time is in days, depth in micrometres (edges of the package), concentrations in ng/mL, cell
 densities in cells/mm^3; collagen I and III in units of the baseline total dermal collagen
@@ -46,13 +48,13 @@ from dermsim.remodelling.drive import (
     synthetic_drive,
     synthetic_protocol,
 )
+from dermsim.remodelling.field import CoarseGrid, ParacrineField, coarse_grid
 from dermsim.remodelling.integrate import (
     DEFAULT_ATOL_FACTOR,
     DEFAULT_METHOD,
     DEFAULT_RTOL,
     default_output_times,
     integrate,
-    simulate_remodelling,
 )
 from dermsim.remodelling.jacobian import jac_sparsity
 from dermsim.remodelling.outcomes import (
@@ -65,6 +67,7 @@ from dermsim.remodelling.outcomes import (
     time_to_plateau_day,
 )
 from dermsim.remodelling.rates import Rates, derived_rates
+from dermsim.remodelling.simulate import MAP_VARIABLES, simulate_remodelling
 from dermsim.remodelling.state import (
     N_VAR,
     STATE_SCALE,
@@ -83,17 +86,21 @@ __all__ = [
     "DEFAULT_ATOL_FACTOR",
     "DEFAULT_METHOD",
     "DEFAULT_RTOL",
+    "MAP_VARIABLES",
     "N_VAR",
     "REQUIRED_SPECIES",
     "STATE_SCALE",
     "VAR_NAMES",
+    "CoarseGrid",
     "GrowthFactorDrive",
+    "ParacrineField",
     "Rates",
     "RemodellingConfig",
     "SessionDrive",
     "apply_session",
     "baseline_state",
     "calibration_report",
+    "coarse_grid",
     "collagen_change",
     "default_band_layers",
     "default_output_times",

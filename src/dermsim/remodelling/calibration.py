@@ -14,7 +14,6 @@ import numpy as np
 
 from dermsim.remodelling.config import RemodellingConfig
 from dermsim.remodelling.drive import SessionDrive, synthetic_protocol
-from dermsim.remodelling.integrate import simulate_remodelling
 from dermsim.remodelling.outcomes import (
     Labels,
     collagen_change,
@@ -23,6 +22,7 @@ from dermsim.remodelling.outcomes import (
     ratio_I_III,
     refine_peak,
 )
+from dermsim.remodelling.simulate import simulate_remodelling
 
 #: default calibration geometry: 50-um bands from the DEJ (75 um) to 1575 um;
 #: papillary dermis 75-225 um, reticular 225-975 um (cheek defaults of the tissue stage)

@@ -49,16 +49,19 @@ class RemodellingConfig:
 
     # --- damage / debris
     damage_clearance_per_day: float = _c(
-        "damage_clearance_per_day", 0.3, "1/day", 0.0, 10.0,
-        "assumption: basal resorption of clot and debris (lymph, autolysis)", "A",
+        "damage_clearance_per_day", 0.2, "1/day", 0.0, 10.0,
+        "assumption: basal resorption of clot and debris (lymph, autolysis); calibrated with "
+        "the neutrophil and macrophage peaks", "A",
         "cell-independent clearance rate of damage D")
     damage_clearance_by_neutrophils: float = _c(
-        "damage_clearance_by_neutrophils", 1.0e-3, "(1/day)/(cells/mm^3)", 0.0, 1.0,
-        "assumption (phagocytic clearance, cf. Segal et al. 2012 debris model)", "A",
+        "damage_clearance_by_neutrophils", 2.0e-3, "(1/day)/(cells/mm^3)", 0.0, 1.0,
+        "assumption (phagocytic clearance, cf. Segal 2012 debris model); calibrated: "
+        "neutrophil peak 24-48 h at 0.25-2.5 mm", "A",
         "debris clearance rate per excess neutrophil density")
     damage_clearance_by_macrophages: float = _c(
-        "damage_clearance_by_macrophages", 2.0e-3, "(1/day)/(cells/mm^3)", 0.0, 1.0,
-        "assumption (phagocytic clearance, cf. Cooper et al. 2015)", "A",
+        "damage_clearance_by_macrophages", 1.0e-3, "(1/day)/(cells/mm^3)", 0.0, 1.0,
+        "assumption (phagocytic clearance, cf. Cooper 2015); calibrated: macrophage peak "
+        "day 3-5 at 0.25-2.5 mm", "A",
         "debris clearance rate per excess macrophage density")
     clot_debris_weight: float = _c(
         "clot_debris_weight", 0.5, "-", 0.0, 10.0,
@@ -92,7 +95,9 @@ class RemodellingConfig:
         "neutrophil_influx_max", 1000.0, "cells/mm^3/day", 0.0, 1e6, _CAL, "A",
         "maximal neutrophil recruitment rate")
     neutrophil_damage_half_sat: float = _c(
-        "neutrophil_damage_half_sat", 0.05, "-", 1e-5, 1.0, "assumption", "A",
+        "neutrophil_damage_half_sat", 1.0, "-", 1e-5, 10.0,
+        "assumption; graded, not switch-like, recruitment: more injured tissue, more "
+        "neutrophils (calibrated to the dose-response with passes)", "A",
         "damage level giving half-maximal neutrophil recruitment")
     neutrophil_half_life_day: float = _c(
         "neutrophil_half_life_day", 1.0, "day", 0.05, 10.0,
@@ -106,15 +111,19 @@ class RemodellingConfig:
         "macrophage_removal_per_day", 0.6, "1/day", 0.01, 10.0, _JIN + " (d_M)", "V",
         "macrophage removal (emigration and apoptosis)")
     macrophage_half_sat_neutrophils: float = _c(
-        "macrophage_half_sat_neutrophils", 300.0, "cells/mm^3", 1e-3, 1e6, _CAL, "A",
+        "macrophage_half_sat_neutrophils", 200.0, "cells/mm^3", 1e-3, 1e6, _CAL, "A",
         "neutrophil density giving half-maximal macrophage recruitment")
     macrophage_half_sat_damage: float = _c(
-        "macrophage_half_sat_damage", 0.2, "-", 1e-5, 10.0, "assumption", "A",
+        "macrophage_half_sat_damage", 5.0, "-", 1e-5, 100.0,
+        "assumption; monocytes follow neutrophil signals more than debris, so macrophages "
+        "peak after neutrophils (calibrated)", "A",
         "damage level giving half-maximal macrophage recruitment")
     macrophage_half_sat_tgfb: float = _c(
-        "macrophage_half_sat_tgfb", 0.01, "ng/mL", 1e-6, 100.0,
-        "Wahl et al. 1987 PNAS 84:5788: monocyte chemotaxis at 0.1-10 pg/mL, Kd 1-10 pM",
-        "V", "active TGF-beta giving half-maximal monocyte chemotaxis")
+        "macrophage_half_sat_tgfb", 3.0, "ng/mL", 1e-6, 100.0,
+        "Wahl 1987: monocyte chemotaxis at 0.1-10 pg/mL in vitro; recruitment into tissue "
+        "by the platelet burst calibrated at ng/mL (macrophage peak day 3-5 at 0.25-2.5 mm; "
+        "graded dose-response)", "A",
+        "active TGF-beta (acute drive) giving half-maximal monocyte recruitment")
     macrophage_half_sat_pdgf: float = _c(
         "macrophage_half_sat_pdgf", 5.0, "ng/mL", 1e-6, 1000.0,
         "PDGF is a monocyte chemoattractant at ng/mL (Deuel et al. 1982)", "U",
@@ -129,24 +138,17 @@ class RemodellingConfig:
     tgfb_secretion_macrophage: float = _c(
         "tgfb_secretion_macrophage", 0.07, "pg/cell/day", 0.0, 10.0, _JIN + " (k_MT)", "V",
         "total TGF-beta secretion per macrophage")
-    tgfb_decay_per_day: float = _c(
-        "tgfb_decay_per_day", 15.0, "1/day", 0.1, 1000.0,
-        _JIN + " (15 1/day; assignment to TGF-beta inferred)", "V",
-        "decay of active TGF-beta")
     # --- PDGF
     pdgf_secretion_macrophage: float = _c(
         "pdgf_secretion_macrophage", 0.004, "pg/cell/day", 0.0, 10.0,
         "Adler et al. 2020 beta2 = 70 molecules/cell/min x 24.3 kDa (computed)", "C",
         "PDGF secretion per macrophage")
     pdgf_damage_half_sat: float = _c(
-        "pdgf_damage_half_sat", 0.005, "-", 1e-6, 10.0,
+        "pdgf_damage_half_sat", 0.1, "-", 1e-6, 10.0,
         "assumption; macrophages secrete PDGF/HB-EGF while activated by debris "
         "(phagocytosis), so heparin-binding growth factors peak on day 2-3 and vanish by "
         "day 8 (Marikovsky et al. 1993)", "A",
         "damage level giving half-maximal PDGF secretion by macrophages")
-    pdgf_decay_per_day: float = _c(
-        "pdgf_decay_per_day", 2.0, "1/day", 0.01, 1000.0, "Adler et al. 2020 (gamma)", "S",
-        "decay of tissue PDGF")
     # --- heat shock (RF)
     heat_shock_half_life_day: float = _c(
         "heat_shock_half_life_day", 10.0, "day", 0.1, 365.0,
@@ -182,11 +184,38 @@ class RemodellingConfig:
         "TGF-beta activates collagen production from 0.1 ng/mL, maximal at 1 ng/mL "
         "(human lung fibroblasts, JBC abstract; see docs)", "S",
         "active TGF-beta giving half-maximal synthetic activation")
-    matrix_deficit_half_sat: float = _c(
-        "matrix_deficit_half_sat", 0.02, "-", 1e-4, 10.0,
-        "assumption; RF thermal zones are completely replaced by new collagen by 10 weeks "
-        "(Hantash et al. 2009)", "A",
-        "relative collagen deficit (below baseline) giving half-maximal fibroblast stimulus")
+    # --- homeostasis and ageing
+    homeostatic_gain: float = _c(
+        "homeostatic_gain", 4.0, "-", 0.0, 100.0,
+        "assumption; fibroblasts hold the matrix at a set point (tensional homeostasis, "
+        "Brown 1998); calibrated so that a gain fades to <= 80 % within 2 years while "
+        "maintenance every 6-12 months holds it (clinical practice, El-Domyati 2015)", "A",
+        "relative change of basal collagen synthesis per relative collagen deviation from the "
+        "set point (proportional control; no overshoot)")
+    age_collagen_loss_per_year: float = _c(
+        "age_collagen_loss_per_year", 0.01, "1/year", 0.0, 0.05,
+        "dermal collagen falls ~1 %/year in adults (Shuster 1975)", "S",
+        "ongoing age-related loss of dermal collagen (set point of the untreated skin)")
+    age_reference_years: float = _c(
+        "age_reference_years", 30.0, "year", 18.0, 100.0,
+        "assumption; age of the parameters derived from young-adult data (Babraj 2005)", "A",
+        "age at which the synthesis capacity and MMP activity take their card values")
+    age_synthesis_capacity_per_year: float = _c(
+        "age_synthesis_capacity_per_year", 0.008, "1/year", 0.0, 0.02,
+        "aged fibroblasts make less collagen, about -30 % at 80+ y vs young (Varani 2006)",
+        "S", "relative decline per year (after the reference age) of the stimulated "
+        "collagen synthesis of fibroblasts")
+    age_mmp_per_year: float = _c(
+        "age_mmp_per_year", 0.01, "1/year", 0.0, 0.05,
+        "aged fibroblasts make more MMP-1 (Fisher 2008; Varani 2006)", "S",
+        "relative increase per year (after the reference age) of the degradation of mature "
+        "collagen")
+    # --- spatial coupling on the coarse grid
+    cell_width_um: float = _c(
+        "cell_width_um", 50.0, "um", 10.0, 500.0,
+        "numerics choice: paracrine range sqrt(D/k) ~ 150-250 um is resolved by 50-um cells",
+        "A", "lateral size of the cells of the coarse remodelling grid (depth: "
+        "signalling.band_um)")
     # --- synthetic activation / phenotype
     activation_rate_per_day: float = _c(
         "activation_rate_per_day", 1.0, "1/day", 0.0, 100.0, _CAL, "A",
@@ -196,7 +225,7 @@ class RemodellingConfig:
         "assumption; tau = 7-14 d: type III first, type I the main product by week 2", "A",
         "mean time of the early (III-rich) to mature (I-rich) phenotype switch")
     activation_half_life_day: float = _c(
-        "activation_half_life_day", 30.0, "day", 1.0, 1000.0, _CAL + " (C1 rises ~3 months)",
+        "activation_half_life_day", 40.0, "day", 1.0, 1000.0, _CAL + " (C1 rises ~3 months)",
         "A", "half-life of the mature synthetic activation")
     # --- MMP
     mmp_decay_per_day: float = _c(
@@ -229,7 +258,7 @@ class RemodellingConfig:
         "skin collagen half-life ~15 y from AGE accumulation (Verzijl 2000)", "U",
         "half-life of mature (cross-linked) dermal collagen")
     synthesis_fold_max: float = _c(
-        "synthesis_fold_max", 2.0, "-", 0.0, 100.0,
+        "synthesis_fold_max", 2.5, "-", 0.0, 100.0,
         "TGF-beta raises fibroblast collagen synthesis 2-3 fold (in vitro; Murata et al. "
         "1997 JID: up to 200 %)", "S",
         "maximal increase of per-cell collagen synthesis at full activation")
@@ -256,8 +285,10 @@ class RemodellingConfig:
         "degradation rate of mature collagen I per unit MMP index (x sensitivity ratio "
         "III/I for collagen III)")
     collagen_capacity_rel: float = _c(
-        "collagen_capacity_rel", 3.0, "-", 1.01, 100.0,
-        "assumption; saturation against neutral drift of the I:III ratio (Dale 1997)", "A",
+        "collagen_capacity_rel", 1.6, "-", 1.01, 100.0,
+        "assumption; fibroblast capacity and contact inhibition limit the collagen a dermis "
+        "holds (diminishing returns with session count; no neutral I:III drift, Dale 1997); "
+        "calibrated", "A",
         "maximal total collagen (I+III) relative to baseline")
     # --- elastin
     tropoelastin_turnover_per_day: float = _c(

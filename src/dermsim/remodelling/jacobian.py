@@ -46,8 +46,8 @@ PATTERN: tuple[tuple[int, int], ...] = tuple(
             (iA, iM), (iA, iA),
             (iP, iD), (iP, iM), (iP, iP),
             (iH, iH),
-            (iF, iM), (iF, iA), (iF, iP), (iF, iH), (iF, iF), (iF, iC3), (iF, iC1),
-            (iXe, iA), (iXe, iH), (iXe, iXe), (iXe, iXm), (iXe, iC3), (iXe, iC1),
+            (iF, iM), (iF, iA), (iF, iP), (iF, iH), (iF, iF),
+            (iXe, iA), (iXe, iH), (iXe, iXe), (iXe, iXm),
             (iXm, iXe), (iXm, iXm),
             (iE, iN), (iE, iM), (iE, iF), (iE, iXe), (iE, iXm), (iE, iE),
             (iC3, iF), (iC3, iXe), (iC3, iXm), (iC3, iE), (iC3, iC3), (iC3, iC1),
@@ -64,8 +64,10 @@ LBAND = max(r - c for r, c in PATTERN)
 UBAND = max(c - r for r, c in PATTERN)
 
 
-def jac_blocks(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates) -> np.ndarray:
-    """Analytic Jacobian entries, shape (n_band, len(PATTERN)), in PATTERN order."""
+def jac_blocks(
+    Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates, a: float = 1.0
+) -> np.ndarray:
+    """Analytic Jacobian entries of the local RHS, shape (n, len(PATTERN)), PATTERN order."""
     D, _R, N, M, A, P, H, F, Xe, Xm, E, C3, C1, _T, El, C7 = Y.T
     nb = Y.shape[0]
     J = np.zeros((nb, len(PATTERN)))
@@ -94,26 +96,18 @@ def jac_blocks(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates) -> np.nd
     put(iH, iH, -p.kH)
     Atot = p.fa1 * cT + A
     Ptot = cP + P
-    C0 = p.C1_0 + p.C3_0
-    below = C0 - (C1 + C3) > 0.0
-    deficit = np.where(below, (C0 - (C1 + C3)) / C0, 0.0)
-    ddef = np.where(below, -1.0 / (C0 * p.Kdef), 0.0)  # d(deficit/Kdef)/dC_i
-    sF = Ptot / p.KP + M / p.KFM + Atot / p.KFA + H / p.KH + deficit / p.Kdef
+    sF = Ptot / p.KP + M / p.KFM + Atot / p.KFA + H / p.KH
     Phi = sF / (1.0 + sF)
     dPhi = 1.0 / (1.0 + sF) ** 2
     logi = F * (1.0 - F / p.Fmax)
     put(iF, iM, p.rF * logi * dPhi / p.KFM)
-    put(iF, iC3, p.rF * logi * dPhi * ddef)
-    put(iF, iC1, p.rF * logi * dPhi * ddef)
     put(iF, iA, p.rF * logi * dPhi / p.KFA)
     put(iF, iP, p.rF * logi * dPhi / p.KP)
     put(iF, iH, p.rF * logi * dPhi / p.KH)
     put(iF, iF, p.rF * Phi * (1.0 - 2.0 * F / p.Fmax) - p.dF)
-    sX = Atot / p.KXA + H / p.KH + deficit / p.Kdef
+    sX = Atot / p.KXA + H / p.KH
     Psi = sX / (1.0 + sX)
     dPsi = 1.0 / (1.0 + sX) ** 2
-    put(iXe, iC3, p.kon * (1.0 - X) * dPsi * ddef)
-    put(iXe, iC1, p.kon * (1.0 - X) * dPsi * ddef)
     put(iXe, iA, p.kon * (1.0 - X) * dPsi / p.KXA)
     put(iXe, iH, p.kon * (1.0 - X) * dPsi / p.KH)
     put(iXe, iXe, -p.kon * Psi - p.ksw)
@@ -127,10 +121,13 @@ def jac_blocks(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates) -> np.nd
     put(iE, iXm, p.sEF * F)
     put(iE, iE, -p.kE)
     C = C1 + C3
-    C0 = p.C1_0 + p.C3_0
+    Cset = (p.C1_0 + p.C3_0) * a
     pos = p.Cmax - C > 0.0
-    g = np.where(pos, (p.Cmax - C) / (p.Cmax - C0), 0.0)
-    dg = np.where(pos, -1.0 / (p.Cmax - C0), 0.0)
+    g = np.where(pos, (p.Cmax - C) / (p.Cmax - Cset), 0.0)
+    dg = np.where(pos, -1.0 / (p.Cmax - Cset), 0.0)
+    hraw = 1.0 + p.kap * (Cset - C) / Cset
+    h = np.maximum(hraw, 0.0)
+    dh = np.where(hraw > 0.0, -p.kap / Cset, 0.0)
     L = 1.0 + p.qL * X
     B3 = p.rho0 * (1.0 + p.e3 * E)
     B1 = p.rho0 * (1.0 + p.e1 * E)
@@ -140,24 +137,26 @@ def jac_blocks(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates) -> np.nd
     deta1_dX = p.qL * B1 / (L + B1) ** 2
     deta3_dE = -L * p.rho0 * p.e3 / (L + B3) ** 2
     deta1_dE = -L * p.rho0 * p.e1 / (L + B1) ** 2
-    ks = p.p1 + p.p3
-    s3 = p.p3 + ks * p.q * (p.f3e * Xe + p.f3m * Xm)
-    s1 = p.p1 + ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm)
+    kq = p.ks * p.q
+    s3 = p.p3 * a * h + kq * (p.f3e * Xe + p.f3m * Xm)
+    s1 = p.p1 * a * h + kq * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm)
     J3 = F * g * s3
     J1 = F * g * s1
+    dJ3 = F * (dg * s3 + g * p.p3 * a * dh)  # d J3 / d C (C = C1 + C3)
+    dJ1 = F * (dg * s1 + g * p.p1 * a * dh)
     m3 = mature_III_factor(p)
     put(iC3, iF, eta3 * g * s3)
-    put(iC3, iXe, eta3 * F * g * ks * p.q * p.f3e + deta3_dX * J3)
-    put(iC3, iXm, eta3 * F * g * ks * p.q * p.f3m + deta3_dX * J3)
+    put(iC3, iXe, eta3 * F * g * kq * p.f3e + deta3_dX * J3)
+    put(iC3, iXm, eta3 * F * g * kq * p.f3m + deta3_dX * J3)
     put(iC3, iE, deta3_dE * J3 - p.kmE * m3 * C3)
-    put(iC3, iC3, eta3 * F * s3 * dg - (p.dm + p.kmE * m3 * E))
-    put(iC3, iC1, eta3 * F * s3 * dg)
+    put(iC3, iC3, eta3 * dJ3 - (p.dm + p.kmE * m3 * E))
+    put(iC3, iC1, eta3 * dJ3)
     put(iC1, iF, eta1 * g * s1)
-    put(iC1, iXe, eta1 * F * g * ks * p.q * (1.0 - p.f3e) + deta1_dX * J1)
-    put(iC1, iXm, eta1 * F * g * ks * p.q * (1.0 - p.f3m) + deta1_dX * J1)
+    put(iC1, iXe, eta1 * F * g * kq * (1.0 - p.f3e) + deta1_dX * J1)
+    put(iC1, iXm, eta1 * F * g * kq * (1.0 - p.f3m) + deta1_dX * J1)
     put(iC1, iE, deta1_dE * J1 - p.kmE * C1)
-    put(iC1, iC3, eta1 * F * s1 * dg)
-    put(iC1, iC1, eta1 * F * s1 * dg - (p.dm + p.kmE * E))
+    put(iC1, iC3, eta1 * dJ1)
+    put(iC1, iC1, eta1 * dJ1 - (p.dm + p.kmE * E))
     put(iT, iF, p.kT * (1.0 + p.qT * X))
     put(iT, iXe, p.kT * F * p.qT)
     put(iT, iXm, p.kT * F * p.qT)

@@ -11,7 +11,11 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dermsim.patient import PatientConfig
 from dermsim.remodelling.config import RemodellingConfig
+from dermsim.signalling import SignallingConfig
+
+_UM2_S_TO_UM2_DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,6 @@ class Rates:
     KFM: float
     KFA: float
     KXA: float
-    Kdef: float
     kon: float
     ksw: float
     koff: float
@@ -80,18 +83,45 @@ class Rates:
     w_clot: float
     w_coag: float
     kill: float
+    ks: float  # stimulated synthesis per unit fold and activation (young turnover x capacity)
+    kap: float  # homeostatic gain of basal synthesis
+    dAge: float  # age-related loss rate of the collagen set point [1/day]
+    qa: float  # stimulated-synthesis capacity factor of the patient's age
+    DA: float  # diffusivity of active TGF-beta in dermis [um^2/day]
+    DP: float  # diffusivity of PDGF in dermis [um^2/day]
 
 
 @lru_cache(maxsize=64)
-def derived_rates(cfg: RemodellingConfig) -> Rates:
+def derived_rates(
+    cfg: RemodellingConfig,
+    patient: PatientConfig | None = None,
+    signalling: SignallingConfig | None = None,
+) -> Rates:
+    """Rate constants of the right-hand side for a configuration, patient and signalling.
+
+    The decay and the diffusivity of active TGF-beta and PDGF are those of the signalling
+    stage (``signalling.tgfb1_half_life_h``, ``signalling.pdgf_half_life_h``,
+    ``signalling.*_D_dermis_um2_s``): one growth-factor model per species.  The patient's
+    age sets the turnover of mature collagen (MMP), the capacity of stimulated synthesis and
+    the ongoing loss of the collagen set point; basal synthesis is derived so that the
+    untreated skin follows its set point ``C0 exp(-dAge t)`` exactly.
+    """
+    patient = patient or PatientConfig()
+    signalling = signalling or SignallingConfig()
     ln2 = math.log(2.0)
-    dm = ln2 / (cfg.collagen_half_life_y * 365.25)
+    years = max(patient.age_years - cfg.age_reference_years, 0.0)
+    dm = ln2 / (cfg.collagen_half_life_y * 365.25) * (1.0 + cfg.age_mmp_per_year * years)
+    d_age = cfg.age_collagen_loss_per_year / 365.25
     eta0 = cfg.baseline_survival()
     rho0 = (1.0 - eta0) / eta0  # ratio labile degradation / maturation at baseline
     C0 = cfg.collagen_I_baseline + cfg.collagen_III_baseline
-    # baseline synthesis so that eta0 * p_i = dm * C_i0 (exact homeostasis)
-    p1 = dm * cfg.collagen_I_baseline * (1.0 + rho0)
-    p3 = dm * cfg.collagen_III_baseline * (1.0 + rho0)
+    # basal synthesis: eta0 * p_i = (dm - d_age) * C_i0, so that the untreated skin loses
+    # collagen at the age-related rate d_age (exact homeostasis when d_age = 0)
+    p1 = max(dm - d_age, 0.0) * cfg.collagen_I_baseline * (1.0 + rho0)
+    p3 = max(dm - d_age, 0.0) * cfg.collagen_III_baseline * (1.0 + rho0)
+    qa = max(1.0 - cfg.age_synthesis_capacity_per_year * years, 0.0)
+    dm0 = ln2 / (cfg.collagen_half_life_y * 365.25)
+    ks = dm0 * C0 * (1.0 + rho0) * qa
     return Rates(
         kD=cfg.damage_clearance_per_day,
         kDN=cfg.damage_clearance_by_neutrophils,
@@ -111,10 +141,10 @@ def derived_rates(cfg: RemodellingConfig) -> Rates:
         fa1=cfg.tgfb_active_fraction_acute,
         # pg/cell/day x cells/mm^3 = pg/mm^3/day = ng/mL/day
         sA=cfg.tgfb_active_fraction_late * cfg.tgfb_secretion_macrophage,
-        kA=cfg.tgfb_decay_per_day,
+        kA=ln2 / (signalling.tgfb1_half_life_h / 24.0),
         sP=cfg.pdgf_secretion_macrophage,
         KPD=cfg.pdgf_damage_half_sat,
-        kP=cfg.pdgf_decay_per_day,
+        kP=ln2 / (signalling.pdgf_half_life_h / 24.0),
         kH=ln2 / cfg.heat_shock_half_life_day,
         KH=cfg.heat_shock_half_sat,
         rF=cfg.fibroblast_growth_per_day,
@@ -124,7 +154,6 @@ def derived_rates(cfg: RemodellingConfig) -> Rates:
         KFM=cfg.macrophage_mitogen_half_sat,
         KFA=cfg.tgfb_half_sat_mitogen,
         KXA=cfg.tgfb_half_sat_synthesis,
-        Kdef=cfg.matrix_deficit_half_sat,
         kon=cfg.activation_rate_per_day,
         ksw=1.0 / cfg.phenotype_switch_day,
         koff=ln2 / cfg.activation_half_life_day,
@@ -156,4 +185,10 @@ def derived_rates(cfg: RemodellingConfig) -> Rates:
         w_clot=cfg.clot_debris_weight,
         w_coag=cfg.coagulum_debris_weight,
         kill=cfg.injury_kill_fraction,
+        ks=ks,
+        kap=cfg.homeostatic_gain,
+        dAge=d_age,
+        qa=qa,
+        DA=signalling.tgfb1_D_dermis_um2_s * _UM2_S_TO_UM2_DAY,
+        DP=signalling.pdgf_D_dermis_um2_s * _UM2_S_TO_UM2_DAY,
     )

@@ -1,16 +1,17 @@
 """Right-hand side of the remodelling model (cells, mediators and matrix per compartment).
 
 :func:`rhs_reference` is the plain, readable form of the equations (docs/model.md, collagen
-remodelling chapter); :func:`rhs_bands` dispatches to two algebraically identical fast forms
-(:func:`rhs_matmul` for few compartments, :func:`rhs_rows` for many).
+remodelling chapter); :func:`rhs_bands` is the algebraically identical fast form
+(vectorised over compartments on contiguous rows).
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
+from numba import njit
 
 from dermsim.remodelling.rates import Rates
 from dermsim.remodelling.state import (
@@ -34,11 +35,20 @@ from dermsim.remodelling.state import (
 )
 
 
-def rhs_reference(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates) -> np.ndarray:
-    """Right-hand side for states ``Y`` of shape (n_band, N_VAR) [units per day].
+def set_point_factor(t_day: float, p: Rates) -> float:
+    """Collagen set point of the untreated skin relative to the start, ``exp(-dAge t)``."""
+    return math.exp(-p.dAge * t_day)
 
-    Plain, readable form of the equations (docs/model.md §9); the solver uses the
-    algebraically identical, faster :func:`rhs_bands` (tested against this one).
+
+def rhs_reference(
+    Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates, a: float = 1.0
+) -> np.ndarray:
+    """Local right-hand side for states ``Y`` of shape (n, N_VAR) [units per day].
+
+    Plain, readable form of the equations (docs/model.md, collagen remodelling chapter);
+    ``a`` is the age-related set-point factor :func:`set_point_factor`.  The solver uses
+    the algebraically identical, faster :func:`rhs_bands` (tested against this one).
+    Transport between compartments (diffusion, motility) is added by the caller.
     """
     D, R, N, M, A, P, H, F, Xe, Xm, E, C3, C1, T, El, C7 = Y.T
     out = np.empty_like(Y)
@@ -53,25 +63,24 @@ def rhs_reference(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates) -> np
     out[:, iH] = -p.kH * H
     Atot = p.fa1 * cT + A
     Ptot = cP + P
-    C0 = p.C1_0 + p.C3_0
-    deficit = np.maximum(C0 - (C1 + C3), 0.0) / C0
-    sF = Ptot / p.KP + M / p.KFM + Atot / p.KFA + H / p.KH + deficit / p.Kdef
+    sF = Ptot / p.KP + M / p.KFM + Atot / p.KFA + H / p.KH
     Phi = sF / (1.0 + sF)
     out[:, iF] = p.rF * Phi * F * (1.0 - F / p.Fmax) - p.dF * (F - 1.0)
-    sX = Atot / p.KXA + H / p.KH + deficit / p.Kdef
+    sX = Atot / p.KXA + H / p.KH
     Psi = sX / (1.0 + sX)
     out[:, iXe] = p.kon * Psi * (1.0 - X) - p.ksw * Xe
     out[:, iXm] = p.ksw * Xe - p.koff * Xm
     out[:, iE] = p.sEN * N + p.sEM * M + p.sEF * F * X - p.kE * E
     C = C1 + C3
-    g = np.maximum(p.Cmax - C, 0.0) / (p.Cmax - p.C1_0 - p.C3_0)
+    Cset = (p.C1_0 + p.C3_0) * a
+    g = np.maximum(p.Cmax - C, 0.0) / (p.Cmax - Cset)
+    h = np.maximum(1.0 + p.kap * (Cset - C) / Cset, 0.0)
     L = 1.0 + p.qL * X
     eta3 = L / (L + p.rho0 * (1.0 + p.e3 * E))
     eta1 = L / (L + p.rho0 * (1.0 + p.e1 * E))
-    ks = p.p1 + p.p3
-    J3 = F * g * (p.p3 + ks * p.q * (p.f3e * Xe + p.f3m * Xm))
-    J1 = F * g * (p.p1 + ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm))
-    out[:, iC3] = eta3 * J3 - (p.dm + p.kmE * (p.e3 / max(p.e1, 1e-300)) * E) * C3
+    J3 = F * g * (p.p3 * a * h + p.ks * p.q * (p.f3e * Xe + p.f3m * Xm))
+    J1 = F * g * (p.p1 * a * h + p.ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm))
+    out[:, iC3] = eta3 * J3 - (p.dm + p.kmE * mature_III_factor(p) * E) * C3
     out[:, iC1] = eta1 * J1 - (p.dm + p.kmE * E) * C1
     out[:, iT] = p.kT * (F * (1.0 + p.qT * X) - T)
     out[:, iEl] = p.dEl * T - (p.dEl + p.kElE * E) * El
@@ -79,161 +88,131 @@ def rhs_reference(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates) -> np
     return out
 
 
-def linear_part(p: Rates) -> np.ndarray:
-    """Matrix ``Lin`` (N_VAR x N_VAR) of the linear terms: ``dY/dt = Y @ Lin + ...``."""
-    L = np.zeros((N_VAR, N_VAR))
-
-    def a(row: int, col: int, v: float) -> None:  # d(row)/dt += v * col
-        L[col, row] += v
-
-    a(iD, iD, -p.kD)
-    a(iR, iN, p.sRN)
-    a(iR, iR, -p.kR)
-    a(iN, iN, -p.dN)
-    a(iM, iM, -p.dM)
-    a(iA, iM, p.sA)
-    a(iA, iA, -p.kA)
-    a(iP, iP, -p.kP)
-    a(iH, iH, -p.kH)
-    a(iF, iF, -p.dF)
-    a(iXe, iXe, -p.ksw)
-    a(iXm, iXe, p.ksw)
-    a(iXm, iXm, -p.koff)
-    a(iE, iN, p.sEN)
-    a(iE, iM, p.sEM)
-    a(iE, iE, -p.kE)
-    a(iC3, iC3, -p.dm)
-    a(iC1, iC1, -p.dm)
-    a(iT, iT, -p.kT)
-    a(iT, iF, p.kT)
-    a(iEl, iT, p.dEl)
-    a(iEl, iEl, -p.dEl)
-    a(iC7, iF, p.k7)
-    a(iC7, iC7, -p.k7)
-    return L
+_KERNEL_FIELDS = (
+    "kD", "kDN", "kDM", "kR", "sRN", "rN", "KND", "dN", "rM", "dM", "KMN", "KMD", "KMT", "KMP",
+    "fa1", "sA", "kA", "sP", "KPD", "kP", "kH", "KH", "rF", "dF", "Fmax", "KP", "KFM", "KFA",
+    "KXA", "kon", "ksw", "koff", "kE", "sEN", "sEM", "sEF", "C1_0", "C3_0", "Cmax", "dm",
+    "rho0", "p1", "p3", "q", "qL", "f3e", "f3m", "e1", "e3", "kmE", "kT", "qT", "dEl", "kElE",
+    "k7", "q7", "k7E", "ks", "kap",
+)
 
 
 @lru_cache(maxsize=64)
-def fast_constants(p: Rates) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, ...]]:
-    ks = p.p1 + p.p3
-    # -E * (k * Y[:, 11:16]) for (C3, C1, T, El, C7) and +F*X * v for (E .. C7)
-    kE_vec = np.array([p.kmE * mature_III_factor(p), p.kmE, 0.0, p.kElE, p.k7E])
-    fx_vec = np.array([p.sEF, 0.0, 0.0, p.kT * p.qT, 0.0, p.k7 * p.q7])
-    k = (
-        1.0 / p.KMD, 1.0 / p.KMN, 1.0 / p.KP, 1.0 / p.KFA, 1.0 / p.KXA, 1.0 / p.KH,
-        1.0 / p.Fmax, 1.0 / (p.Cmax - p.C1_0 - p.C3_0),
-        ks * p.q * p.f3e, ks * p.q * p.f3m, ks * p.q * (1.0 - p.f3e), ks * p.q * (1.0 - p.f3m),
-        p.rho0 * p.e3, p.rho0 * p.e1, 1.0 / (p.Kdef * (p.C1_0 + p.C3_0)), 1.0 / p.KFM,
-    )
-    return linear_part(p), kE_vec, fx_vec, k
+def fast_constants(p: Rates) -> np.ndarray:
+    """Rate constants packed for :func:`rhs_kernel` (order :data:`_KERNEL_FIELDS`)."""
+    return np.array([getattr(p, f) for f in _KERNEL_FIELDS], dtype=np.float64)
 
 
-#: below this many bands the band-major RHS (one small matrix product) is faster
-ROWS_FROM_N_BAND = 256
+@njit(cache=True)
+def rhs_kernel(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, k: np.ndarray, a: float,
+               out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Compiled loop over compartments of the local right-hand side (see rhs_reference)."""
+    (kD, kDN, kDM, kR, sRN, rN, KND, dN, rM, dM, KMN, KMD, KMT, KMP, fa1, sA, kA, sP, KPD,
+     kP, kH, KH, rF, dF, Fmax, KP, KFM, KFA, KXA, kon, ksw, koff, kE, sEN, sEM, sEF, C1_0,
+     C3_0, Cmax, dm, rho0, p1, p3, q, qL, f3e, f3m, e1, e3, kmE, kT, qT, dEl, kElE, k7, q7,
+     k7E, ks, kap) = (
+        k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], k[10], k[11], k[12],
+        k[13], k[14], k[15], k[16], k[17], k[18], k[19], k[20], k[21], k[22], k[23], k[24],
+        k[25], k[26], k[27], k[28], k[29], k[30], k[31], k[32], k[33], k[34], k[35], k[36],
+        k[37], k[38], k[39], k[40], k[41], k[42], k[43], k[44], k[45], k[46], k[47], k[48],
+        k[49], k[50], k[51], k[52], k[53], k[54], k[55], k[56], k[57], k[58])
+    m3 = e3 / max(e1, 1e-300)
+    Cset = (C1_0 + C3_0) * a
+    for i in range(Y.shape[0]):
+        D = Y[i, 0]
+        R = Y[i, 1]
+        N = Y[i, 2]
+        M = Y[i, 3]
+        A = Y[i, 4]
+        P = Y[i, 5]
+        H = Y[i, 6]
+        F = Y[i, 7]
+        Xe = Y[i, 8]
+        Xm = Y[i, 9]
+        E = Y[i, 10]
+        C3 = Y[i, 11]
+        C1 = Y[i, 12]
+        T = Y[i, 13]
+        El = Y[i, 14]
+        C7 = Y[i, 15]
+        X = Xe + Xm
+        out[i, 0] = -(kD + kDN * N + kDM * M) * D
+        out[i, 1] = sRN * N - kR * R
+        out[i, 2] = rN * D / (KND + D) - dN * N
+        sM = D / KMD + N / KMN + fa1 * cT[i] / KMT + cP[i] / KMP
+        out[i, 3] = rM * sM / (1.0 + sM) - dM * M
+        out[i, 4] = sA * M - kA * A
+        out[i, 5] = sP * M * D / (KPD + D) - kP * P
+        out[i, 6] = -kH * H
+        Atot = fa1 * cT[i] + A
+        sF = (cP[i] + P) / KP + M / KFM + Atot / KFA + H / KH
+        out[i, 7] = rF * sF / (1.0 + sF) * F * (1.0 - F / Fmax) - dF * (F - 1.0)
+        sX = Atot / KXA + H / KH
+        out[i, 8] = kon * sX / (1.0 + sX) * (1.0 - X) - ksw * Xe
+        out[i, 9] = ksw * Xe - koff * Xm
+        out[i, 10] = sEN * N + sEM * M + sEF * F * X - kE * E
+        C = C1 + C3
+        g = max(Cmax - C, 0.0) / (Cmax - Cset)
+        h = max(1.0 + kap * (Cset - C) / Cset, 0.0)
+        L = 1.0 + qL * X
+        eta3 = L / (L + rho0 * (1.0 + e3 * E))
+        eta1 = L / (L + rho0 * (1.0 + e1 * E))
+        J3 = F * g * (p3 * a * h + ks * q * (f3e * Xe + f3m * Xm))
+        J1 = F * g * (p1 * a * h + ks * q * ((1.0 - f3e) * Xe + (1.0 - f3m) * Xm))
+        out[i, 11] = eta3 * J3 - (dm + kmE * m3 * E) * C3
+        out[i, 12] = eta1 * J1 - (dm + kmE * E) * C1
+        out[i, 13] = kT * (F * (1.0 + qT * X) - T)
+        out[i, 14] = dEl * T - (dEl + kElE * E) * El
+        out[i, 15] = k7 * F * (1.0 + q7 * X) - (k7 + k7E * E) * C7
 
 
 def rhs_bands(
-    Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates, fc: tuple[Any, ...] | None = None
+    Y: np.ndarray,
+    cT: np.ndarray,
+    cP: np.ndarray,
+    p: Rates,
+    fc: np.ndarray | None = None,
+    a: float = 1.0,
 ) -> np.ndarray:
-    """Fast right-hand side, identical to :func:`rhs_reference` up to rounding.
-
-    ``fc`` is ``fast_constants(p)`` (looked up if None; pass it to save the cache lookup).
-    Dispatches to :func:`rhs_matmul` (few bands: fewest numpy calls) or :func:`rhs_rows`
-    (many bands: contiguous memory access); both are tested against the reference.
-    """
-    if Y.shape[0] < ROWS_FROM_N_BAND:
-        return rhs_matmul(Y, cT, cP, p, fc)
-    return rhs_rows(Y, cT, cP, p, fc)
-
-
-def rhs_matmul(
-    Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates, fc: tuple[Any, ...] | None = None
-) -> np.ndarray:
-    """Band-major fast RHS: linear part as one (n, 16) x (16, 16) product (small n)."""
-    lin, kE_vec, fx_vec, k = fast_constants(p) if fc is None else fc
-    iKMD, iKMN, iKP, iKFA, iKXA, iKH, iFmax, ig, a3e, a3m, a1e, a1m, b3, b1, iKdef, iKFM = k
-    out = Y @ lin
-    D, N, M, A, P, H, F = Y[:, iD], Y[:, iN], Y[:, iM], Y[:, iA], Y[:, iP], Y[:, iH], Y[:, iF]
-    Xe, Xm, E = Y[:, iXe], Y[:, iXm], Y[:, iE]
-    X = Xe + Xm
-    out[:, iE:] += (F * X)[:, None] * fx_vec
-    out[:, iC3:] -= E[:, None] * (Y[:, iC3:] * kE_vec)
-    out[:, iD] -= (p.kDN * N + p.kDM * M) * D
-    out[:, iN] += p.rN * D / (p.KND + D)
-    out[:, iP] += p.sP * M * D / (p.KPD + D)
-    aT = p.fa1 * cT
-    sM = D * iKMD + N * iKMN + (aT / p.KMT + cP / p.KMP)
-    out[:, iM] += p.rM - p.rM / (1.0 + sM)
-    Atot = aT + A
-    C = Y[:, iC1] + Y[:, iC3]
-    hs = H * iKH + np.maximum(p.C1_0 + p.C3_0 - C, 0.0) * iKdef
-    sX = Atot * iKXA + hs
-    sF = (cP + P) * iKP + M * iKFM + Atot * iKFA + hs
-    out[:, iF] += p.dF + p.rF * (1.0 - 1.0 / (1.0 + sF)) * F * (1.0 - F * iFmax)
-    out[:, iXe] += p.kon * (1.0 - 1.0 / (1.0 + sX)) * (1.0 - X)
-    Fg = F * np.maximum(p.Cmax - C, 0.0) * ig
-    L = 1.0 + p.qL * X
-    out[:, iC3] += L / (L + p.rho0 + b3 * E) * Fg * (p.p3 + a3e * Xe + a3m * Xm)
-    out[:, iC1] += L / (L + p.rho0 + b1 * E) * Fg * (p.p1 + a1e * Xe + a1m * Xm)
+    """Fast local right-hand side (compiled), identical to :func:`rhs_reference` up to
+    rounding; ``fc`` is ``fast_constants(p)`` (looked up if None)."""
+    k = fast_constants(p) if fc is None else fc
+    out = np.empty((Y.shape[0], N_VAR))
+    rhs_kernel(np.ascontiguousarray(Y), np.ascontiguousarray(cT, dtype=np.float64),
+               np.ascontiguousarray(cP, dtype=np.float64), k, float(a), out)
     return out
 
 
-
-def rhs_rows(
-    Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates, fc: tuple[Any, ...] | None = None
-) -> np.ndarray:
-    """Variable-major fast RHS: operations on contiguous rows (large n)."""
-    _, kE_vec, _, k = fast_constants(p) if fc is None else fc
-    iKMD, iKMN, iKP, iKFA, iKXA, iKH, iFmax, ig, a3e, a3m, a1e, a1m, b3, b1, iKdef, iKFM = k
-    # variable-major copy: every operation below runs on contiguous rows (no BLAS call: a
-    # 16 x n matrix product is slower than these row operations for large n)
-    Yt = np.ascontiguousarray(Y.T)
-    D, R, N, M, A, P, H, F, Xe, Xm, E, C3, C1, T, El, C7 = Yt
-    out = np.empty_like(Yt)
-    X = Xe + Xm
-    FX = F * X
-    out[iD] = -(p.kD + p.kDN * N + p.kDM * M) * D
-    out[iR] = p.sRN * N - p.kR * R
-    out[iN] = p.rN * D / (p.KND + D) - p.dN * N
-    aT = p.fa1 * cT
-    sM = D * iKMD + N * iKMN + (aT / p.KMT + cP / p.KMP)
-    out[iM] = p.rM - p.rM / (1.0 + sM) - p.dM * M
-    out[iA] = p.sA * M - p.kA * A
-    out[iP] = p.sP * M * D / (p.KPD + D) - p.kP * P
-    out[iH] = -p.kH * H
-    Atot = aT + A
-    C = C1 + C3
-    hs = H * iKH + np.maximum(p.C1_0 + p.C3_0 - C, 0.0) * iKdef
-    sX = Atot * iKXA + hs
-    sF = (cP + P) * iKP + M * iKFM + Atot * iKFA + hs
-    out[iF] = p.rF * (1.0 - 1.0 / (1.0 + sF)) * F * (1.0 - F * iFmax) - p.dF * (F - 1.0)
-    out[iXe] = p.kon * (1.0 - 1.0 / (1.0 + sX)) * (1.0 - X) - p.ksw * Xe
-    out[iXm] = p.ksw * Xe - p.koff * Xm
-    out[iE] = p.sEN * N + p.sEM * M + p.sEF * FX - p.kE * E
-    Fg = F * np.maximum(p.Cmax - C, 0.0) * ig
-    L = 1.0 + p.qL * X
-    out[iC3] = L / (L + p.rho0 + b3 * E) * Fg * (p.p3 + a3e * Xe + a3m * Xm) - p.dm * C3
-    out[iC1] = L / (L + p.rho0 + b1 * E) * Fg * (p.p1 + a1e * Xe + a1m * Xm) - p.dm * C1
-    out[iT] = p.kT * (F + p.qT * FX - T)
-    out[iEl] = p.dEl * (T - El)
-    out[iC7] = p.k7 * (F + p.q7 * FX - C7)
-    out[iC3:] -= kE_vec[:, None] * Yt[iC3:] * E
-    return out.T
-
 def mature_III_factor(p: Rates) -> float:
+    """Degradation of mature collagen III relative to collagen I per unit MMP index."""
     return p.e3 / max(p.e1, 1e-300)
 
 
-
-def collagen_synthesis(Y: np.ndarray, p: Rates) -> tuple[np.ndarray, np.ndarray]:
-    """Gross collagen I and III synthesis relative to their baseline values [-]."""
+def collagen_synthesis(Y: np.ndarray, p: Rates, a: float | np.ndarray = 1.0
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Gross collagen I and III synthesis relative to their basal values [-]."""
     F, Xe, Xm = Y[..., iF], Y[..., iXe], Y[..., iXm]
     C = Y[..., iC1] + Y[..., iC3]
-    g = np.maximum(p.Cmax - C, 0.0) / (p.Cmax - p.C1_0 - p.C3_0)
-    ks = p.p1 + p.p3
-    J3 = F * g * (p.p3 + ks * p.q * (p.f3e * Xe + p.f3m * Xm))
-    J1 = F * g * (p.p1 + ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm))
-    return J1 / p.p1, J3 / p.p3
+    Cset = (p.C1_0 + p.C3_0) * a
+    g = np.maximum(p.Cmax - C, 0.0) / (p.Cmax - Cset)
+    h = np.maximum(1.0 + p.kap * (Cset - C) / Cset, 0.0)
+    J3 = F * g * (p.p3 * a * h + p.ks * p.q * (p.f3e * Xe + p.f3m * Xm))
+    J1 = F * g * (p.p1 * a * h + p.ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm))
+    return J1 / max(p.p1, 1e-300), J3 / max(p.p3, 1e-300)
 
 
-
+def collagen_deposition(Y: np.ndarray, p: Rates, a: float | np.ndarray = 1.0
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Net deposition (synthesis that matures) of collagen I and III [baseline total/day]."""
+    F, Xe, Xm, E = Y[..., iF], Y[..., iXe], Y[..., iXm], Y[..., iE]
+    X = Xe + Xm
+    C = Y[..., iC1] + Y[..., iC3]
+    Cset = (p.C1_0 + p.C3_0) * a
+    g = np.maximum(p.Cmax - C, 0.0) / (p.Cmax - Cset)
+    h = np.maximum(1.0 + p.kap * (Cset - C) / Cset, 0.0)
+    L = 1.0 + p.qL * X
+    eta3 = L / (L + p.rho0 * (1.0 + p.e3 * E))
+    eta1 = L / (L + p.rho0 * (1.0 + p.e1 * E))
+    J3 = F * g * (p.p3 * a * h + p.ks * p.q * (p.f3e * Xe + p.f3m * Xm))
+    J1 = F * g * (p.p1 * a * h + p.ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm))
+    return eta1 * J1, eta3 * J3

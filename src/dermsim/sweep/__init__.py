@@ -6,6 +6,7 @@ keys, and a design::
     name = "sessions_interval"
     base = "../configs/baseline.toml"        # relative to this file (or an inline [base] table)
     outcomes = ["collagen_I_change_pct", "downtime_h"]   # default: every scalar outcome
+    objective = "collagen_I_change_pct"      # optional: what the best-runs table ranks by
 
     [parameters]
     "protocol.sessions" = [1, 2, 3, 4, 6]                 # a list: factorial levels / choices
@@ -28,8 +29,8 @@ runs at the end), each worker writes every run's result as a small NetCDF file n
 hash of the run's inputs and returns only a summary. At the end the run files are merged into
 one Dataset (a dim per parameter for factorial designs, a ``run`` dim with parameter coords for
 sampled designs) written atomically. A rerun of the same command resumes: runs whose file
-exists are not recomputed. A run that raises is recorded (``status``/``error`` variables) and
-the others go on.
+exists (and reads back complete) are not recomputed; one sweep at a time writes a runs folder.
+A run that raises is recorded (``status``/``error`` variables) and the others go on.
 
 Modules
 -------
@@ -37,13 +38,16 @@ spec         the validated spec: parameters, design, figures, runs (:class:`Swee
 parse        TOML / dict → :class:`SweepSpec` (:func:`load_sweep`), one line per problem
 designs      factorial products and unit-hypercube samples (LHS, Sobol', random, Morris, Saltelli)
 outcomes     units, long names and better direction of the scalar outcomes
-store        the runs folder: hash-named run files, resume, model fingerprint
+identity     the hash of a run's inputs, run function and model source
+store        the runs folder: run files, damaged-file checks, stale temporaries
+lock         one writer per runs folder
 worker       worker side: call the run function, write the run file
 backends     serial, process pool and dask backends; one thread per run; batch sizes
 run          :func:`run_sweep`: pending runs → backend → progress → merge
 merge        run files → one labelled Dataset (:func:`merge_runs`)
+cost         cost model of a run (time from grid cells, sessions, RF steps)
 plan         the ``--dry-run`` plan and time estimate
-tables       best runs and failure summaries
+tables       best runs, failure summaries, the outcomes table as CSV
 sensitivity  Morris and Sobol' indices (SALib)
 cli          the ``dermsim sweep`` subcommand
 
@@ -56,6 +60,8 @@ from __future__ import annotations
 
 from dermsim.sweep.backends import THREAD_ENV, batch_size, limit_threads, single_thread
 from dermsim.sweep.cli import add_cli, cmd_sweep, run_study
+from dermsim.sweep.identity import PRESENTATION_MODULES, model_fingerprint, run_hash
+from dermsim.sweep.lock import SweepLock, SweepLockedError
 from dermsim.sweep.merge import load_sweep_result, merge_runs
 from dermsim.sweep.outcomes import LOWER_IS_BETTER, outcome_attrs
 from dermsim.sweep.parse import load_sweep
@@ -75,16 +81,49 @@ from dermsim.sweep.spec import (
     SweepSpec,
     SweepSpecError,
 )
-from dermsim.sweep.store import PRESENTATION_MODULES, SweepStore, model_fingerprint, run_hash
-from dermsim.sweep.tables import best_runs, failure_summary, top_table
+from dermsim.sweep.store import SweepStore
+from dermsim.sweep.tables import best_runs, failure_summary, outcomes_csv, top_table
 from dermsim.sweep.worker import RunFunction, simulate_outcomes
 
 __all__ = [
-    "DESIGN_KINDS", "LOWER_IS_BETTER", "PRESENTATION_MODULES", "SENSITIVITY_KINDS",
-    "STATUS_FAILED", "STATUS_INVALID", "STATUS_MEANINGS", "STATUS_OK", "THREAD_ENV",
-    "Design", "FigureSpec", "Parameter", "RunFunction", "RunTask", "SweepReport", "SweepSpec",
-    "SweepSpecError", "SweepStore", "add_cli", "batch_size", "best_runs", "cmd_sweep",
-    "failure_summary", "limit_threads", "load_sweep", "load_sweep_result", "merge_runs",
-    "model_fingerprint", "outcome_attrs", "plan_text", "run_hash", "run_study", "run_sweep",
-    "simulate_outcomes", "single_thread", "time_one_run", "top_table",
+    "DESIGN_KINDS",
+    "LOWER_IS_BETTER",
+    "PRESENTATION_MODULES",
+    "SENSITIVITY_KINDS",
+    "STATUS_FAILED",
+    "STATUS_INVALID",
+    "STATUS_MEANINGS",
+    "STATUS_OK",
+    "THREAD_ENV",
+    "Design",
+    "FigureSpec",
+    "Parameter",
+    "RunFunction",
+    "RunTask",
+    "SweepLock",
+    "SweepLockedError",
+    "SweepReport",
+    "SweepSpec",
+    "SweepSpecError",
+    "SweepStore",
+    "add_cli",
+    "batch_size",
+    "best_runs",
+    "cmd_sweep",
+    "failure_summary",
+    "limit_threads",
+    "load_sweep",
+    "load_sweep_result",
+    "merge_runs",
+    "model_fingerprint",
+    "outcome_attrs",
+    "outcomes_csv",
+    "plan_text",
+    "run_hash",
+    "run_study",
+    "run_sweep",
+    "simulate_outcomes",
+    "single_thread",
+    "time_one_run",
+    "top_table",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from dermsim.errors import DermsimError
 from dermsim.numerics.blas import set_blas_threads
+from dermsim.sweep.lock import close_inherited
 
 #: Environment that keeps a worker process on one thread (set before numba/BLAS load).
 THREAD_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -54,6 +55,7 @@ def single_thread() -> Iterator[None]:
 def _init_worker() -> None:
     """Process-pool initializer: one thread per worker; Ctrl-C is handled by the parent; the
     worker exits by itself if its parent dies (e.g. the sweep was killed with SIGKILL)."""
+    close_inherited()
     os.environ.update(THREAD_ENV)
     with contextlib.suppress(ValueError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -11,13 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from dermsim.errors import DermsimError
+from dermsim.io import check_output_dir
 from dermsim.sweep.backends import n_local_workers
 from dermsim.sweep.parse import load_sweep
-from dermsim.sweep.plan import fmt_duration, plan_text, workers_text
+from dermsim.sweep.plan import plan_text, workers_text
 from dermsim.sweep.run import SweepReport, run_sweep
 from dermsim.sweep.spec import SENSITIVITY_KINDS, suggest
 from dermsim.sweep.store import SweepStore
-from dermsim.sweep.tables import failure_summary, finite_outcomes, parse_by, top_table
+from dermsim.sweep.tables import (
+    failure_summary,
+    finite_outcomes,
+    outcomes_csv,
+    parse_by,
+    top_table,
+)
+from dermsim.units import format_duration
 
 _SWEEP_DESCRIPTION = """\
 Run many scenarios from a sweep spec (TOML: base scenario, [parameters] as lists or
@@ -75,7 +83,11 @@ def add_cli(subparsers: Any, epilog: str) -> None:
     p.add_argument("--workers", type=int, metavar="N",
                    help="local worker processes (default: all cores)")
     p.add_argument("--dry-run", action="store_true",
-                   help="print the number of runs and an estimated time, run nothing")
+                   help="print the runs, stored runs and a time estimate from a cost model "
+                        "(grid cells x sessions, RF steps); simulates nothing, writes nothing")
+    p.add_argument("--probe", action="store_true",
+                   help="with --dry-run: also time one run now (this runs one simulation, "
+                        "twice if it is short)")
     r = p.add_mutually_exclusive_group()
     r.add_argument("--resume", dest="resume", action="store_true", default=True,
                    help="reuse stored runs of an earlier, interrupted sweep (default)")
@@ -88,7 +100,9 @@ def add_cli(subparsers: Any, epilog: str) -> None:
                    help="show the N best runs (default 5; 0: none)")
     p.add_argument("--by", metavar="OUTCOME",
                    help="rank runs by this outcome (min:NAME / max:NAME to force the "
-                        "direction; default: the first outcome with values)")
+                        "direction; default: the spec's objective; no ranking without one)")
+    p.add_argument("--csv", action="store_true",
+                   help="also write the outcomes table as DIR/NAME.csv (one row per run)")
     p.add_argument("--no-figure", action="store_true", help="do not draw figures")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=cmd_sweep)
@@ -102,6 +116,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if name not in spec.outcomes:
             raise DermsimError(f"--by {name!r}: not an outcome of this sweep"
                                f"{suggest(name, spec.outcomes)}")
+    for flag, value, low in (("--workers", args.workers, 1), ("--dask-local", args.dask_local, 1),
+                             ("--top", args.top, 0)):
+        if value is not None and value < low:
+            raise DermsimError(f"{flag} {value}: allowed >= {low}")
+    if args.probe and not args.dry_run:
+        raise DermsimError("--probe: only with --dry-run")
     if args.workers is not None and (args.scheduler or args.serial):
         raise DermsimError("--workers applies to local processes (or --dask-local); not with "
                            "--scheduler or --serial")
@@ -114,10 +134,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dask_local is not None and args.dask_local < 1:
         raise DermsimError(f"--dask-local {args.dask_local}: allowed >= 1")
     out_dir = Path(args.output or spec.output or "out/sweeps")
+    check_output_dir(out_dir, "output folder")
     if args.dry_run:
         n_w = (1 if backend == "serial" else args.dask_local if args.dask_local
                else n_local_workers(args.workers) if not args.scheduler else 1)
-        print(plan_text(spec, out_dir, n_workers=n_w, backend=backend, resume=args.resume))
+        print(plan_text(spec, out_dir, n_workers=n_w, backend=backend, resume=args.resume,
+                        probe=args.probe))
         if args.scheduler:
             print("  (estimate for one dask worker; divide by the cluster's worker count)")
         return 0
@@ -125,6 +147,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     ds = run_sweep(spec, out_dir, backend=backend, workers=args.workers,
                    scheduler=args.scheduler, dask_local=args.dask_local, resume=args.resume,
                    retry_failed=args.retry_failed, progress=not args.quiet, report=rep)
+    written = [SweepStore(out_dir, spec.name).result_path]
+    if args.csv:
+        from dermsim.io import atomic_write_bytes
+
+        written.append(atomic_write_bytes(outcomes_csv(ds).encode(),
+                                          out_dir / f"{spec.name}.csv"))
     figures: list[Path] = []
     if not args.no_figure:
         from dermsim.viz.sweep import make_figures  # matplotlib: only when drawing
@@ -136,19 +164,30 @@ def cmd_sweep(args: argparse.Namespace) -> int:
               f"{ds.attrs['n_failed']} failed, {ds.attrs['n_invalid']} invalid; "
               f"{rep.n_reused} reused, {rep.n_computed} computed"
               + (f" on {workers_text(rep.backend, rep.n_workers)}" if rep.n_computed else "")
-              + f") in {fmt_duration(rep.wall_s)}")
+              + f") in {format_duration(rep.wall_s)}")
+        if rep.n_damaged:
+            print(f"  recomputed {rep.n_damaged} damaged run file"
+                  f"{'s' if rep.n_damaged > 1 else ''} (empty, truncated or unreadable)")
         for line in failure_summary(ds):
             print(f"  not ok: {line}")
-        by = args.by or next(iter(finite_outcomes(ds, spec.outcomes)), None)
-        if args.top > 0 and by is not None:
-            print(top_table(ds, by, args.top))
-        if spec.design.kind in SENSITIVITY_KINDS and by is not None:
-            from dermsim.sweep.sensitivity import indices_table
-
-            with contextlib.suppress(DermsimError):
-                print(indices_table(ds, parse_by(by, None)[0]))
-        print(f"  wrote {SweepStore(out_dir, spec.name).result_path}")
-        for f in figures:
+        _print_tables(ds, spec, args.by or spec.objective, args.top)
+        for f in [*written, *figures]:
             print(f"  wrote {f}")
     return 0 if int(ds.attrs["n_ok"]) > 0 else 1
 
+
+
+def _print_tables(ds: Any, spec: Any, by: str, top: int) -> None:
+    """The best runs by ``by`` (``--by`` or the spec's objective; no ranking without one) and,
+    for Morris / Saltelli designs, the sensitivity indices."""
+    if top > 0 and by:
+        print(top_table(ds, by, top))
+    elif top > 0:
+        print("  (no ranking: the spec declares no objective; use --by OUTCOME)")
+    target = parse_by(by, None)[0] if by else next(iter(finite_outcomes(ds, spec.outcomes)),
+                                                     None)
+    if spec.design.kind in SENSITIVITY_KINDS and target is not None:
+        from dermsim.sweep.sensitivity import indices_table
+
+        with contextlib.suppress(DermsimError):
+            print(indices_table(ds, target))

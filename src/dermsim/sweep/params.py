@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dermsim.errors import DermsimError
-from dermsim.sweep.spec import Parameter, suggest
+from dermsim.sweep.spec import MAX_RUNS, Parameter, suggest
 
 
 def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -86,6 +86,11 @@ def check_value(base: Any, key: str, value: Any, where: str, errs: list[str]) ->
     return True
 
 
+#: Long names of scenario keys that have no parameter card.
+_NAMES = {"skin.site": "body site", "device.preset": "device preset",
+          "device.kind": "device kind"}
+
+
 def _describe(key: str, base_value: Any, cards: Mapping[str, Any]) -> tuple[bool, str, str]:
     """Whether ``key`` is a whole number, its unit and its long name (from its card)."""
     if key == "seed":
@@ -93,7 +98,8 @@ def _describe(key: str, base_value: Any, cards: Mapping[str, Any]) -> tuple[bool
     c = cards.get(key)
     if c is not None:
         return bool(c.integer), c.unit, c.description
-    return isinstance(base_value, int) and not isinstance(base_value, bool), "", key
+    name = _NAMES.get(key, key.rsplit(".", 1)[-1].replace("_", " "))
+    return isinstance(base_value, int) and not isinstance(base_value, bool), "", name
 
 
 def parse_parameter(key: str, spec: Any, base: Any, valid: dict[str, Any] | None,
@@ -180,8 +186,9 @@ def _range_bounds(where: str, spec: Mapping[str, Any], errs: list[str]) -> None:
         errs.append(f"{where}.scale = {scale!r}: allowed 'linear' or 'log'"
                     f"{suggest(str(scale), ['linear', 'log'])}")
     n = spec.get("n")
-    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 2):
-        errs.append(f"{where}.n = {n!r}: allowed a whole number >= 2")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool)
+                          or not 2 <= n <= MAX_RUNS):
+        errs.append(f"{where}.n = {n!r}: allowed a whole number in [2, {MAX_RUNS}]")
 
 
 def _parse_range(where: str, key: str, spec: Mapping[str, Any], base: Any, integer: bool,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from dermsim.errors import DermsimError
+from dermsim.sweep.outcomes import better
 from dermsim.sweep.params import check_value, dataset_names, flatten, parse_parameters, valid_keys
 from dermsim.sweep.spec import (
     DESIGN_KINDS,
+    MAX_RUNS,
     MAX_SEED,
     RESERVED_NAMES,
     SENSITIVITY_KINDS,
@@ -25,6 +28,7 @@ from dermsim.sweep.spec import (
 )
 
 _TOP_KEYS = ("name", "description", "base", "fixed", "parameters", "design", "outcomes",
+             "objective",
              "time_series", "seed", "seeds", "output", "figures")
 
 
@@ -64,8 +68,8 @@ def _parse_design(table: Any, params: list[Parameter], seed: int, errs: list[str
         what = "trajectories" if kind == "morris" else "samples"
         errs.append(f"design.n: missing (number of {what})")
         return Design(kind, None, dseed)
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        errs.append(f"design.n = {n!r}: allowed a whole number >= 1")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_RUNS:
+        errs.append(f"design.n = {n!r}: allowed a whole number in [1, {MAX_RUNS}]")
         return Design(kind, None, dseed)
     if kind in ("sobol", "saltelli") and n & (n - 1):
         lo = 1 << (n.bit_length() - 1)
@@ -163,16 +167,36 @@ def load_sweep(source: str | Path | Mapping[str, Any],
         bdir = Path(base_dir) if base_dir is not None else Path.cwd()
     else:
         path = Path(source)
-        if not path.is_file():
-            raise DermsimError(f"sweep file not found: {path}")
-        text = path.read_text(encoding="utf-8")
-        try:
-            table = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise DermsimError(f"{path}: invalid TOML: {exc}") from None
+        text, table = _read_toml(path)
         origin, default_name = str(path), path.stem
         bdir = Path(base_dir) if base_dir is not None else path.parent
     return _parse_spec(table, text, bdir, default_name, origin)
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """Text and table of a sweep TOML; one clear line for a missing file, a folder, bytes
+    that are not UTF-8 text, invalid or absurdly nested TOML."""
+    if path.is_dir():
+        raise DermsimError(f"sweep file {path}: is a folder; give a sweep spec TOML file")
+    if not path.is_file():
+        raise DermsimError(f"sweep file not found: {path}")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise DermsimError(f"sweep file {path}: byte 0x{data[exc.start]:02x} on line {line} "
+                           f"(position {exc.start}) is not UTF-8 text; a sweep spec is a TOML "
+                           "text file (save it as UTF-8)") from None
+    if "\x00" in text:
+        raise DermsimError(f"sweep file {path}: contains NUL bytes (a binary file?); a sweep "
+                           "spec is a TOML text file")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DermsimError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise DermsimError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
 
 
 def _parse_spec(table: dict[str, Any], text: str, base_dir: Path, default_name: str,
@@ -198,8 +222,11 @@ def _parse_spec(table: dict[str, Any], text: str, base_dir: Path, default_name: 
     outcomes = _parse_outcomes(table.get("outcomes", list(OUTCOME_NAMES)), OUTCOME_NAMES, errs)
     series = _parse_series(table.get("time_series", []), outcomes, errs)
     output = _parse_output(table.get("output"), base_dir, errs)
+    objective = _parse_objective(table.get("objective"), outcomes, errs)
     named = dataset_names(params, set(outcomes) | set(series) | RESERVED_NAMES)
     figures = _parse_figures(table.get("figures"), tuple(outcomes), named, design, errs)
+    if not errs:
+        _check_run_count(named, design, errs)
     if errs:
         raise SweepSpecError(errs, origin)
     if not text:
@@ -210,10 +237,43 @@ def _parse_spec(table: dict[str, Any], text: str, base_dir: Path, default_name: 
     spec = SweepSpec(name=name, base=base, parameters=tuple(named), design=design,
                      outcomes=tuple(outcomes), time_series=tuple(series), seed=int(seed),
                      seeds=seeds, output=output, figures=figures, description=description,
-                     base_source=base_source, text=text, source=origin)
+                     base_source=base_source, text=text, source=origin, objective=objective)
     if spec.n_runs < 1:
         raise SweepSpecError(["the design has no runs"], origin)
     return spec
+
+
+def _parse_objective(value: Any, outcomes: Sequence[str], errs: list[str]) -> str:
+    """``objective = "OUTCOME"`` (better direction from the outcome) or ``"min:OUTCOME"`` /
+    ``"max:OUTCOME"``: what the best-runs table ranks by."""
+    if value is None:
+        return ""
+    name = value.split(":", 1)[1] if isinstance(value, str) and value[:4] in ("min:", "max:") \
+        else value
+    if not isinstance(value, str) or name not in outcomes:
+        errs.append(f"objective = {value!r}: allowed one of the sweep's outcomes (optionally "
+                    f"min:NAME or max:NAME){suggest(str(name), outcomes)}")
+        return ""
+    if name == value and better(name) is None:
+        errs.append(f"objective = {value!r}: neither direction is better for {name}; allowed "
+                    f"'min:{name}' or 'max:{name}'")
+        return ""
+    return value
+
+
+def _check_run_count(params: Sequence[Parameter], design: Design, errs: list[str]) -> None:
+    """Refuse a design with more than :data:`MAX_RUNS` runs, counted from the spec alone."""
+    if design.kind == "factorial":
+        n = math.prod(p.n_levels for p in params)
+        what = " x ".join(str(p.n_levels) for p in params) + " factorial"
+    else:
+        d, n0 = len(params), int(design.n or 0)
+        n = n0 * (d + 1) if design.kind == "morris" else n0 * (
+            2 * d + 2 if design.second_order else d + 2) if design.kind == "saltelli" else n0
+        what = f"{design.kind} design with n = {n0}"
+    if n > MAX_RUNS:
+        errs.append(f"the {what} has {n:,} runs: allowed at most {MAX_RUNS:,} (use fewer "
+                    "levels, or a sampled design with a smaller n)")
 
 
 def _parse_name(name: Any, default: str, errs: list[str]) -> str:
@@ -239,6 +299,11 @@ def _parse_base(entry: Any, base_dir: Path, errs: list[str]) -> tuple[Any, str]:
         errs.append(f"base = {entry!r}: allowed a path to a scenario TOML or a [base] table")
     except DermsimError as exc:
         errs.append(f"base: {exc}")
+    except UnicodeDecodeError as exc:
+        errs.append(f"base: {entry}: byte at position {exc.start} is not UTF-8 text; a "
+                    "scenario is a TOML text file")
+    except (RecursionError, ValueError, TypeError) as exc:
+        errs.append(f"base: {entry!r}: not a valid scenario ({type(exc).__name__}: {exc})"[:300])
     return None, ""
 
 

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from dermsim.errors import DermsimError
 from dermsim.sweep.backends import batch_size, open_backend
+from dermsim.sweep.identity import callable_id, run_hash
+from dermsim.sweep.lock import SweepLock
 from dermsim.sweep.merge import merge_runs
 from dermsim.sweep.spec import STATUS_FAILED, STATUS_OK, RunTask, SweepSpec
-from dermsim.sweep.store import SweepStore, callable_id, run_hash
+from dermsim.sweep.store import SweepStore
 from dermsim.sweep.worker import RunFunction, run_batch, simulate_outcomes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,6 +61,8 @@ class SweepReport:
     n_computed: int = 0
     n_failed: int = 0
     n_invalid: int = 0
+    n_damaged: int = 0
+    n_stale_temporaries: int = 0
     wall_s: float = 0.0
     compute_s: float = 0.0
     cpu_s: float = 0.0
@@ -131,41 +135,60 @@ def run_sweep(
     t_start = time.perf_counter()
     rep = report if report is not None else SweepReport()
     store = SweepStore(Path(out_dir or spec.output or "out/sweeps"), spec.name)
+    from dermsim.io import check_output_dir
+
+    check_output_dir(store.out_dir, "output folder")
+    with SweepLock(store.runs_dir):
+        ds = _run_locked(spec, store, rep, run_fn, resume=resume, retry_failed=retry_failed,
+                         backend_args=(backend, workers, scheduler, dask_local, start_method),
+                         progress=progress, max_batch=max_batch)
+    rep.wall_s = time.perf_counter() - t_start
+    return ds
+
+
+def _run_locked(spec: SweepSpec, store: SweepStore, rep: SweepReport, run_fn: RunFunction | None,
+                *, resume: bool, retry_failed: bool, backend_args: tuple[Any, ...],
+                progress: bool, max_batch: int) -> xr.Dataset:
+    """The body of :func:`run_sweep`, run while holding the runs folder's lock."""
     fn = run_fn or functools.partial(simulate_outcomes, time_series=spec.time_series)
     fn_id = callable_id(fn)
     tasks = spec.tasks()
     hashes = {t.index: run_hash(t.scenario, spec.outcomes, spec.time_series, fn_id)
               for t in tasks if t.scenario is not None}
+    valid_hashes = set(hashes.values())
     if not resume:
         store.clear()
-    store.prepare(spec.text)
-    done = store.existing()
-    if retry_failed:
-        done = {h for h in done if store.read_status(h) == STATUS_OK}
+    rep.n_stale_temporaries = store.prepare(spec.text)
+    stored, damaged = store.scan(valid_hashes)
+    rep.n_damaged = len(damaged)
+    done = set(stored) if not retry_failed else {h for h, st in stored.items()
+                                                 if st == STATUS_OK}
     pending = _pending_runs(tasks, hashes, done)
-    valid_hashes = set(hashes.values())
     rep.n_runs = len(tasks)
     rep.n_invalid = sum(t.scenario is None for t in tasks)
     rep.n_reused = len(valid_hashes & done)
     rep.n_computed = 0
     if pending:
+        backend, workers, scheduler, dask_local, start_method = backend_args
         be = open_backend(backend, workers, scheduler, dask_local, len(pending), start_method,
                           () if run_fn else ("dermsim.pipeline", "dermsim.metrics"))
         rep.backend, rep.n_workers = be.name, be.n_workers
         batch_fn = functools.partial(run_batch, run_fn=fn,
                                      runs_dir=str(store.runs_dir.resolve()),
                                      outcomes=spec.outcomes, time_series=spec.time_series,
-                                     one_thread=be.name != "serial")
+                                     one_thread=be.name != "serial", tmp_tag=store.temp_tag)
         bar = _progress_bar(progress, len(valid_hashes), len(valid_hashes) - len(pending),
                             spec.name)
-        _execute(be, batch_fn, pending, rep, bar, max_batch, store, valid_hashes)
+        try:
+            _execute(be, batch_fn, pending, rep, bar, max_batch, store, valid_hashes)
+        finally:
+            store.clean_temporaries(own=True)
     missing = valid_hashes - store.existing()
     if missing:
         raise DermsimError(f"{len(missing)} run files are missing from {store.runs_dir} after "
                            "the sweep (do the workers share this folder?)")
     ds = merge_runs(spec, tasks, hashes, store, fn_id)
     rep.n_failed = int((ds["status"].values == STATUS_FAILED).sum())
-    rep.wall_s = time.perf_counter() - t_start
     ds.attrs.update({"n_reused": rep.n_reused, "n_computed": rep.n_computed,
                      "backend": rep.backend or "none (all runs reused)"})
     from dermsim.io import write_netcdf

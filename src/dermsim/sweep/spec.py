@@ -37,6 +37,9 @@ RESERVED_NAMES = frozenset({"run", "run_seed", "status", "error", "elapsed_s", "
 
 MAX_SEED = 2**63 - 1
 
+#: Largest number of runs a sweep may have (checked from the spec before anything is built).
+MAX_RUNS = 100_000
+
 
 class SweepSpecError(DermsimError):
     """An invalid sweep spec. ``errors`` holds one line per problem."""
@@ -97,6 +100,11 @@ class Parameter:
         """Whether the values are not numbers (e.g. a body site)."""
         return self.values is not None and any(
             isinstance(v, (str, bool)) for v in self.values)
+
+    @property
+    def n_levels(self) -> int:
+        """Number of factorial levels (without building them); 0 for a range without ``n``."""
+        return len(self.values) if self.values is not None else int(self.n or 0)
 
     def levels(self) -> tuple[Any, ...]:
         """Factorial levels: the explicit values, or ``n`` points spanning the range."""
@@ -204,6 +212,7 @@ class SweepSpec:
     base_source: str = ""
     text: str = ""
     source: str = "sweep spec"
+    objective: str = ""
 
     @property
     def sampled(self) -> bool:
@@ -213,13 +222,13 @@ class SweepSpec:
     def shape(self) -> tuple[int, ...]:
         """Dataset shape: one dim per parameter (factorial) or ``(n_runs,)``."""
         if not self.sampled:
-            return tuple(len(p.levels()) for p in self.parameters)
+            return tuple(p.n_levels for p in self.parameters)
         return (self.n_runs,)
 
     @property
     def n_runs(self) -> int:
         if not self.sampled:
-            return math.prod(len(p.levels()) for p in self.parameters)
+            return math.prod(p.n_levels for p in self.parameters)
         n, d = int(self.design.n or 0), len(self.parameters)
         if self.design.kind == "morris":
             return n * (d + 1)

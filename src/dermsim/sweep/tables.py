@@ -80,12 +80,17 @@ def _flatten_runs(ds: xr.Dataset, names: Sequence[str], params: Sequence[str]
 
 def top_table(ds: xr.Dataset, by: str, n: int = 5) -> str:
     """Text table of the ``n`` best runs by ``by`` (see :func:`best_runs`)."""
+    import numpy as np
+
     name, asc = parse_by(by, None)
     rows = best_runs(ds, by, n)
     params = param_names(ds)
+    ok = ds[name].values[(ds["status"].values == STATUS_OK) & np.isfinite(ds[name].values)] \
+        if name in ds else np.array([])
+    if ok.size > 1 and np.ptp(ok) <= 1e-12 * max(1.0, float(np.abs(ok).max())):
+        return (f"no ranking: {name} is {fmt_value(float(ok[0]))} in every successful run "
+                "(the swept parameters do not change it)")
     outcomes = [o for o in str(ds.attrs.get("outcomes", "")).split(", ") if o in ds]
-    import numpy as np
-
     shown = [name, *[o for o in outcomes if o != name and np.isfinite(ds[o].values).any()][:3]]
     head = ["#", *params, *shown]
     body = [[str(i + 1), *(fmt_value(r[p]) for p in params), *(fmt_value(r[o]) for o in shown)]
@@ -126,3 +131,29 @@ def finite_outcomes(ds: xr.Dataset, outcomes: Sequence[str]) -> list[str]:
 
     return [o for o in outcomes if o in ds and np.isfinite(ds[o].values).any()]
 
+
+
+def outcomes_csv(ds: xr.Dataset) -> str:
+    """The outcomes table as CSV text: one row per run with the parameter values, every
+    outcome, ``status`` (ok / failed / invalid), ``error`` and ``run_seed``. The header holds
+    the names; units are in the NetCDF attrs and in the outcome names (``_um``, ``_pct``...)."""
+    import csv
+    import io
+
+    import numpy as np
+
+    params = param_names(ds)
+    outcomes = [o for o in str(ds.attrs.get("outcomes", "")).split(", ") if o in ds]
+    flat = _flatten_runs(ds, [*outcomes, "status", "error", "run_seed"], params)
+    meanings = str(ds["status"].attrs.get("flag_meanings", "ok failed invalid")).split()
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["run", *params, *outcomes, "status", "error", "run_seed"])
+    for i in range(len(flat["status"])):
+        st = int(flat["status"][i])
+        w.writerow([i, *(_py(flat[p][i]) for p in params),
+                    *("" if not np.isfinite(flat[o][i]) else repr(float(flat[o][i]))
+                      for o in outcomes),
+                    meanings[st] if 0 <= st < len(meanings) else st, str(flat["error"][i]),
+                    int(flat["run_seed"][i])])
+    return buf.getvalue()

@@ -100,7 +100,7 @@ def split_result(result: Mapping[str, Any], outcomes: Sequence[str],
 
 def run_batch(batch: Sequence[tuple[int, str, Any, Mapping[str, Any]]], *, run_fn: RunFunction,
                runs_dir: str, outcomes: Sequence[str], time_series: Sequence[str],
-               one_thread: bool = True) -> list[dict[str, Any]]:
+               one_thread: bool = True, tmp_tag: str = "") -> list[dict[str, Any]]:
     """Worker side: run a batch, write each run's file, return small summaries."""
     if one_thread:
         limit_threads()
@@ -116,7 +116,7 @@ def run_batch(batch: Sequence[tuple[int, str, Any, Mapping[str, Any]]], *, run_f
             status, error = STATUS_FAILED, one_line(exc)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         write_run(Path(runs_dir) / f"{h}.nc", index, h, scenario.seed, values, status, error,
-                   elapsed, ovals, series)
+                   elapsed, ovals, series, tmp_tag)
         out.append({"index": index, "hash": h, "status": status, "error": error,
                     "elapsed_s": elapsed, "cpu_s": cpu, "outcomes": ovals, "pid": os.getpid()})
     t = os.times()

@@ -8,6 +8,7 @@ config      parameter cards, :class:`RFConfig` (the ``[rf]`` table), RF presets
 electrodes  pins rasterised on the grid (exposed tips, insulated shafts, polarity)
 potential   ∇·(σ∇φ) = 0 (AMG or sparse direct, cached; complex σ + iωε0εr), Joule heat
 bioheat     Pennes bioheat (Pennes 1948): steady state, ADI stepping, energy ledger
+desiccation tissue water at 100 °C: latent heat, desiccation, conductivity σ(T, water)
 damage      Arrhenius Ω (Henriques & Moritz 1947), CEM43 (Sapareto & Dewey 1984), peak T
 timeline    phases of a delivery, their time steps, the PI temperature controller
 recorders   what the stepping loop records (series, snapshots, energy)
@@ -37,6 +38,7 @@ from dermsim.thermal.damage import (
     DamageAccumulator,
     arrhenius_constants,
 )
+from dermsim.thermal.desiccation import TissueWater, conductivity
 from dermsim.thermal.electrodes import (
     ELECTRODE,
     INSULATED,
@@ -75,9 +77,11 @@ __all__ = [
     "PotentialProblem",
     "RFConfig",
     "RFResult",
+    "TissueWater",
     "arrhenius_constants",
     "band_fractions",
     "clear_potential_cache",
+    "conductivity",
     "default_rf_config",
     "layout_for_tip",
     "pennes_steady_state",

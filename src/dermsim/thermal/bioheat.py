@@ -16,6 +16,7 @@ import scipy.sparse.linalg as spla
 
 from dermsim.numerics.blas import single_threaded_blas
 from dermsim.thermal.damage import DamageAccumulator
+from dermsim.thermal.desiccation import TissueWater
 
 #: Time-step scheme: Peaceman–Rachford or backward Euler (restart).
 Scheme = Literal["pr", "be"]
@@ -122,12 +123,13 @@ class EnergyLedger:
     perfusion_out: float = 0.0
     stored_start: float = 0.0
     stored: float = 0.0
+    latent: float = 0.0
 
     @property
     def residual(self) -> float:
-        """stored change - (Joule + boundary inflow - perfusion loss) [J/m]."""
-        return (self.stored - self.stored_start) - (self.joule + self.boundary_in
-                                                    - self.perfusion_out)
+        """stored change + latent heat - (Joule + boundary inflow - perfusion loss) [J/m]."""
+        return (self.stored - self.stored_start) + self.latent - (
+            self.joule + self.boundary_in - self.perfusion_out)
 
 
 class BioheatModel:
@@ -155,6 +157,9 @@ class BioheatModel:
         Remove perfusion where Ω ≥ 1. Implemented as an explicit correction
         ``+S (T^n - T_a)`` in coagulated cells so the ADI factors are not rebuilt; the
         perfusion rate S/ρc ≈ 1.4e-3 1/s makes the explicit lag negligible at dt ≤ 1 s.
+    water : TissueWater, optional
+        Tissue water: after every step, heat above the vaporisation temperature goes into
+        vaporisation (:mod:`dermsim.thermal.desiccation`).
 
     Attributes
     ----------
@@ -168,7 +173,7 @@ class BioheatModel:
                  t_arterial_k: float, g_top: np.ndarray | float, t_top_k: float,
                  g_bottom: np.ndarray | float, t_bottom_k: float,
                  damage: DamageAccumulator | None = None,
-                 perfusion_shutdown: bool = False) -> None:
+                 perfusion_shutdown: bool = False, water: TissueWater | None = None) -> None:
         from dermsim.numerics import ADISolver
         from dermsim.tissue import face_coefficients
 
@@ -189,6 +194,7 @@ class BioheatModel:
         self._sink_total = float(self.sink.sum())
         self.damage = damage
         self.perfusion_shutdown = bool(perfusion_shutdown)
+        self.water = water
         self.T = np.zeros(self.k.shape)
         self.time = 0.0
         self._ledger = EnergyLedger()
@@ -342,6 +348,11 @@ class BioheatModel:
         if dead is not None:
             perf -= dt * h2 * (dead_dot - self.t_arterial_k * float(dead.sum()))
         led.perfusion_out += perf
+        if self.water is not None:
+            latent = self.water.vaporise(self.T, self.rho_c)
+            if latent:
+                led.latent += latent * h2
+                self._sink_dot = None  # the next step starts from the lowered temperature
         self.time += dt
         if self.damage is not None:
             self.damage.update(self.T, dt)

@@ -90,11 +90,12 @@ HEAT_SHOCK = card("rf.heat_shock_C", 45.0, "degC", 40.0, 55.0,
                   "sub-lethal heat shock 45-55 °C; 50 % fibroblast apoptosis at 45 °C x 10 min "
                   "(heat-treated dermal fibroblasts, PMC2808017) [C]", "C",
                   "peak temperature defining the heat-shock zone (outside the coagulation zone)")
-SIGMA_TC = card("rf.sigma_temp_coeff_per_K", 0.0, "1/K", 0.0, 0.05,
-                "+1.5-2 %/K (Duck 1990) [U]; 0 switches σ(T) off", "U",
+SIGMA_TC = card("rf.sigma_temp_coeff_per_K", 0.015, "1/K", 0.0, 0.05,
+                "+1.5-2 %/K for tissue electrolytes (Duck 1990) [U]; 0 switches σ(T) off", "U",
                 "relative temperature coefficient of the electrical conductivity")
-SIGMA_UPD = card("rf.sigma_update_K", 2.0, "K", 0.1, 20.0, "numerics choice", "A",
-                 "re-solve the potential when a cell warmed by this much since the last solve")
+SIGMA_UPD = card("rf.sigma_update_rel", 0.05, "-", 0.001, 0.5, "numerics choice", "A",
+                 "re-solve the potential when the conductivity, weighted by the Joule heat, "
+                 "has changed by this fraction since the last solve")
 COOL_TIME = card("rf.cooling_time_s", 2.0, "s", 0.0, 60.0, "numerics choice", "A",
                  "simulated cooling after the last pulse")
 DT_PULSE = card("rf.dt_pulse_ms", 5.0, "ms", 0.1, 20.0,
@@ -118,9 +119,31 @@ NEEDLE_RHO_C = card("rf.needle_rho_c_J_m3K", 3.95e6, "J/m3/K", 1e6, 5e6,
                     "stainless steel 7900 kg/m3 x 500 J/kg/K [S]", "S",
                     "volumetric heat capacity of the needle metal")
 MAX_TISSUE_T = card("rf.max_tissue_temperature_C", 100.0, "degC", 50.0, 200.0,
-                    "tissue desiccation and impedance rise near 100 °C: treat T -> 100 °C as a "
-                    "hard limit (assumption) [U]", "U",
-                    "hottest tissue temperature the generator's power limiter allows")
+                    "tissue water boils near 100 °C (assumption) [A]", "A",
+                    "hottest tissue temperature the temperature limiter allows "
+                    "(limiter = 'power' or 'cutoff' only)")
+WATER_SKIN = card("rf.water_content_skin", 0.65, "kg/kg", 0.3, 0.8,
+                  "skin 60-72 % water (Duck 1990) [U]", "U",
+                  "water mass fraction of epidermis and dermis (latent heat, desiccation)")
+WATER_FAT = card("rf.water_content_fat", 0.20, "kg/kg", 0.05, 0.5,
+                 "adipose tissue 10-30 % water (Duck 1990) [U]", "U",
+                 "water mass fraction of the hypodermis")
+LATENT = card("rf.latent_heat_J_kg", 2.257e6, "J/kg", 2.0e6, 2.5e6,
+              "latent heat of vaporisation of water at 100 °C, steam tables (Wagner & Pruss "
+              "2002) [V]", "V", "latent heat of vaporisation of tissue water")
+T_VAP = card("rf.vaporisation_temperature_C", 100.0, "degC", 95.0, 120.0,
+             "boiling point of water at 1 atm; RF-ablation models vaporise tissue water at "
+             "99-100 °C (Abraham & Sparrow 2007) [S]", "S",
+             "temperature at which tissue water vaporises (enthalpy method)")
+DRY_SIGMA = card("rf.desiccated_sigma_ratio", 1e-4, "-", 1e-6, 0.1,
+                 "conductivity of desiccated tissue: reduced 1e4-fold in RF-ablation models "
+                 "(Haemmerich et al. 2003) [U]", "U",
+                 "conductivity of fully desiccated tissue relative to hydrated tissue")
+Z_CUT = card("rf.impedance_cutoff_ratio", 1.5, "-", 1.05, 20.0,
+             "generators stop at impedance roll-off after desiccation (Goldberg et al. 2000; "
+             "ratio assumption) [A]", "A",
+             "end the sub-pulse when the load impedance exceeds this multiple of its lowest "
+             "value in the sub-pulse (limiter = 'impedance')")
 POT_RTOL = card("rf.potential_rtol", 1e-10, "-", 1e-14, 1e-4, "numerics choice", "A",
                 "relative residual tolerance of the AMG-CG potential solve")
 
@@ -129,7 +152,7 @@ MODES = ("device", "bipolar", "monopolar")
 CONTROLS = ("power", "voltage", "temperature")
 COOLINGS = ("air", "contact")
 POTENTIAL_SOLVERS = ("amg", "splu")
-LIMITERS = ("power", "cutoff", "off")
+LIMITERS = ("impedance", "power", "cutoff", "off")
 
 
 @dataclass(frozen=True)
@@ -163,11 +186,17 @@ class RFConfig:
     potential_solver
         ``"amg"`` (pyamg Ruge–Stüben + CG) or ``"splu"`` (SuperLU), for the real problem.
     limiter
-        What the generator does when the hottest tissue cell would pass
-        ``max_tissue_temperature_C`` (desiccation and impedance rise, assumption):
-        ``"power"`` (default) lowers the power of that step so the hottest cell ends it at the
-        limit; ``"cutoff"`` does the same for that step and then ends the sub-pulse (impedance
-        cut-off); ``"off"`` delivers the set power regardless (peak flagged above 100 °C).
+        What ends or lowers the delivery before the control mode's setting is reached:
+        ``"impedance"`` (default) ends the sub-pulse when the load impedance rises to
+        ``impedance_cutoff_ratio`` times its lowest value in that sub-pulse (tissue water
+        vaporised at the electrodes, the impedance roll-off that generators react to);
+        ``"power"`` lowers the power of a step so the hottest cell ends it at
+        ``max_tissue_temperature_C``; ``"cutoff"`` does the same for that step and then ends
+        the sub-pulse; ``"off"`` delivers the setting regardless.
+    desiccation
+        Tissue water vaporises at ``vaporisation_temperature_C`` (latent heat, enthalpy
+        method) and the conductivity falls with the water left (down to
+        ``desiccated_sigma_ratio``); ``false`` leaves the tissue water in place.
     match_pin_surface
         2-D ↔ 3-D mapping: the out-of-plane depth per pin is ``f p`` with ``f = π d / (2 p)``,
         so the slice electrode has the lateral surface area of the real pin (default, it
@@ -203,7 +232,7 @@ class RFConfig:
     cem43_gate_C: float = param_field(CEM_GATE)
     heat_shock_C: float = param_field(HEAT_SHOCK)
     sigma_temp_coeff_per_K: float = param_field(SIGMA_TC)
-    sigma_update_K: float = param_field(SIGMA_UPD)
+    sigma_update_rel: float = param_field(SIGMA_UPD)
     complex_conductivity: bool = False
     potential_solver: str = "amg"
     potential_rtol: float = param_field(POT_RTOL)
@@ -216,8 +245,15 @@ class RFConfig:
     needle_conduction: bool = True
     needle_k_W_mK: float = param_field(NEEDLE_K)
     needle_rho_c_J_m3K: float = param_field(NEEDLE_RHO_C)
-    limiter: str = "power"
+    limiter: str = "impedance"
     max_tissue_temperature_C: float = param_field(MAX_TISSUE_T)
+    impedance_cutoff_ratio: float = param_field(Z_CUT)
+    desiccation: bool = True
+    water_content_skin: float = param_field(WATER_SKIN)
+    water_content_fat: float = param_field(WATER_FAT)
+    latent_heat_J_kg: float = param_field(LATENT)
+    vaporisation_temperature_C: float = param_field(T_VAP)
+    desiccated_sigma_ratio: float = param_field(DRY_SIGMA)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -232,7 +268,7 @@ class RFConfig:
             if value not in allowed:
                 raise ConfigError(f"rf.{name}", value, f"one of {list(allowed)}")
         for name in ("perfusion_shutdown", "complex_conductivity", "match_pin_surface",
-                     "needle_conduction"):
+                     "needle_conduction", "desiccation"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"rf.{name}", getattr(self, name), "true or false")
         validate_dataclass(self, "rf")
@@ -254,28 +290,39 @@ class RFConfig:
 RF_PRESETS: dict[str, tuple[RFConfig, str]] = {
     "rf_insulated_49": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=15.0, conduction_time_ms=100.0),
-        "49-pin insulated 1 MHz bipolar tip, 15 W x 100 ms ≈ 31 mJ/pin (V12 window 10-50 mJ); "
+        "49-pin insulated 1 MHz bipolar tip, 15 W x 100 ms ≈ 31 mJ/pin; constant power, the "
+        "sub-pulse ends at the impedance roll-off (load impedance 1.5 x its lowest value); "
         "the generic [rf] defaults",
+    ),
+    "rf_monopolar_49": (
+        RFConfig(frequency_MHz=1.0, control="power", power_W=25.0, conduction_time_ms=100.0),
+        "49-pin insulated monopolar tip, 25 W x 100 ms ≈ 51 mJ/pin (the current spreads to the "
+        "return pad, so it needs more power than the bipolar tip for a zone); constant power, "
+        "impedance cut-off",
     ),
     "rf_noninsulated_25": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=15.0, conduction_time_ms=100.0),
         "25 non-insulated pins, same generator setting (60 mJ/pin): heats the whole track "
-        "incl. the epidermis; the generic [rf] defaults",
+        "incl. the epidermis; constant power, impedance cut-off; the generic [rf] defaults",
     ),
     "rf_profound_5pair": (
         RFConfig(frequency_MHz=1.0, control="temperature", setpoint_C=72.0, power_W=10.0,
                  conduction_time_ms=4000.0, cooling="contact", contact_h_W_m2K=2000.0,
-                 contact_temperature_C=5.0, cooling_time_s=4.0, dt_cooling_max_ms=100.0),
+                 contact_temperature_C=5.0, cooling_time_s=4.0, dt_cooling_max_ms=100.0,
+                 limiter="off"),
         "5 bipolar pairs, electrodes held at 72 °C for 4 s by temperature feedback "
-        "(Hantash 2009 [V]) with contact cooling at the strong end of the [U] range "
+        "(Hantash 2009 [V]; the temperature control is the cut-off: it lowers the power before "
+        "the electrode surface dries, so no impedance cut-off) with contact cooling at the "
+        "strong end of the [U] range "
         "(2000 W/m2K, 5 °C; needed in the slab model to spare the epidermis, "
-        "docs/model.md §8 §4)",
+        "docs/model.md §8)",
     ),
     "rf_subpulsed_10x500": (
         RFConfig(frequency_MHz=1.0, control="power", power_W=10.0, conduction_time_ms=5000.0,
                  sub_pulses=10, sub_pulse_gap_ms=100.0, cooling="contact", cooling_time_s=3.0,
                  dt_cooling_max_ms=50.0),
-        "5000 ms in 10 sub-pulses with contact cooling (Cho et al. CCID 2024 [V])",
+        "5000 ms in 10 sub-pulses with contact cooling (Cho et al. CCID 2024 [V]); impedance "
+        "cut-off per sub-pulse",
     ),
 }
 

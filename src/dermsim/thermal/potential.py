@@ -38,6 +38,9 @@ __all__ = [
 ]
 
 EPS0 = 8.8541878128e-12  # F/m
+#: A re-solve that needed more CG iterations than this rebuilds the AMG hierarchy next time
+#: (numerics choice).
+REBUILD_ITERATIONS = 25
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,18 +210,21 @@ class PotentialProblem:
         self._ml: Any = None
         self._lu: Any = None
         self._phi_prev: np.ndarray | None = None
+        self._last_iters = 0
         self.sigma0 = np.asarray(sigma, dtype=np.float64)
 
-    def solve(self, sigma: np.ndarray | None = None) -> PotentialField:
+    def solve(self, sigma: np.ndarray | None = None,
+              rtol: float | None = None) -> PotentialField:
         """Solve for the unit setting with conductivity ``sigma`` (default: the initial one).
 
         The first call builds the AMG hierarchy (or LU factors); later calls with a different
-        ``sigma`` (σ(T) coupling) reuse the hierarchy as a CG preconditioner with a warm start.
+        ``sigma`` (σ(T) coupling) reuse the hierarchy as a CG preconditioner with a warm start,
+        until a re-solve needs more than :data:`REBUILD_ITERATIONS` iterations.
         """
         with single_threaded_blas():
-            return self._solve(sigma)
+            return self._solve(sigma, self.rtol if rtol is None else max(self.rtol, rtol))
 
-    def _solve(self, sigma: np.ndarray | None) -> PotentialField:
+    def _solve(self, sigma: np.ndarray | None, rtol: float) -> PotentialField:
         sig = self.sigma0 if sigma is None else np.asarray(sigma, dtype=np.float64)
         if not np.any(self.layout.kind == ELECTRODE):
             return _no_current(self.layout, self.method)
@@ -233,10 +239,13 @@ class PotentialProblem:
             import pyamg
 
             res: list[float] = []
-            if self._ml is None:
+            if self._ml is None or self._last_iters > REBUILD_ITERATIONS:
+                # first solve, or the conductivity moved so far (desiccation) that the old
+                # hierarchy is a poor preconditioner: build it for the current matrix
                 self._ml = pyamg.ruge_stuben_solver(mat)
                 t1 = _time.perf_counter()
-                x = self._ml.solve(rhs, tol=self.rtol, accel="cg", residuals=res, maxiter=500)
+                x = self._ml.solve(rhs, x0=self._phi_prev, tol=rtol, accel="cg",
+                                   residuals=res, maxiter=500)
             else:
                 t1 = _time.perf_counter()
                 m = self._ml.aspreconditioner(cycle="V")
@@ -245,12 +254,13 @@ class PotentialProblem:
                 def count(_xk: np.ndarray) -> None:
                     it[0] += 1
 
-                x, _info = spla.cg(mat, rhs, x0=self._phi_prev, rtol=self.rtol, M=m,
+                x, _info = spla.cg(mat, rhs, x0=self._phi_prev, rtol=rtol, M=m,
                                   maxiter=500, callback=count)
                 res = [0.0] * (it[0] + 1)
             iters = max(0, len(res) - 1)
         t2 = _time.perf_counter()
         self._phi_prev = x
+        self._last_iters = iters
         phi = np.where(self.layout.kind == INSULATED, np.nan, self.layout.potential).ravel()
         t = idx >= 0
         phi[t] = x[idx[t]]

@@ -40,6 +40,7 @@ from dermsim.thermal.bioheat import (
 )
 from dermsim.thermal.config import KELVIN, RFConfig
 from dermsim.thermal.damage import DamageAccumulator, arrhenius_constants
+from dermsim.thermal.desiccation import TissueWater, conductivity
 from dermsim.thermal.electrodes import TISSUE, ElectrodeLayout, layout_for_tip
 from dermsim.thermal.potential import (
     PotentialProblem,
@@ -69,6 +70,11 @@ __all__ = [
     "slice_mapping",
     "step_timeline",
 ]
+
+
+#: Relative residual of the σ(T, water) re-solves (warm-started; numerics choice: against 1e-7
+#: the zone area changes by < 0.1 %, measured on the default scenario grid).
+RESOLVE_RTOL = 1e-6
 
 
 def layer_values(grid: Grid, name: str, frequency_mhz: float) -> np.ndarray:
@@ -123,7 +129,7 @@ class ElectricalModel:
             eps_r = np.tile(layer_values(grid, "eps_r", cfg.frequency_MHz), (1, tiling))
             pot = solve_potential_complex(self.sigma, eps_r, cfg.frequency_MHz * 1e6, grid.h,
                                           layout)
-        elif cfg.sigma_temp_coeff_per_K > 0:
+        elif cfg.sigma_temp_coeff_per_K > 0 or cfg.desiccation:
             self.problem = PotentialProblem(self.sigma, grid.h, layout, cfg.potential_solver,
                                             cfg.potential_rtol)
             pot = self.problem.solve()
@@ -136,28 +142,45 @@ class ElectricalModel:
         self.p_unit = pot.power_per_m / tiling  # W/m per V² on the original slice
         self.q, self.p = self.q_unit, self.p_unit
         self.resolves = 0
-        self._ref_t: np.ndarray | None = None
+        self._ref_sigma: np.ndarray | None = None
 
-    def start(self, t_k: np.ndarray) -> None:
-        """Remember the temperature the conductivity refers to."""
-        self._ref_t = t_k.copy()
+    def start(self, t_k: np.ndarray, water: TissueWater | None = None) -> None:
+        """Reset the reference to the conductivity of the first solve (σ at 37 °C, wet)."""
+        self._ref_sigma = np.ascontiguousarray(self.sigma[:, :self.nx])
 
-    def update(self, t_k: np.ndarray) -> None:
-        """Re-solve with σ(T) = σ37 [1 + α (T − 37 °C)] if a cell warmed by more than
-        ``rf.sigma_update_K`` since the last solve (no-op without σ(T))."""
+    def _sigma_now(self, t_k: np.ndarray, water: TissueWater | None) -> np.ndarray:
+        """σ(T, w) on the original slice [S/m]."""
+        return conductivity(self.sigma[:, :self.nx], t_k - KELVIN,
+                            self.cfg.sigma_temp_coeff_per_K,
+                            None if water is None else water.fraction,
+                            self.cfg.desiccated_sigma_ratio)
+
+    def update(self, t_k: np.ndarray, water: TissueWater | None = None) -> None:
+        """Re-solve with σ(T, w) (:func:`dermsim.thermal.desiccation.conductivity`) when the
+        conductivity, weighted by the Joule heat, has changed by more than
+        ``rf.sigma_update_rel`` since the last solve (no-op without σ(T) and desiccation).
+
+        The Joule weighting makes the criterion follow what the field sees: a few hot cells at
+        an electrode edge that change fast do not force a solve every step, a drying shell
+        around the electrodes does."""
         if self.problem is None:
             return
-        if self._ref_t is None:
-            self._ref_t = t_k.copy()
-        if float(np.abs(t_k - self._ref_t).max()) > self.cfg.sigma_update_K:
-            tt = np.tile(t_k - KELVIN, (1, self.tiling))
-            sig_t = self.sigma * np.clip(1.0 + self.cfg.sigma_temp_coeff_per_K * (tt - 37.0),
-                                         0.1, None)
-            pot_t = self.problem.solve(sig_t)
-            self.q = np.ascontiguousarray(pot_t.joule[:, :self.nx])
-            self.p = pot_t.power_per_m / self.tiling
-            self._ref_t = t_k.copy()
-            self.resolves += 1
+        sig = self._sigma_now(t_k, water)
+        if self._ref_sigma is None:
+            self._ref_sigma = sig
+            return
+        q = self.q
+        qsum = float(q.sum())
+        if qsum <= 0.0:
+            return
+        change = float(np.einsum("ij,ij->", q, np.abs(sig / self._ref_sigma - 1.0))) / qsum
+        if change <= self.cfg.sigma_update_rel:
+            return
+        pot_t = self.problem.solve(np.tile(sig, (1, self.tiling)), rtol=RESOLVE_RTOL)
+        self.q = np.ascontiguousarray(pot_t.joule[:, :self.nx])
+        self.p = pot_t.power_per_m / self.tiling
+        self._ref_sigma = sig
+        self.resolves += 1
 
 
 def slice_mapping(tip: RFTip, cfg: RFConfig, layout: ElectrodeLayout,
@@ -170,6 +193,18 @@ def slice_mapping(tip: RFTip, cfg: RFConfig, layout: ElectrodeLayout,
                            / (2.0 * layout.spacing_m)))
               if cfg.match_pin_surface else cfg.out_of_plane_factor)
     return SliceMapping(tip.pins, n_slice, layout.spacing_m, layout.spacing_m * factor)
+
+
+def tissue_water(grid: Grid, cfg: RFConfig, layout: ElectrodeLayout) -> TissueWater:
+    """Water of every tissue cell (skin layers ``rf.water_content_skin``, hypodermis
+    ``rf.water_content_fat``; none in the needles)."""
+    from dermsim.tissue import LAYER_NAMES
+
+    content = np.where(grid.layer >= LAYER_NAMES.index("hypodermis"), cfg.water_content_fat,
+                       cfg.water_content_skin)
+    tissue = layout.kind[:, :grid.nx] == TISSUE
+    water = np.where(tissue, content * grid.property_field("rho"), 0.0)
+    return TissueWater(water, cfg.latent_heat_J_kg, cfg.vaporisation_temperature_C + KELVIN)
 
 
 def build_bioheat(grid: Grid, cfg: RFConfig, tip: RFTip, layout: ElectrodeLayout,
@@ -216,8 +251,9 @@ def build_bioheat(grid: Grid, cfg: RFConfig, tip: RFTip, layout: ElectrodeLayout
             k = np.where(metal, cfg.needle_k_W_mK * needle_ratio, k)
             rho_c = np.where(metal, cfg.needle_rho_c_J_m3K * needle_ratio, rho_c)
             sink = np.where(metal, 0.0, sink)
+    water = tissue_water(grid, cfg, layout) if cfg.desiccation else None
     model = BioheatModel(h, rho_c, k, sink, t_art, g_air, cfg.air_temperature_C + KELVIN, g_bot,
-                         cfg.deep_temperature_C + KELVIN, None, cfg.perfusion_shutdown)
+                         cfg.deep_temperature_C + KELVIN, None, cfg.perfusion_shutdown, water)
     model.T = t0.copy()
     model.reset_ledger()
     model.damage = DamageAccumulator(t0, arrhenius_constants(cfg), cfg.arrhenius_gate_C + KELVIN,
@@ -232,7 +268,9 @@ class Generator:
     """The RF generator: the Joule scale [V²] its control mode asks for in each step.
 
     ``"voltage"``: constant RMS voltage; ``"power"``: constant device power; ``"temperature"``:
-    PI control of the mean electrode-surface temperature with at most ``power_W``.
+    PI control of the mean electrode-surface temperature with at most ``power_W``. With
+    ``limiter = "impedance"`` the generator ends a sub-pulse once the load impedance has risen
+    to ``impedance_cutoff_ratio`` times its lowest value in that sub-pulse.
     """
 
     def __init__(self, cfg: RFConfig, mapping: SliceMapping, sensor: np.ndarray) -> None:
@@ -241,8 +279,21 @@ class Generator:
         self.sensor = sensor
         self.controller = PIController(cfg.setpoint_C + KELVIN, 1.0 / cfg.controller_band_K,
                                        cfg.controller_integral_ms * 1e-3)
-        self.t_limit_k = (None if cfg.limiter == "off"
-                          else cfg.max_tissue_temperature_C + KELVIN)
+        self.t_limit_k = (cfg.max_tissue_temperature_C + KELVIN
+                          if cfg.limiter in ("power", "cutoff") else None)
+        self._r_min = math.inf
+
+    def start_pulse(self) -> None:
+        """A sub-pulse begins: the impedance reference is reset."""
+        self._r_min = math.inf
+
+    def impedance_cut(self, electrical: ElectricalModel) -> bool:
+        """Whether the impedance roll-off ends the sub-pulse now (``limiter = "impedance"``)."""
+        if self.cfg.limiter != "impedance" or electrical.p <= 0.0:
+            return False
+        r = 1.0 / electrical.p  # load impedance up to the constant of the mapping
+        self._r_min = min(self._r_min, r)
+        return r > self.cfg.impedance_cutoff_ratio * self._r_min
 
     def request(self, model: BioheatModel, electrical: ElectricalModel, dt: float) -> float:
         """Joule scale [V²] asked for in a step of ``dt`` [s] starting from ``model.T``."""
@@ -281,15 +332,18 @@ def step_timeline(model: BioheatModel, electrical: ElectricalModel, generator: G
     for rec in recorders:
         rec.start(t_now, model)
     for ph in phases:
-        cut = False  # impedance cut-off ended this sub-pulse
+        cut = False  # the generator ended this sub-pulse (impedance or temperature cut-off)
+        generator.start_pulse()
         for dt, scheme in phase_steps(ph, cfg.restart_steps):
             scale = 0.0
+            cut_started = False
             if ph.on:
-                electrical.update(model.T)
+                electrical.update(model.T, model.water)
+                if not cut and generator.impedance_cut(electrical):
+                    cut = cut_started = True
                 scale = generator.request(model, electrical, dt)
             delivered = model.step(dt, electrical.q, 0.0 if cut else scale, scheme,
                                    generator.t_limit_k)
-            cut_started = False
             if delivered < scale:
                 generator.limited(scale, delivered)
                 if cfg.limiter == "cutoff" and not cut:
@@ -314,6 +368,7 @@ class RFResult:
     cem43_min: np.ndarray
     tmax_k: np.ndarray
     t0_k: np.ndarray
+    dry_fraction: np.ndarray
     joule_nominal: np.ndarray
     phi_nominal: np.ndarray
     layout: ElectrodeLayout
@@ -339,7 +394,7 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
     electrical = ElectricalModel(grid, cfg, layout, tiling)
     mapping = slice_mapping(tip, cfg, layout, tiling)
     model, t0, t_ss, needle_ratio = build_bioheat(grid, cfg, tip, layout, mapping)
-    electrical.start(model.T)
+    electrical.start(model.T, model.water)
     sensor = layout.sensor_mask()[:, :nx]
     epi = grid.layer <= LAYER_NAMES.index("viable_epidermis")
     generator = Generator(cfg, mapping, sensor)
@@ -368,12 +423,15 @@ def run_rf(grid: Grid, tip: RFTip, cfg: RFConfig, depth_um: float | np.ndarray |
         "potential_iterations": float(pot.iterations),
         "sigma_resolves": float(electrical.resolves),
         "load_resistance_ohm": v_nom**2 / p_total_nom if p_total_nom > 0 else math.inf,
+        "latent_heat_per_pin_J": mapping.per_pin(model.ledger.latent),
     }
     damage = model.damage
     assert damage is not None
     return RFResult(
         time_s=time_s, series=series, snapshot_time_s=snap_times, snapshots=snapshots,
         omega=damage.omega, cem43_min=damage.cem43_min, tmax_k=damage.tmax_k, t0_k=t0,
+        dry_fraction=(np.zeros(t0.shape) if model.water is None
+                      else model.water.dry_fraction),
         joule_nominal=electrical.q_unit * v_nom**2,
         phi_nominal=np.real(pot.phi[:, :nx]) * v_nom,
         layout=layout, tiling=tiling, scalars=scalars, ledger=model.ledger,

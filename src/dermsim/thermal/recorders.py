@@ -110,7 +110,7 @@ class Recorder:
 class SeriesRecorder(Recorder):
     """Electrode-surface, maximum and epidermal temperature, power and voltage at every step."""
 
-    NAMES = ("tip", "tmax", "epi", "power", "volt", "power_req")
+    NAMES = ("tip", "tmax", "epi", "power", "volt", "power_req", "impedance")
 
     def __init__(self, sensor: np.ndarray, epidermis: np.ndarray, mapping: SliceMapping) -> None:
         self.sensor = sensor
@@ -120,7 +120,7 @@ class SeriesRecorder(Recorder):
         self.series: dict[str, list[float]] = {k: [] for k in self.NAMES}
 
     def _record(self, time_s: float, model: BioheatModel, p_w: float, v: float,
-                p_req: float) -> None:
+                p_req: float, r_ohm: float) -> None:
         t = model.T
         self.times.append(time_s)
         self.series["tip"].append(float(t[self.sensor].mean()) if self.sensor.any() else math.nan)
@@ -129,17 +129,21 @@ class SeriesRecorder(Recorder):
         self.series["power"].append(p_w)
         self.series["volt"].append(v)
         self.series["power_req"].append(p_req)
+        self.series["impedance"].append(r_ohm)
 
     def start(self, time_s: float, model: BioheatModel) -> None:
-        self._record(time_s, model, 0.0, 0.0, 0.0)
+        self._record(time_s, model, 0.0, 0.0, 0.0, math.nan)
 
     def handle(self, event: StepEvent, model: BioheatModel) -> None:
         p_req = self.mapping.tip_power_w(event.requested * event.unit_power_per_m)
         p_w = self.mapping.tip_power_w(event.delivered * event.unit_power_per_m)
-        self._record(event.time_s, model, p_w, math.sqrt(event.delivered), p_req)
+        unit_w = self.mapping.tip_power_w(event.unit_power_per_m)
+        r_ohm = 1.0 / unit_w if unit_w > 0 else math.inf
+        self._record(event.time_s, model, p_w, math.sqrt(event.delivered), p_req, r_ohm)
 
     def finalise(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Times [s] and the series (temperatures in K, power in W, voltage in V RMS)."""
+        """Times [s] and the series (temperatures in K, power in W, voltage in V RMS, load
+        impedance of the whole tip in Ω)."""
         return np.asarray(self.times), {k: np.asarray(v) for k, v in self.series.items()}
 
 

@@ -53,6 +53,9 @@ def _field_vars(res: RFResult, grid: Grid, cfg: RFConfig, coag: np.ndarray,
         "electrode": (("z", "x"), kind.astype(np.int8),
                       {"units": "1", "long_name": "0 tissue, 1 exposed electrode, 2 insulated"}),
         "layer": (("z", "x"), grid.layer.copy(), {"units": "1", "long_name": "layer index"}),
+        "desiccated_fraction": (("z", "x"), res.dry_fraction.copy(),
+                                {"units": "1", "long_name": "fraction of the tissue water "
+                                                            "vaporised"}),
     }
 
 
@@ -75,6 +78,9 @@ def _series_vars(res: RFResult) -> _Vars:
         "power_requested_W": (("time",), s["power_req"],
                               {"units": "W", "long_name": "generator power set by the control "
                                                           "mode before the limiter"}),
+        "load_impedance_ohm": (("time",), s["impedance"],
+                               {"units": "ohm", "long_name": "load impedance of the whole tip "
+                                                             "(all pins in parallel)"}),
     }
 
 
@@ -88,11 +94,14 @@ def _scalar_vars(res: RFResult, epi: np.ndarray, zones: dict[str, dict[str, floa
                                         {"units": "mJ", "long_name": "RF energy per pin set by "
                                          "the control mode (before the limiter)"}),
         "limiter_acted": ((), int(sc["limited_time_s"] > 0),
-                          {"units": "1", "long_name": "1 if the temperature limiter lowered "
-                           "the power (or cut the pulse)"}),
+                          {"units": "1", "long_name": "1 if the generator's limiter lowered "
+                           "the power or cut the pulse"}),
         "limited_time_ms": ((), sc["limited_time_s"] * 1e3,
                             {"units": "ms", "long_name": "RF-on time during which the "
-                             "temperature limiter lowered the power"}),
+                             "generator's limiter lowered or cut the power"}),
+        "latent_heat_per_pin_mJ": ((), sc["latent_heat_per_pin_J"] * 1e3,
+                                   {"units": "mJ", "long_name": "heat spent on vaporising "
+                                    "tissue water, per pin"}),
         "epidermis_max_omega": ((), float(res.omega[epi].max()),
                                 {"units": "1", "long_name": "maximum omega in the epidermis"}),
     }
@@ -148,16 +157,28 @@ def _attrs(res: RFResult, tip: RFTip, cfg: RFConfig, pins: np.ndarray,
         "limiter": cfg.limiter,
         "max_tissue_temperature_C": cfg.max_tissue_temperature_C,
         "limiter_cutoffs": int(sc["cutoffs"]),
-        "boiling_exceeded": int(t_peak > 100.0 + 1e-6),
-        "validity_note": ("peak temperature above 100 degC: tissue desiccation and impedance "
-                          "rise are not modelled, results beyond this point are unreliable")
-        if t_peak > 100.0 + 1e-6 else "",
+        "boiling_exceeded": int(t_peak > cfg.vaporisation_temperature_C + 1e-6),
+        "desiccation": int(cfg.desiccation),
+        "impedance_cutoff_ratio": cfg.impedance_cutoff_ratio,
+        "energy_latent_J_per_m": led.latent,
+        "validity_note": _validity_note(cfg, t_peak),
         "out_of_plane_factor": info["out_of_plane_m"] / info["spacing_m"],
         "mapping_2d_3d": ("pin-surface: out-of-plane depth per pin = pi d / 2 (P_pin = P' f p, "
                           "V = A f p, f = pi d / 2p)" if cfg.match_pin_surface else
                           "card: out-of-plane depth per pin = rf.out_of_plane_factor x pin "
                           "spacing (P_pin = P' f p, V = A f p)"),
     }
+
+
+def _validity_note(cfg: RFConfig, t_peak: float) -> str:
+    """Warn where the peak temperature left the range the model describes."""
+    if not cfg.desiccation and t_peak > cfg.vaporisation_temperature_C + 1e-6:
+        return ("peak temperature above the vaporisation temperature with desiccation off: "
+                "latent heat and the impedance rise are not modelled")
+    if t_peak > 200.0:
+        return ("peak temperature above 200 degC in desiccated tissue: carbonisation is not "
+                "modelled")
+    return ""
 
 
 def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,

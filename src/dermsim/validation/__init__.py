@@ -16,6 +16,7 @@ penetration  V7 effective-depth anchors
 remodelling  V8 early kinetics, V9 collagen trajectory, V10 multi-session efficacy,
              V11 barrier and erythema timing
 rf           V12 RF coagulation zones
+dose         V13 dose-response, V14 diminishing returns, V15 durability (whole pipeline)
 
 The figures are drawn by :mod:`dermsim.viz.validation`. Importing this package registers the
 cases in the order above; only the standard library is imported at module level.
@@ -52,7 +53,7 @@ from dermsim.validation.page import (
 from dermsim.validation.thermal import JIANG_LAYERS, layered_pennes_exact
 
 #: The case modules, in the order their cases are registered (and run): V1 … V12.
-CASE_MODULES = ("thermal", "signalling", "penetration", "remodelling", "rf")
+CASE_MODULES = ("thermal", "signalling", "penetration", "remodelling", "rf", "dose")
 for _name in CASE_MODULES:
     importlib.import_module(f"dermsim.validation.{_name}")
 

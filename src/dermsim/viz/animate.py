@@ -54,14 +54,6 @@ def _session_days(ds: Any) -> list[float]:
     return [float(v) for v in ds["session_day"].values] if "session_day" in ds else []
 
 
-def _fmt_hours(h: float) -> str:
-    if h < 1.0:
-        return f"{h * 60:.0f} min"
-    if h < 48.0:
-        return f"{h:.3g} h"
-    return f"{h / 24:.3g} days"
-
-
 def species_in(ds: Any) -> list[str]:
     """Growth factors of a result's snapshots (empty if it has none)."""
     if "gf_snapshot" in ds and "species" in ds["gf_snapshot"].dims:
@@ -86,10 +78,12 @@ def build_frames(ds: Any, max_collagen_frames: int = 48) -> list[Frame]:
     """The frame list for ``ds`` (see the module docstring for the phases)."""
     import numpy as np
 
+    from dermsim.viz import style
+
     frames: list[Frame] = []
     if "gf_snapshot" in ds and "snapshot_time" in ds["gf_snapshot"].dims:
         for i, t in enumerate(ds["gf_snapshot"]["snapshot_time"].values):
-            frames.append(Frame("gf", i, f"session 1 + {_fmt_hours(float(t))}"))
+            frames.append(Frame("gf", i, f"session 1 + {style.time_label(float(t))}"))
     if "collagen_I_change" in ds and "time" in ds["collagen_I_change"].dims:
         t = ds["collagen_I_change"]["time"].values
         n = min(max_collagen_frames, t.size)

@@ -101,7 +101,8 @@ MODEL_SUMMARY: tuple[tuple[str, str], ...] = (
      "implicit time stepping) over the first days after each session."),
     ("RF heating", "For RF tips: the electric potential of the pins, Joule heating, Pennes "
      "bioheat transfer with perfusion, and Arrhenius thermal damage; tissue with a damage "
-     "integral Ω ≥ 1 is coagulated, and a power limiter keeps the tissue at or below 100 °C."),
+     "integral Ω ≥ 1 is coagulated; tissue water vaporises at 100 °C and the generator "
+     "stops at the impedance rise that follows."),
     ("Collagen remodelling", "Per depth band: debris and inflammation (neutrophils, "
      "macrophages), fibroblast recruitment and activation, and the deposition of collagen III "
      "and then collagen I with matrix turnover, integrated over months and restarted at each "

@@ -8,14 +8,18 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from dermsim import schema
 from dermsim.growth_factors import SPECIES_LABELS
+from dermsim.viz import style
 
 __all__ = ["figure_snapshots"]
 
 
+@style.styled
 def figure_snapshots(ds: xr.Dataset, species: Sequence[str] | None = None,
                      floor_ng_ml: float = 1e-3) -> Any:
-    """Snapshots of each species at the snapshot times, with the layer boundaries.
+    """Snapshots of each species at the snapshot times, with the layer boundaries, at true
+    aspect ratio, in the package style (labels from the Dataset attrs).
 
     Parameters
     ----------
@@ -49,7 +53,10 @@ def figure_snapshots(ds: xr.Dataset, species: Sequence[str] | None = None,
     z = ds["z"].values
     hx = float(x[1] - x[0]) if len(x) > 1 else 1.0
     extent = (x[0] - hx / 2, x[-1] + hx / 2, z[-1] + hx / 2, z[0] - hx / 2)
-    fig, axes = plt.subplots(len(rows), len(ts), figsize=(3.2 * len(ts), 2.6 * len(rows)),
+    panel_w = 2.8
+    panel_h = min(4.0, max(1.6, panel_w * (extent[2] - extent[3]) / (extent[1] - extent[0])))
+    fig, axes = plt.subplots(len(rows), len(ts),
+                             figsize=(panel_w * len(ts) + 1.2, panel_h * len(rows) + 0.6),
                              squeeze=False, sharex=True, sharey=True, layout="constrained")
     for r, (s, da) in enumerate(rows):
         vmax = max(float(da.max()), 10 * floor_ng_ml)
@@ -59,16 +66,16 @@ def figure_snapshots(ds: xr.Dataset, species: Sequence[str] | None = None,
         for c, t in enumerate(ts):
             ax = axes[r, c]
             im = ax.imshow(np.maximum(da.isel(snapshot_time=c).values, vmin),
-                           extent=extent, norm=norm, cmap="magma", aspect="auto",
+                           extent=extent, norm=norm, cmap="magma", aspect="equal",
                            interpolation="nearest")
             for d in ds["interface_depth"].values[1:-1]:
                 ax.axhline(d, color="w", lw=0.6, ls="--", alpha=0.8)
-            label = f"{t:g} h" if t < 48 else f"{t / 24:g} d"
-            ax.set_title(f"{SPECIES_LABELS.get(s, s)}, {label}", fontsize=9)
+            when = style.time_label(float(t)) if t < 48 else f"{t / 24:g} d"
+            ax.set_title(f"{SPECIES_LABELS.get(s, s)}, {when}")
             if r == len(rows) - 1:
-                ax.set_xlabel("x [µm]")
+                ax.set_xlabel(schema.label(ds["x"]) if "x" in ds else schema.label("x"))
             if c == 0:
-                ax.set_ylabel("depth [µm]")
+                ax.set_ylabel(schema.label(ds["z"]) if "z" in ds else schema.label("z"))
         if im is not None:
-            fig.colorbar(im, ax=axes[r, :], shrink=0.9, label="ng/mL")
+            fig.colorbar(im, ax=axes[r, :], shrink=0.9, label=schema.label(da))
     return fig

@@ -19,7 +19,7 @@ from dermsim.schema import pretty_units
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["LAYER_COLOURS", "RC", "context", "label", "pretty_units", "styled"]
+__all__ = ["LAYER_COLOURS", "RC", "context", "label", "pretty_units", "styled", "use"]
 
 #: Layer colours, top to bottom: stratum corneum (dark keratin brown), viable epidermis
 #: (light tan), papillary dermis (light pink), reticular dermis (rose), hypodermis (pale fat
@@ -69,6 +69,13 @@ def context() -> Iterator[None]:
 
     with mpl.rc_context(RC):  # type: ignore[arg-type]
         yield
+
+
+def use() -> None:
+    """Use the dermsim style for every following figure (notebooks, scripts)."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update(RC)  # type: ignore[arg-type]
 
 
 def styled(fn: F) -> F:

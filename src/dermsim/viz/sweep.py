@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dermsim import schema
 from dermsim.errors import DermsimError
 from dermsim.sweep.sensitivity import indices
 from dermsim.sweep.spec import SENSITIVITY_KINDS, FigureSpec, SweepSpec
@@ -37,10 +39,26 @@ def _dim(ds: xr.Dataset, ref: str) -> str:
                        f"{', '.join(param_names(ds))})")
 
 
-def _label(ds: xr.Dataset, name: str) -> str:
+def unit_text(units: str) -> str:
+    """Display form of a units attribute (:func:`dermsim.schema.pretty_units`: ``"um"`` →
+    ``"µm"``, ``"degC"`` → ``"°C"``; nothing for dimensionless, also a card's ``"-"``)."""
+    return "" if units in ("-", "") else schema.pretty_units(units)
+
+
+def axis_label(ds: xr.Dataset, name: str, width: int = 0, units: bool = True) -> str:
+    """``long_name [units]`` of a variable or coordinate from its attrs (the parenthetical
+    remark of a long name left out; wrapped at ``width`` characters if given)."""
+    import textwrap
+
     a = ds[name].attrs
-    unit = a.get("units", "")
-    return f"{a.get('parameter_key', name)}" + (f" [{unit}]" if unit and unit != "1" else "")
+    long_name = re.sub(r"\s*\([^)]*\)\s*$", "", str(a.get("long_name", name))) or name
+    unit = unit_text(str(a.get("units", ""))) if units else ""
+    text = long_name + (f" [{unit}]" if unit else "")
+    return textwrap.fill(text, width) if width else text
+
+
+def _label(ds: xr.Dataset, name: str) -> str:
+    return axis_label(ds, name)
 
 
 def _reduce(da: xr.DataArray, ds: xr.Dataset, sel: Mapping[str, Any] | None,
@@ -106,7 +124,7 @@ def plot_heatmap(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, y: str, 
     xn, yn = _dim(ds, x), _dim(ds, y)
     fig, axes = _panels(len(outs), 4.6, 0.4, 3.9)
     for ax, o in zip(axes, outs):
-        ax.set_title(ds[o].attrs.get("long_name", o), fontsize=9)
+        ax.set_title(axis_label(ds, o, 45, units=False), fontsize=9)
         if "run" in ds.dims:
             _scatter_panel(fig, ax, ds, o, xn, yn, cmap)
         else:
@@ -130,7 +148,9 @@ def _panels(n: int, width: float, extra: float, height: float) -> tuple[Any, lis
 
 
 def _colorbar_label(ds: xr.Dataset, o: str) -> str:
-    return f"{o} [{ds[o].attrs.get('units', '')}]"
+    """The panel title names the outcome; the colour bar gives its units."""
+    unit = unit_text(str(ds[o].attrs.get("units", "")))
+    return f"[{unit}]" if unit else "(dimensionless)"
 
 
 def _scatter_panel(fig: Any, ax: Any, ds: xr.Dataset, o: str, xn: str, yn: str,
@@ -171,7 +191,7 @@ def _heatmap_panel(fig: Any, ax: Any, ds: xr.Dataset, o: str, xn: str, yn: str, 
     if annotate or (annotate is None and nx * ny <= 100 and z.count()):
         _annotate_cells(ax, z)
     if note:
-        ax.set_title(f"{ds[o].attrs.get('long_name', o)}\n({note})", fontsize=9)
+        ax.set_title(f"{axis_label(ds, o, 45, units=False)}\n({note})", fontsize=9)
 
 
 def _annotate_cells(ax: Any, z: Any) -> None:
@@ -187,7 +207,8 @@ def _annotate_cells(ax: Any, z: Any) -> None:
                 ax.text(j, i, "n/a", ha="center", va="center", fontsize=7, color="0.4")
                 continue
             light = hi > lo and (v - lo) / (hi - lo) < 0.55
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{v:.0f}" if 1e3 <= abs(v) < 1e6 else f"{v:.3g}", ha="center",
+                    va="center", fontsize=7,
                     color="w" if light else "k")
 
 
@@ -205,10 +226,8 @@ def plot_lines(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, *, hue: st
     hn = _dim(ds, hue) if hue else None
     fig, axes = _panels(len(outs), 4.4, 0.6, 3.5)
     for ax, o in zip(axes, outs):
-        attrs = ds[o].attrs
-        ax.set_ylabel(f"{o} [{attrs.get('units', '')}]")
+        ax.set_ylabel(axis_label(ds, o, 38), fontsize=9)
         ax.set_xlabel(_label(ds, xn))
-        ax.set_title(attrs.get("long_name", o), fontsize=9)
         if "run" in ds.dims:
             _scatter_lines_panel(fig, ax, ds, o, xn, hn)
         else:
@@ -259,7 +278,7 @@ def _lines_panel(ax: Any, ds: xr.Dataset, o: str, xn: str, hn: str | None,
     elif ds[xn].attrs.get("scale") == "log":
         ax.set_xscale("log")
     if note:
-        ax.set_title(f"{ds[o].attrs.get('long_name', o)}\n({note})", fontsize=9)
+        ax.set_title(f"({note})", fontsize=9)
     ax.grid(alpha=0.3)
 
 
@@ -281,8 +300,8 @@ def make_figures(ds: xr.Dataset, spec: SweepSpec, out_dir: str | Path) -> list[P
         else:
             figs = [FigureSpec("lines", outs[:1], p.key) for p in ps[:4]] if spec.sampled \
                 else [FigureSpec("lines", outs, ps[0].key)]
-    written = []
-    for i, f in enumerate(figs):
+    written: list[Path] = []
+    for f in figs:
         if f.kind == "heatmap":
             fig = plot_heatmap(ds, f.outcomes, f.x, f.y, sel=f.sel)  # type: ignore[arg-type]
         elif f.kind == "lines":
@@ -292,10 +311,34 @@ def make_figures(ds: xr.Dataset, spec: SweepSpec, out_dir: str | Path) -> list[P
             if not finite:
                 continue
             fig = plot_sensitivity(ds, finite)
-        name = f.file or f"{spec.name}_{f.kind}{'' if len(figs) == 1 else f'_{i + 1}'}.png"
+        name = f.file or _unique(figure_name(spec, f), [p.name for p in written])
         written.append(save_figure(fig, Path(out_dir) / name))
         plt.close(fig)
     return written
+
+
+def figure_name(spec: SweepSpec, f: FigureSpec) -> str:
+    """A file name that says what the figure shows, e.g. ``needle_passes_heatmap_passes_vs_
+    needle_length_um.png``, ``protocol_lhs_collagen_I_change_pct_vs_sessions.png``,
+    ``morris_screening_sensitivity_morris.png``."""
+    def dim(ref: str | None) -> str:
+        return spec.parameter(ref).name if ref else ""
+
+    if f.kind == "heatmap":
+        what = f"heatmap_{dim(f.y)}_vs_{dim(f.x)}"
+    elif f.kind == "lines":
+        what = (f.outcomes[0] if len(f.outcomes) == 1 else "outcomes") + f"_vs_{dim(f.x)}"
+        what += f"_by_{dim(f.hue)}" if f.hue else ""
+    else:
+        what = f"sensitivity_{spec.design.kind}"
+    return f"{spec.name}_{what}.png"
+
+
+def _unique(name: str, taken: Sequence[str]) -> str:
+    stem, k = name.removesuffix(".png"), 2
+    while name in taken:
+        name, k = f"{stem}_{k}.png", k + 1
+    return name
 
 
 def plot_sensitivity(ds: xr.Dataset, outcomes: str | Sequence[str]) -> Any:
@@ -309,23 +352,28 @@ def plot_sensitivity(ds: xr.Dataset, outcomes: str | Sequence[str]) -> Any:
     -------
     matplotlib.figure.Figure
     """
+    import textwrap
+
     import numpy as np
 
     plt = _plt()
     outs = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     d = ds.sizes["parameter"]
-    fig, axes = plt.subplots(1, len(outs), figsize=(4.4 * len(outs) + 1.2, 0.45 * d + 1.8),
+    labels = {str(ds[c].attrs["parameter_key"]): textwrap.fill(axis_label(ds, c), 32)
+              for c in param_names(ds)}
+    fig, axes = plt.subplots(1, len(outs), figsize=(4.4 * len(outs) + 2.0, 0.6 * d + 1.8),
                              squeeze=False, layout="constrained")
     for k, (ax, o) in enumerate(zip(axes[0], outs)):
         ix = indices(ds, o)
-        names = [str(p) for p in ix["parameter"].values]
+        names = [labels.get(str(p), str(p)) for p in ix["parameter"].values]
         pos = np.arange(len(names))
         if ix.attrs["method"] == "morris":
             ax.barh(pos, ix["mu_star"].values, xerr=ix["mu_star_conf"].values, color="#4c72b0",
                     capsize=2, label="mu*")
             ax.plot(ix["sigma"].values, pos, "D", color="#dd8452", ms=5, label="sigma")
-            unit = ds[o].attrs.get("units", "")
-            ax.set_xlabel(f"elementary effect [{unit}] per parameter range")
+            unit = unit_text(str(ds[o].attrs.get("units", "")))
+            ax.set_xlabel("elementary effect per parameter range"
+                          + (f" [{unit}]" if unit else ""))
         else:
             ax.barh(pos - 0.2, ix["S1"].values, 0.4, xerr=ix["S1_conf"].values, capsize=2,
                     color="#4c72b0", label="S1 (first order)")
@@ -335,7 +383,7 @@ def plot_sensitivity(ds: xr.Dataset, outcomes: str | Sequence[str]) -> Any:
             ax.axvline(0, color="0.3", lw=0.6)
         ax.set_yticks(pos, names if k == 0 else [""] * len(names), fontsize=8)
         ax.invert_yaxis()
-        ax.set_title(ds[o].attrs.get("long_name", o), fontsize=9)
+        ax.set_title(axis_label(ds, o, 45, units=False), fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"sensitivity ({ds.attrs.get('design')}), sweep "

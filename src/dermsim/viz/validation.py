@@ -1,9 +1,9 @@
 """Figures of the validation cases (``docs/figures/validation_<case>.png``).
 
-Each function draws one case's figure from the numbers the case computed (see
-:mod:`dermsim.validation`) and returns a :class:`matplotlib.figure.Figure`; nothing here runs
-a simulation. The case modules call these only when figures are requested
-(``dermsim validate --write``).
+Each function draws one case's figure in the package style (:mod:`dermsim.viz.style`) from
+the numbers the case computed (see :mod:`dermsim.validation`) and returns a
+:class:`matplotlib.figure.Figure`; nothing here runs a simulation. The case modules call
+these only when figures are requested (``dermsim validate --write``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+
+from dermsim.viz import style
 
 __all__ = [
     "V8_CELLS",
@@ -37,6 +39,7 @@ def new_figure(w: float = 10.0, h: float = 3.8, ncols: int = 2) -> tuple[Figure,
     return fig, axes
 
 
+@style.styled
 def pennes_steady_figure(z: Any, t: Any, probes: Any, t_exact: Any, hs: Sequence[float],
                          errs: Sequence[float], order: float, L: float, ta: float,
                          ts: float) -> Figure:
@@ -58,6 +61,7 @@ def pennes_steady_figure(z: Any, t: Any, probes: Any, t_exact: Any, hs: Sequence
     return fig
 
 
+@style.styled
 def layered_slab_figure(exact: Callable[[Any], Any], total: float, z: Any, t: Any,
                         tops: Any) -> Figure:
     """V2: layered-slab profile against the exact one, and the error near the surface."""
@@ -79,6 +83,7 @@ def layered_slab_figure(exact: Callable[[Any], Any], total: float, z: Any, t: An
     return fig
 
 
+@style.styled
 def arrhenius_figure(hist: Any, dt: float, temps: Any, t_cross: Any,
                      targets: Mapping[float, tuple[float, float]],
                      rate: Callable[[Any], Any], kelvin: float) -> Figure:
@@ -102,6 +107,7 @@ def arrhenius_figure(hist: Any, dt: float, temps: Any, t_cross: Any,
     return fig
 
 
+@style.styled
 def bolus_diffusion_figure(xc: Any, x0: float, start: Any, ref: Any, u: Any, n: int,
                            h: float) -> Figure:
     """V6: profile through the bolus centre, and the error map at 1 h."""
@@ -124,6 +130,7 @@ def bolus_diffusion_figure(xc: Any, x0: float, start: Any, ref: Any, u: Any, n: 
     return fig
 
 
+@style.styled
 def penetration_anchors_figure(got: Sequence[tuple[str, str, float, float, float]]) -> Figure:
     """V7: effective depth of each device against its anchor and the ±30 % band.
 
@@ -147,6 +154,7 @@ V8_CELLS = {"neutrophils": ("tab:purple", (1, 2)), "macrophages": ("tab:red", (3
             "fibroblasts": ("tab:green", (7, 14))}
 
 
+@style.styled
 def early_kinetics_figure(t: Any, a: Any, tp: Any, vp: Any,
                           cells: Mapping[str, tuple[Any, Any]]) -> Figure:
     """V8: growth-factor and cell time courses after one session, with the target windows.
@@ -175,6 +183,7 @@ def early_kinetics_figure(t: Any, a: Any, tp: Any, vp: Any,
     return fig
 
 
+@style.styled
 def collagen_trajectory_figure(t3: Any, s3: Any, t1s: Any, s1: Any, c1: Any,
                                c3: Any) -> Figure:
     """V9: collagen synthesis in the injured bands and reticular collagen I/III change.
@@ -183,14 +192,14 @@ def collagen_trajectory_figure(t3: Any, s3: Any, t1s: Any, s1: Any, c1: Any,
     """
     fig, (a1, a2) = new_figure()
     m = t3 <= 60
-    a1.plot(t3[m], s3[m], color="tab:orange", label="collagen III synthesis")
-    a1.plot(t1s[t1s <= 60], s1[t1s <= 60], color="tab:blue", label="collagen I synthesis")
-    a1.axvspan(3.5, 10.5, color="tab:orange", alpha=0.1)
+    a1.plot(t3[m], s3[m], color=style.COLLAGEN_III, label="collagen III synthesis")
+    a1.plot(t1s[t1s <= 60], s1[t1s <= 60], color=style.COLLAGEN_I, label="collagen I synthesis")
+    a1.axvspan(3.5, 10.5, color=style.COLLAGEN_III, alpha=0.1)
     a1.set(xlabel="days after the session", ylabel="synthesis / baseline",
            title="synthesis (injured bands)")
     a1.legend(fontsize=8)
-    a2.plot(c1["time"], c1.values * 100, color="tab:blue", label="collagen I change [%]")
-    a2.plot(c3["time"], c3.values * 100, color="tab:orange", label="collagen III change [%]")
+    a2.plot(c1["time"], c1.values * 100, color=style.COLLAGEN_I, label="collagen I change [%]")
+    a2.plot(c3["time"], c3.values * 100, color=style.COLLAGEN_III, label="collagen III change [%]")
     a2.axvline(42, color="0.5", ls=":", lw=0.8)
     a2.axhline(0, color="k", lw=0.5)
     a2.set(xlabel="days after the session", ylabel="change vs baseline [%]",
@@ -199,6 +208,7 @@ def collagen_trajectory_figure(t3: Any, s3: Any, t1s: Any, s1: Any, c1: Any,
     return fig
 
 
+@style.styled
 def multisession_figure(eldomyati: Mapping[str, Any], vals: Mapping[tuple[str, str], float],
                         lotfi: Any, pipeline_lotfi: float | None) -> Figure:
     """V10: El-Domyati papillary collagen I/III courses and the Lotfi total collagen course.
@@ -208,8 +218,8 @@ def multisession_figure(eldomyati: Mapping[str, Any], vals: Mapping[tuple[str, s
     ``pipeline_lotfi`` is the end-to-end pipeline value [%] (``None`` if not run).
     """
     fig, (a1, a2) = new_figure()
-    for (var, s), col in zip(eldomyati.items(), ("tab:blue", "tab:orange")):
-        a1.plot(s["time"], s.values * 100, color=col, label=var.split("_rel")[0])
+    for (var, s), col in zip(eldomyati.items(), (style.COLLAGEN_I, style.COLLAGEN_III)):
+        a1.plot(s["time"], s.values * 100, color=col, label=var.split("_rel")[0].replace("_", " "))
     for d in (0, 14, 28, 42, 56, 70):
         a1.axvline(d, color="0.7", lw=0.6)
     a1.plot([30, 30, 90, 90], [vals[("I", "1 month")], vals[("III", "1 month")],
@@ -233,6 +243,7 @@ def multisession_figure(eldomyati: Mapping[str, Any], vals: Mapping[tuple[str, s
     return fig
 
 
+@style.styled
 def barrier_erythema_figure(ds05: Any, ds15: Any, closure_half_life_h: float) -> Figure:
     """V11: erythema index after 0.5 and 1.5 mm sessions, and channel closure over time."""
     fig, (a1, a2) = new_figure()
@@ -263,10 +274,10 @@ def rf_zones_figure(runs: Sequence[tuple[float, float, Any]]) -> Figure:
 
     ``runs`` holds (power [W], energy per pin [mJ], RF pulse Dataset) per panel.
     """
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
-    axes = fig.subplots(1, 3)
+    fig = Figure(figsize=(3.7 * len(runs), 3.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(runs)))
     im: Any = None
-    for ax, (p, e, ds) in zip(axes, runs):
+    for ax, (p, e, ds) in zip(axes, runs, strict=True):
         x, z = ds["x"].values, ds["z"].values
         rows = z <= 2000
         im = ax.pcolormesh(x, z[rows], ds["peak_temperature_C"].values[rows],

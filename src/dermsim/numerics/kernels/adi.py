@@ -293,7 +293,7 @@ def sweep_x(u, out, fx, fz, cap, sink, cap_s, sink_s, q, has_q, g_top, g_bottom,
     Solves ``(C/tau - Ax) out = C/tau u + theta (Az u + g_ext) + wq q`` row by row, where
     ``Az`` includes the Robin faces and half the sink and ``Ax`` the other half of the sink.
     ``theta = 1, wq = 1, tau = dt/2`` gives the first Peaceman–Rachford half-step;
-    ``theta = 0, wq = 0.5, tau = dt`` the first LOD backward-Euler sub-step.
+    ``theta = 0, wq = 1, tau = dt`` the first LOD backward-Euler sub-step (the whole source).
     ``u`` is read as ``scale * u`` (e.g. an exact decay factor applied for free).
     Four rows are swept together (independent recurrences). ``out`` must not alias ``u``.
     """

@@ -7,6 +7,7 @@ controls   widgets generated from the parameter cards (label, unit, range, help,
 compute    worker processes that simulate and draw; a result cache shared by all sessions
 figures    the small pyplot-free figures the page draws itself
 mechanism  the "mechanism of action" walk-through, one sentence and figure per step
+outcomes   the outcomes table (units, previous run alongside)
 page       one page session: controls → scenario → run → views, downloads, errors
 
 Only :func:`add_cli` is imported by ``dermsim --help``; Panel is imported when the page is
@@ -20,22 +21,16 @@ import signal
 from pathlib import Path
 from typing import Any
 
-#: The built-in scenario of the page (the same as ``configs/baseline.toml``): a motorized pen
-#: at 1.0 mm on the cheek, 4 sessions 4 weeks apart, 6 months of follow-up.
-DEFAULT_SCENARIO: dict[str, Any] = {
-    "name": "baseline",
-    "seed": 20261121,
-    "skin": {"site": "cheek"},
-    "device": {"preset": "pen_12", "needle_length_um": 1000.0, "passes": 2},
-    "protocol": {"sessions": 4, "interval_days": 28.0, "follow_up_days": 182.0},
-    "grid": {"h_um": 10.0, "width_um": 4000.0},
-}
+#: The built-in scenario the page starts from (``configs/baseline.toml``): a motorized pen at
+#: 1.0 mm on the cheek, 4 sessions 4 weeks apart, 6 months of follow-up.
+DEFAULT_SCENARIO = "baseline"
 
 LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
 
 
 def load_base(source: str | Path | None) -> Any:
-    """The page's base scenario: a TOML file, or :data:`DEFAULT_SCENARIO`."""
+    """The page's base scenario: a TOML file or built-in scenario name, default
+    :data:`DEFAULT_SCENARIO`."""
     import dermsim
 
     return dermsim.load_scenario(DEFAULT_SCENARIO if source is None else source)
@@ -63,7 +58,8 @@ def serve(source: str | Path | None = None, port: int = 5006, address: str = "12
     Parameters
     ----------
     source
-        Scenario TOML the page starts from (default :data:`DEFAULT_SCENARIO`).
+        Scenario TOML or built-in scenario name the page starts from (default
+        :data:`DEFAULT_SCENARIO`); the page can switch to the other built-in scenarios.
     port, address
         Where the server listens.
     show
@@ -89,7 +85,11 @@ def serve(source: str | Path | None = None, port: int = 5006, address: str = "12
     runner.warm_up(dermsim.with_overrides(base, {"grid.h_um": h}).to_dict())
     origins = [f"{host}:{port}" for host in ("localhost", "127.0.0.1")]
     if address not in LOCAL_ADDRESSES:
+        import sys
+
         origins.append(f"{address}:{port}")
+        print(f"dermsim explore: listening on {address}: anyone who can reach it can run "
+              "simulations on this computer", file=sys.stderr)
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(0)
 
@@ -118,8 +118,9 @@ def add_cli(subparsers: Any, epilog: str) -> None:
                     "and downloads (scenario TOML, NetCDF, figure). Needs the 'explore' extra "
                     "(Panel). Listens on localhost only unless --address says otherwise.",
         epilog=epilog)
-    p.add_argument("scenario", nargs="?", help="scenario TOML to start from "
-                                               "(default: the built-in baseline)")
+    p.add_argument("scenario", nargs="?",
+                   help="scenario TOML or built-in scenario name to start from (default: "
+                        "baseline; see `dermsim presets`)")
     p.add_argument("--port", type=int, default=5006, help="port (default: 5006)")
     p.add_argument("--address", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this computer only)")

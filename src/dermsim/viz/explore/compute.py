@@ -95,25 +95,40 @@ def run_figure(ds: Any) -> bytes:
 
 
 class Runner:
-    """A pool of worker processes with a cache of recent outcomes shared by all sessions."""
+    """Worker processes with a cache of recent outcomes shared by all sessions.
+
+    Each worker is its own single-process pool, and each page session keeps to one worker
+    (:meth:`assign`), so the pipeline's per-session cache inside that worker serves the
+    session's next what-if (a protocol change re-runs only the remodelling) while another
+    page session computes on another worker at the same time.
+    """
 
     def __init__(self, workers: int = 2, cache_size: int = 24) -> None:
         self.workers = max(1, int(workers))
         self.cache_size = cache_size
         self._cache: OrderedDict[str, cf.Future] = OrderedDict()
         self._lock = threading.Lock()
-        self._pool: cf.ProcessPoolExecutor | None = None
+        self._pools: list[cf.ProcessPoolExecutor | None] = [None] * self.workers
+        self._next = 0
 
-    @property
-    def pool(self) -> cf.ProcessPoolExecutor:
+    def assign(self) -> int:
+        """A worker for a new page session (round robin)."""
         with self._lock:
-            if self._pool is None:
-                ctx = multiprocessing.get_context("spawn")
-                self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx,
-                                                    initializer=_worker_init)
-            return self._pool
+            w = self._next
+            self._next = (self._next + 1) % self.workers
+            return w
 
-    def submit(self, table: Mapping[str, Any]) -> cf.Future:
+    def pool(self, worker: int = 0) -> cf.ProcessPoolExecutor:
+        w = worker % self.workers
+        with self._lock:
+            pool = self._pools[w]
+            if pool is None:
+                ctx = multiprocessing.get_context("spawn")
+                pool = cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_worker_init)
+                self._pools[w] = pool
+            return pool
+
+    def submit(self, table: Mapping[str, Any], worker: int = 0) -> cf.Future:
         """The (possibly shared, possibly finished) future of one scenario's outcome."""
         import tomli_w
 
@@ -124,60 +139,47 @@ class Runner:
                 self._cache.move_to_end(key)
                 return fut
         try:
-            fut = self.pool.submit(run_outcome, dict(table))
-        except cf.BrokenExecutor:  # a worker died (e.g. out of memory): start a fresh pool
-            self._reset()
-            fut = self.pool.submit(run_outcome, dict(table))
+            fut = self.pool(worker).submit(run_outcome, dict(table))
+        except cf.BrokenExecutor:  # the worker died (e.g. out of memory): start a fresh one
+            self._reset(worker)
+            fut = self.pool(worker).submit(run_outcome, dict(table))
         with self._lock:
             self._cache[key] = fut
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return fut
 
-    async def outcome(self, table: Mapping[str, Any]) -> Outcome:
+    async def outcome(self, table: Mapping[str, Any], worker: int = 0) -> Outcome:
         """Await one scenario's outcome without blocking the event loop."""
-        fut = self.submit(table)
+        fut = self.submit(table, worker)
         try:
             return await asyncio.wrap_future(fut)
         except cf.BrokenExecutor:
-            self._reset()
+            self._reset(worker)
             return Outcome(toml="", error="the worker process stopped; try again")
 
-    async def figure(self, ds: Any) -> bytes:
-        """Await the ``dermsim run`` figure of a result."""
-        return await asyncio.wrap_future(self.pool.submit(run_figure, ds))
-
-    def figure_sync(self, ds: Any) -> bytes:
-        return self.pool.submit(run_figure, ds).result()
+    def figure_sync(self, ds: Any, worker: int = 0) -> bytes:
+        """The ``dermsim run`` figure of a result (PNG), drawn in a worker."""
+        return self.pool(worker).submit(run_figure, ds).result()
 
     def warm_up(self, table: Mapping[str, Any]) -> None:
-        """Start every worker (numba kernels loaded from the on-disk cache) and compute
-        ``table`` once, so that the first page opens at once."""
-        self.submit(table)
-        for _ in range(self.workers - 1):
-            self.pool.submit(_worker_ping)
+        """Start every worker and compute ``table`` in each (kernels loaded from the on-disk
+        cache, the scenario's sessions cached), so that the first page opens at once."""
+        self.submit(table, 0)
+        for w in range(1, self.workers):
+            self.pool(w).submit(run_outcome, dict(table))
 
-    def _reset(self) -> None:
+    def _reset(self, worker: int) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            pool = self._pools[worker % self.workers]
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            self._pools[worker % self.workers] = None
             self._cache.clear()
 
     def shutdown(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
-
-
-#: A one-session scenario on a coarse grid: loads the numba kernels into a fresh worker.
-_PING = {"name": "warm_up", "protocol": {"sessions": 1, "follow_up_days": 7.0},
-         "grid": {"h_um": 50.0, "width_um": 1000.0}}
-
-
-def _worker_ping() -> bool:
-    import dermsim
-
-    dermsim.simulate(dermsim.load_scenario(_PING))
-    return True
+            for w, pool in enumerate(self._pools):
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                self._pools[w] = None

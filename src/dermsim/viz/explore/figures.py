@@ -55,7 +55,8 @@ def layer_lines(ax: Any, ds: xr.Dataset, colour: str = "w") -> None:
 
 def gf_frame(ds: xr.Dataset, time_h: float) -> Any:
     """Growth factors of the first session at one snapshot time: a map per species (log
-    scale, common to every time so frames compare) and the band-mean depth profiles."""
+    scale over two decades, common to every time so frames compare) and the band-mean depth
+    profiles."""
     from matplotlib.colors import LogNorm
 
     snap = ds["gf_snapshot"]
@@ -67,7 +68,7 @@ def gf_frame(ds: xr.Dataset, time_h: float) -> Any:
         data = snap.sel(species=sp)
         vmax = float(data.max()) if float(data.max()) > 0 else 1.0
         frame = data.sel(snapshot_time=t).values
-        im = ax.imshow(np.clip(frame, vmax * 1e-3, None), norm=LogNorm(vmax * 1e-3, vmax),
+        im = ax.imshow(np.clip(frame, vmax * 1e-2, None), norm=LogNorm(vmax * 1e-2, vmax),
                        cmap="magma", extent=extent(ds), aspect="auto", interpolation="nearest")
         layer_lines(ax, ds)
         ax.set_ylim(depth_limit(ds), 0)
@@ -77,9 +78,10 @@ def gf_frame(ds: xr.Dataset, time_h: float) -> Any:
     ax = axes[-1]
     band = ds["gf_band"].isel(session=0).sel(gf_time=t, method="nearest")
     for sp, colour in zip(species, ("tab:purple", "tab:green")):
-        ax.semilogx(np.maximum(band.sel(species=sp).values, 1e-4), ds["band"].values,
-                    "o-", ms=3, color=colour, label=SPECIES_LABELS.get(sp, sp))
+        ax.plot(band.sel(species=sp).values, ds["band"].values, "o-", ms=3, color=colour,
+                label=SPECIES_LABELS.get(sp, sp))
     ax.invert_yaxis()
+    ax.set_xlim(left=0)
     ax.set(xlabel="band mean [ng/mL]", ylabel="depth [µm]", title="depth profile")
     ax.legend(fontsize=7)
     return fig

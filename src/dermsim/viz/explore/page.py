@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import math
 import tempfile
 import time
 from io import BytesIO
@@ -20,74 +19,24 @@ from typing import Any
 import panel as pn
 
 import dermsim
+from dermsim import scenarios
 from dermsim.devices import DEVICE_PRESETS
 from dermsim.errors import DermsimError
-from dermsim.metrics import summary_rows
 from dermsim.tissue import SITE_SOURCES, SITE_THICKNESS_UM
+from dermsim.topical import TOPICAL_PRODUCTS
 from dermsim.viz.explore import controls as ctl
 from dermsim.viz.explore.compute import INTERACTIVE_H_UM, Outcome, Runner
 from dermsim.viz.explore.controls import widget
 from dermsim.viz.explore.figures import gf_frame, time_label, to_png
 from dermsim.viz.explore.mechanism import STEPS, step_figure, step_sentence
+from dermsim.viz.explore.outcomes import CSS, outcome_rows, rows_html
 
 DISCLAIMER = ("dermsim is a research and teaching tool. It is not medical advice and must not "
               "be used to plan treatment of patients.")
 #: Default RF tip when RF is switched on from a needle device.
 DEFAULT_RF_PRESET = "rf_insulated_49"
-CSS = """
-.dermsim-outcomes table {border-collapse: collapse; font-size: 13px; width: 100%;}
-.dermsim-outcomes td, .dermsim-outcomes th {padding: 2px 8px; border-bottom: 1px solid #ddd;}
-.dermsim-outcomes td.num {text-align: right; font-variant-numeric: tabular-nums;}
-.dermsim-outcomes tr.changed td.num:first-of-type {font-weight: bold;}
-"""
-
-
 def is_rf_preset(name: str) -> bool:
     return DEVICE_PRESETS[name][0] == "rf_tip"
-
-
-def fmt(v: Any) -> str:
-    """Numbers to 4 significant digits; other values as text."""
-    if isinstance(v, float):
-        return "–" if not math.isfinite(v) else f"{v:.4g}"
-    return str(v)
-
-
-def outcome_rows(ds: Any) -> list[tuple[str, Any]]:
-    """The outcomes table: the ``dermsim run`` summary plus topical and RF delivery."""
-    rows = list(summary_rows(ds))
-    if "topical_exposure" in ds and float(ds["topical_exposure"].sum()) > 0:
-        names = [str(n) for n in ds["layer_name"].values]
-        papillary = names.index("papillary_dermis") if "papillary_dermis" in names else 2
-        rows.append(("topical product exposure, papillary dermis [ng h/cm2]",
-                     float(ds["topical_exposure"].values[papillary])))
-        if "topical_exposure_intact" in ds:
-            rows.append(("  same through intact skin [ng h/cm2]",
-                         float(ds["topical_exposure_intact"].values[papillary])))
-    if "rf_energy_per_pin_mJ" in ds:
-        first = ds.isel(session=0)
-        for var, label in (("rf_energy_per_pin_mJ", "RF energy per pin [mJ]"),
-                           ("rf_coag_width_um", "RF coagulation zone width [um]"),
-                           ("rf_coag_depth_extent_um", "RF coagulation zone height [um]"),
-                           ("rf_epidermis_max_omega", "RF epidermal damage integral [-]")):
-            if var in first:
-                rows.append((label, float(first[var])))
-    return rows
-
-
-def rows_html(rows: list[tuple[str, Any]], previous: dict[str, Any]) -> str:
-    """HTML table of outcomes with the previous run's values alongside."""
-    out = ["<table><tr><th>outcome [unit]</th><th>this run</th><th>previous</th></tr>"]
-    for label, value in rows:
-        prev = previous.get(label)
-        changed = prev is not None and fmt(prev) != fmt(value)
-        cls = " class='changed'" if changed else ""
-        out.append(f"<tr{cls}><td>{html.escape(label.strip())}</td>"
-                   f"<td class='num'>{html.escape(fmt(value))}</td>"
-                   f"<td class='num'>{html.escape(fmt(prev)) if prev is not None else ''}</td>"
-                   "</tr>")
-    out.append("</table>")
-    return "".join(out)
 
 
 class ExplorePage:
@@ -96,6 +45,8 @@ class ExplorePage:
     def __init__(self, base: Any, runner: Runner, grid_h_um: float = INTERACTIVE_H_UM) -> None:
         self.base = base
         self.runner = runner
+        self.worker = runner.assign()
+        self._drawn: set[str] = set()
         self.grid_h_um = max(float(grid_h_um), float(base.grid.h_um))
         self.overrides: dict[str, Any] = {}
         self.scenario = self._compose()
@@ -107,8 +58,10 @@ class ExplorePage:
         self._last_preset = {True: DEFAULT_RF_PRESET, False: "pen_12"}
         self._last_preset[self.scenario.is_rf] = self.scenario.device_preset or (
             DEFAULT_RF_PRESET if self.scenario.is_rf else "pen_12")
-        topical = ctl.find_control(self.scenario, ctl.TOPICAL_SWITCH_KEY)
-        self._topical_on_value = float(topical.card.value) if topical is not None else 0.0
+        # no topical product by default: switching it on applies autologous PRP (the
+        # library's growth-factor product) at its concentration, unless the user set one
+        self._topical_on_value = float(
+            TOPICAL_PRODUCTS["prp"].cards()["topical_concentration_ng_ml"])
         self.main_widgets: dict[str, Any] = {}
         self.more_widgets: dict[str, Any] = {}
         self._build_controls()
@@ -126,6 +79,15 @@ class ExplorePage:
 
     def _build_controls(self) -> None:
         s = self.scenario
+        self._bases = {f"{self.base.name} (as started)": self.base}
+        for name in scenarios.names():
+            if name != self.base.name:
+                self._bases[name] = name
+        self.start = widget(
+            pn.widgets.Select, "scenario", options=list(self._bases), tags=["ctl:scenario"],
+            sizing_mode="stretch_width", description="Start from another scenario: " + "; ".join(
+                f"{n}: {scenarios.describe(n)}" for n in scenarios.names()))
+        self.start.param.watch(self._on_start, "value")
         self.site = widget(
             pn.widgets.Select, "body site", options=sorted(SITE_THICKNESS_UM), value=s.skin.site,
             description="Layer thicknesses of the site: " + "; ".join(
@@ -260,6 +222,16 @@ class ExplorePage:
         self.overrides[key] = value
         self._request()
 
+    def _on_start(self, event: Any) -> None:
+        chosen = self._bases[event.new]
+        try:
+            self.base = dermsim.load_scenario(chosen) if isinstance(chosen, str) else chosen
+        except DermsimError as exc:
+            self._show_error(str(exc))
+            return
+        self.grid_h_um = max(self.grid_h_um, float(self.base.grid.h_um))
+        self.reset()
+
     def reset(self, event: Any = None) -> None:
         """Back to the base scenario."""
         self.overrides = {}
@@ -271,6 +243,8 @@ class ExplorePage:
             self.rf_box.visible = base.is_rf
             self.preset.options = self._preset_options(base.is_rf)
             self.preset.value = base.device_preset or self._last_preset[base.is_rf]
+            topical = ctl.find_control(base, ctl.TOPICAL_SWITCH_KEY)
+            self.topical.value = self.topical_box.visible = bool(topical and topical.value)
         finally:
             self._syncing = False
         self._request(rebuild=True)
@@ -300,12 +274,12 @@ class ExplorePage:
             self._pending = True
             return
         self._busy = True
-        self._set_busy(True)
         try:
             while True:
+                self._set_busy(True)
                 self._pending = False
                 t0 = time.perf_counter()
-                outcome = await self.runner.outcome(self.scenario.to_dict())
+                outcome = await self.runner.outcome(self.scenario.to_dict(), self.worker)
                 if self._pending:  # the controls moved meanwhile: run the newest scenario
                     continue
                 await self._show(outcome, time.perf_counter() - t0)
@@ -316,6 +290,8 @@ class ExplorePage:
             self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
+        if self.spinner.value == busy:
+            return
         self.spinner.value = busy
         self.views.loading = busy
         if busy:
@@ -360,6 +336,7 @@ class ExplorePage:
             ("RF heating", pn.Column(self.rf_note, self.rf_image, self.rf_damage)),
             ("Mechanism of action", self.mechanism),
             dynamic=False, sizing_mode="stretch_width")
+        self.tabs.param.watch(lambda e: pn.state.execute(self._draw_visible), "active")
         self.views = pn.Column(
             self.error,
             pn.Row(pn.Column("### Outcomes", self.table, width=470), pn.Column(
@@ -383,8 +360,8 @@ class ExplorePage:
                        sizing_mode="stretch_width")
         reset.on_click(self.reset)
         sidebar = pn.Column(
-            "### Treatment", self.site, self.rf, self.preset, self.main_box, self.rf_box,
-            self.topical, self.topical_box,
+            "### Treatment", self.start, self.site, self.rf, self.preset, self.main_box,
+            self.rf_box, self.topical, self.topical_box,
             "### More parameters", self.more_section, self.more_box,
             "### Download", *self._downloads(), reset, width=340)
         header = pn.Column(
@@ -442,7 +419,18 @@ class ExplorePage:
         spent = outcome.seconds
         self.status.object = (f"updated in {seconds:.2f} s (model {spent.get('simulate', 0):.2f}"
                               f" s, figures {spent.get('figures', 0):.2f} s; 0 = reused)")
-        await asyncio.gather(self._draw_gf(), self._draw_step())
+        self._drawn.clear()
+        if not self._pending:
+            self._set_busy(False)  # the result is shown; the open tab's figure follows
+        await self._draw_visible()
+
+    async def _draw_visible(self) -> None:
+        """Draw the page-side figure of the open tab once per result."""
+        tab = {0: "gf", 3: "step"}.get(self.tabs.active)
+        if tab is None or tab in self._drawn:
+            return
+        self._drawn.add(tab)
+        await (self._draw_gf() if tab == "gf" else self._draw_step())
 
     async def _draw_gf(self) -> None:
         if self.outcome is None or self.outcome.ds is None or self._syncing:
@@ -479,4 +467,4 @@ class ExplorePage:
     def _figure_file(self) -> BytesIO:
         if self.outcome is None or self.outcome.ds is None:
             return BytesIO(b"")
-        return BytesIO(self.runner.figure_sync(self.outcome.ds))
+        return BytesIO(self.runner.figure_sync(self.outcome.ds, self.worker))
