@@ -49,6 +49,7 @@ RANK = {
     "viz.validation": 13,
     "viz.calibration": 13,
     "viz.report": 14,
+    "viz.report_sweep": 14,
     "viz.explore": 14,
     "sweep": 13,
     "calibration": 13,

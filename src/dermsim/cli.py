@@ -349,7 +349,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 STAGE_COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("dermsim.sweep.cli", "run a parameter sweep (resumable, parallel)"),
     "validate": ("dermsim.validation.command", "run the validation cases (analytic, literature)"),
-    "report": ("dermsim.viz.report", "one self-contained HTML page of a result"),
+    "report": ("dermsim.viz.report", "HTML page of a run, comparison or sweep result"),
     "animate": ("dermsim.viz.animate", "GIF of growth factors and collagen (MP4 with --mp4)"),
     "explore": ("dermsim.viz.explore", "interactive web page: change the treatment, see outcomes"),
     "calibrate": ("dermsim.calibration.command",

@@ -123,9 +123,11 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
                 heat_shock: np.ndarray | None = None, day: float = 0.0) -> SessionDrive:
     """The remodelling drive of one session on the coarse 2-D grid (bands x ``columns``).
 
-    Each cell gets the 3-D injured volume fraction of its part of the slice (slice injury
-    averaged over the cell x the 3-D/slice volume scale, at most 1: overlapping channels
-    cannot injure more than the whole cell), the bleeding fraction of its channels, and the
+    Each cell gets the 3-D injured volume fraction of its part of the slice: the summed
+    channel volume x (slice injury averaged over the cell x the 3-D/slice volume scale) of
+    randomly placed, overlapping channels injures the union ``1 - exp(-x)`` of the cell
+    (Boolean model, as :func:`dermsim.signalling.overlap_correction`); the bleeding fraction
+    of its channels; and the
     growth-factor concentration of the signalling stage: the band mean over time times the
     lateral pattern of the field snapshots (coarse-grained, interpolated in time between
     :data:`DRIVE_SNAPSHOT_TIMES_H`, so band means are exact).  RF fractions are per band.
@@ -144,7 +146,7 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
         return np.asarray(wxt.T @ (wz @ np.asarray(f, dtype=float)).T).T
 
     mech = coarse(mechanical_injury)
-    injury = np.clip(inputs["volume_scale"] * mech, 0.0, 1.0)
+    injury = -np.expm1(-inputs["volume_scale"] * np.maximum(mech, 0.0))
     bleed = coarse(inputs["bleeding"])
     bleeding = np.clip(np.divide(bleed, mech, out=np.zeros_like(bleed), where=mech > 1e-12),
                        0.0, 1.0)

@@ -246,12 +246,25 @@ _KIND_TEXT = {"sweep": "a sweep result", "compare": "a comparison table (dermsim
 def open_run_result(path: str | Path, command: str) -> xr.Dataset:
     """Open a result written by ``dermsim run``; a sweep or comparison file or any other
     file stops ``command`` with one line saying what the file is."""
-    need = f"dermsim {command} needs a result written by `dermsim run` (NAME.nc)"
+    return open_result_of_kind(path, command)[0]
+
+
+_NEEDS = {"run": "`dermsim run` (NAME.nc)", "compare": "`dermsim compare` (NAME.nc)",
+          "sweep": "`dermsim sweep` (NAME.nc)"}
+
+
+def open_result_of_kind(path: str | Path, command: str,
+                        kinds: tuple[str, ...] = ("run",)) -> tuple[xr.Dataset, str]:
+    """Open a dermsim file of one of ``kinds`` (see :func:`result_kind`) and say which; any
+    other file stops ``command`` with one line saying what the file is."""
+    written = [_NEEDS[k] for k in kinds]
+    by = written[0] if len(written) == 1 else ", ".join(written[:-1]) + " or " + written[-1]
+    need = f"dermsim {command} needs a result written by {by}"
     try:
         ds = open_result(path)
     except DermsimError as exc:
         raise DermsimError(f"{exc}; {need}") from None
     kind = result_kind(ds)
-    if kind != "run":
-        raise DermsimError(f"{path} is {_KIND_TEXT[kind]}; {need}")
-    return ds
+    if kind not in kinds:
+        raise DermsimError(f"{path} is {_KIND_TEXT.get(kind, 'a ' + kind + ' result')}; {need}")
+    return ds, kind

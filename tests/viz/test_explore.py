@@ -65,7 +65,9 @@ def test_default_scenario_is_the_baseline_config():
 def test_main_controls_come_from_cards_with_their_ranges():
     s = dermsim.load_scenario(ROOT / "configs" / "rf_microneedling.toml")
     keys = [c.key for c in controls.main_controls(s)]
-    assert keys[:5] == list(controls.MAIN_KEYS)
+    # the patient table's fields (age, …) lead, then the treatment controls
+    assert "patient.age_years" in keys
+    assert [k for k in keys if not k.startswith("patient.")][:5] == list(controls.MAIN_KEYS)
     for c in controls.main_controls(s) + controls.main_controls(s, controls.RF_KEYS):
         w = controls.make_widget(c)
         assert w.start == pytest.approx(c.card.low)

@@ -65,14 +65,23 @@ def _one_line_error(r: subprocess.CompletedProcess, *words: str) -> None:
         assert w in err, err
 
 
-@pytest.mark.parametrize("command", ["report", "animate"])
-@pytest.mark.parametrize("kind,word", [("readme", "not a NetCDF"), ("sweep", "sweep result"),
-                                       ("compare", "comparison table")])
+@pytest.mark.parametrize("command,kind,word", [
+    ("report", "readme", "not a NetCDF"), ("animate", "readme", "not a NetCDF"),
+    ("animate", "sweep", "sweep result"), ("animate", "compare", "comparison table")])
 def test_report_and_animate_refuse_non_results_in_one_line(command, kind, word, other_files,
                                                            tmp_path):
     r = _cli(command, str(other_files[kind]), "-o", str(tmp_path / f"x.{command}"))
     _one_line_error(r, word, "dermsim run")
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+@pytest.mark.parametrize("kind", ["sweep", "compare"])
+def test_report_takes_sweep_and_compare_files(kind, other_files, tmp_path):
+    """Even a minimal sweep or comparison file gives a page (the full pages are tested in
+    test_report_pages.py)."""
+    r = _cli("report", str(other_files[kind]), "-o", str(tmp_path / "x.html"), "-q")
+    assert r.returncode == 0, r.stderr
+    assert "</html>" in (tmp_path / "x.html").read_text(encoding="utf-8")
 
 
 def test_animate_rejects_unknown_species_and_bad_fps(result_path, tmp_path):

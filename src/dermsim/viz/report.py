@@ -16,51 +16,24 @@ Sections and figures appear only when the result holds the variables they need, 
 of a partial pipeline (e.g. penetration only) still gives a complete page. The file is written
 atomically.
 
+A comparison table (``dermsim compare``) gets the page of :mod:`dermsim.viz.report_compare`,
+a sweep result (``dermsim sweep``) that of :mod:`dermsim.viz.report_sweep`; any other file is
+refused in one line. Every page is assembled by :mod:`dermsim.viz.page`.
+
 Only the standard library is imported at module level.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from pathlib import Path
 from typing import Any
 
 from dermsim import schema
+from dermsim.viz.page import esc as _esc
+from dermsim.viz.page import figure_html, page_html, png_base64
+from dermsim.viz.page import fmt as _fmt
 
 __all__ = ["MODEL_SUMMARY", "add_cli", "build_html", "stage_figures", "write_report"]
-
-DISCLAIMER = ("dermsim is a research and teaching tool. It is not medical advice and must not "
-              "be used to plan the treatment of patients.")
-
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
-margin:0 auto;max-width:1100px;padding:0 1.2em 3em;color:#1d2430;line-height:1.45}
-h1{font-size:1.6em;margin:.8em 0 .2em}h2{border-bottom:2px solid #d9737a;padding-bottom:.15em;
-margin-top:1.8em}h3{margin-bottom:.3em}.meta{color:#555;margin:.2em 0 1em}
-.disclaimer{background:#fff4e5;border-left:5px solid #e8a33d;padding:.6em 1em;margin:1em 0}
-table{border-collapse:collapse;margin:.6em 0;font-size:.93em}th,td{border:1px solid #ccd;
-padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f1f2f6}
-td.num{text-align:right;font-variant-numeric:tabular-nums}tr.absent td{color:#999}
-figure{margin:1.2em 0;padding:.5em;border:1px solid #e3e3ea;border-radius:4px}
-figure img{max-width:100%;height:auto;display:block;margin:0 auto}
-figcaption{color:#444;font-size:.92em;margin-top:.4em}
-pre{background:#f6f7f9;padding:.8em;overflow-x:auto;font-size:.85em;border-radius:4px}
-nav ul{columns:2;list-style:square}.pass{color:#1a7f37;font-weight:600}
-.fail,.error{color:#c62828;font-weight:600}.na{color:#888}.warn{color:#b26a00}
-footer{margin-top:3em;color:#666;font-size:.88em;border-top:1px solid #ddd;padding-top:.6em}
-"""
-
-_SCRIPT = """
-window.addEventListener("load", function () {
-  var imgs = document.images, ok = 0;
-  for (var i = 0; i < imgs.length; i++) {
-    if (imgs[i].complete && imgs[i].naturalWidth > 0) { ok++; }
-  }
-  document.body.setAttribute("data-images-ok", ok + "/" + imgs.length);
-});
-"""
 
 _ASSUMPTIONS = (
     "The skin is a 2-D slice (depth × lateral, periodic laterally) through one row of a "
@@ -119,38 +92,6 @@ MODEL_SUMMARY: tuple[tuple[str, str], ...] = (
 # ------------------------------------------------------------------------------------------------
 
 
-def _esc(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, str):
-        return v
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if f != f:
-        return "—"
-    if f == 0:
-        return "0"
-    if abs(f) >= 1e5 or abs(f) < 1e-3:
-        return f"{f:.3e}"
-    return f"{f:.4g}"
-
-
-def _png_base64(fig: Any, dpi: int = 100) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    try:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    except Exception:  # a Figure not managed by pyplot
-        pass
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _import_stage_modules() -> None:
     """Import the stage modules so that their figure panels and outcome functions register."""
     import importlib
@@ -179,7 +120,7 @@ def stage_figures(ds: Any) -> list[tuple[str, str, str, str | None, str]]:
     from dermsim.viz import report_figures
 
     _import_stage_modules()
-    return report_figures.stage_figures(ds, _png_base64)
+    return report_figures.stage_figures(ds, png_base64)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -310,108 +251,75 @@ def build_html(ds: Any, validation: str = "auto", source: Path | None = None) ->
     source
         Path of the result file (shown, and used to look for ``docs/`` next to it).
     """
-    from datetime import UTC, datetime
-
     from dermsim import __version__
-    from dermsim.metrics import scalar_outcomes
 
     _import_stage_modules()
     a = ds.attrs
-    name = a.get("scenario", "result")
-    parts: list[str] = []
-    add = parts.append
-    add("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>")
-    add("<meta name='viewport' content='width=device-width, initial-scale=1'>")
-    add(f"<title>dermsim report: {_esc(name)}</title><style>{_CSS}</style></head><body>")
-    add(f"<header><h1>dermsim report — {_esc(name)}</h1>")
-    meta = " · ".join(_esc(x) for x in (a.get("site", ""), a.get("device_preset", ""),
-                                          f"dermsim {a.get('dermsim_version', __version__)}") if x)
-    add(f"<p class='meta'>{meta}</p>")
-    add(f"<div class='disclaimer' id='disclaimer'><strong>Disclaimer.</strong> {_esc(DISCLAIMER)}"
-        "</div></header>")
-    for line in str(a.get("patient_warnings", "")).splitlines():  # [patient] warnings
-        add(f"<div class='disclaimer patient-warning'><strong>Warning.</strong> {_esc(line)}"
-            "</div>")
-    sections = [("scenario", "Scenario"), ("outcomes", "Outcomes"), ("figures", "Figures"),
-                ("model", "Model assumptions"), ("validation", "Validation status"),
-                ("disclaimer-end", "Disclaimer")]
-    add("<nav><ul>" + "".join(f"<li><a href='#{k}'>{_esc(t)}</a></li>" for k, t in sections)
-        + "</ul></nav>")
+    meta = [a.get("site", ""), a.get("device_preset", ""),
+            f"dermsim {a.get('dermsim_version', __version__)}"]
+    # [patient] warnings (contraindications, risks), one per line of the attribute
+    meta += [f"warning: {w}" for w in str(a.get("patient_warnings", "")).splitlines()]
+    figures = "".join(figure_html(key, title, caption, b64, err)
+                      for key, title, caption, b64, err in stage_figures(ds))
+    sections = [("scenario", "Scenario", _scenario_section(ds, source)),
+                ("outcomes", "Outcomes", _outcomes_section(ds)),
+                ("figures", "Figures", figures),
+                ("model", "Model assumptions", _model_section()),
+                ("validation", "Validation status", _validation_section(validation, source))]
+    return page_html(str(a.get("scenario", "result")), meta, sections)
 
-    # scenario
-    add("<section id='scenario'><h2>Scenario</h2><table>")
-    for k, v in _scenario_rows(ds):
-        add(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>")
-    add("</table>")
+
+def _scenario_section(ds: Any, source: Path | None) -> str:
+    parts = ["<table>"]
+    parts += [f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in _scenario_rows(ds)]
+    parts.append("</table>")
     if source is not None:
-        add(f"<p>Result file: <code>{_esc(source)}</code></p>")
-    if a.get("config_toml"):
-        add("<details><summary>Configuration (resolved TOML, as stored in the result)"
-            f"</summary><pre>{_esc(a['config_toml'])}</pre></details>")
-    add("</section>")
+        parts.append(f"<p>Result file: <code>{_esc(source)}</code></p>")
+    if ds.attrs.get("config_toml"):
+        parts.append("<details><summary>Configuration (resolved TOML, as stored in the result)"
+                     f"</summary><pre>{_esc(ds.attrs['config_toml'])}</pre></details>")
+    return "".join(parts)
 
-    # outcomes
-    add("<section id='outcomes'><h2>Outcomes</h2>")
+
+def _outcomes_section(ds: Any) -> str:
+    from dermsim.metrics import scalar_outcomes
+
     try:
-        outcomes = scalar_outcomes(ds)
-        add("<p>Scalar outcomes (<code>dermsim.metrics.scalar_outcomes</code>); penetration "
-            "outcomes are for the first session, changes are relative to the untreated "
-            "baseline. “not simulated” marks outcomes of stages absent from this result.</p>")
-        add(_outcome_table(outcomes))
+        body = ("<p>Scalar outcomes (<code>dermsim.metrics.scalar_outcomes</code>); penetration "
+                "outcomes are for the first session, changes are relative to the untreated "
+                "baseline. “not simulated” marks outcomes of stages absent from this result."
+                "</p>" + _outcome_table(scalar_outcomes(ds)))
     except Exception as exc:
-        add(f"<p class='warn'>Outcomes could not be computed: {_esc(exc)}</p>")
-    add(_session_table(ds))
-    add("</section>")
+        body = f"<p class='warn'>Outcomes could not be computed: {_esc(exc)}</p>"
+    return body + _session_table(ds)
 
-    # figures
-    add("<section id='figures'><h2>Figures</h2>")
-    for key, title, caption, b64, err in stage_figures(ds):
-        if b64 is None:
-            add(f"<p class='warn' data-figure-error='{_esc(key)}'>Figure “{_esc(title)}” could "
-                f"not be drawn: {_esc(err)}</p>")
-            continue
-        add(f"<figure id='fig-{_esc(key)}'><img src='data:image/png;base64,{b64}' "
-            f"alt='{_esc(title)}'><figcaption><strong>{_esc(title)}.</strong> {caption}"
-            "</figcaption></figure>")
-    add("</section>")
 
-    # model assumptions
-    add("<section id='model'><h2>Model assumptions</h2><ul>")
-    for item in _ASSUMPTIONS:
-        add(f"<li>{_esc(item)}</li>")
-    add("</ul><h3>The model in brief</h3><dl>")
-    for head, para in MODEL_SUMMARY:
-        add(f"<dt><strong>{_esc(head)}</strong></dt><dd>{_esc(para)}</dd>")
-    add("</dl><p>Every equation, assumption and parameter with its source is in "
-        "<code>docs/model.md</code> of the dermsim repository.</p>")
-    add("</section>")
+def _model_section() -> str:
+    parts = ["<ul>", *(f"<li>{_esc(item)}</li>" for item in _ASSUMPTIONS),
+             "</ul><h3>The model in brief</h3><dl>"]
+    parts += [f"<dt><strong>{_esc(head)}</strong></dt><dd>{_esc(para)}</dd>"
+              for head, para in MODEL_SUMMARY]
+    parts.append("</dl><p>Every equation, assumption and parameter with its source is in "
+                 "<code>docs/model.md</code> of the dermsim repository.</p>")
+    return "".join(parts)
 
-    # validation
-    add("<section id='validation'><h2>Validation status</h2>")
+
+def _validation_section(validation: str, source: Path | None) -> str:
     try:
         src, rows = validation_status(validation, source)
-        add(f"<p>Source: {src}.</p>")
-        if rows:
-            add("<table><tr><th>case</th><th>what is checked</th><th>status</th></tr>")
-            for case, title, status in rows:
-                cls = {"pass": "pass", "fail": "fail", "error": "error"}.get(status, "na")
-                add(f"<tr><td>{_esc(case)}</td><td>{_esc(title)}</td>"
-                    f"<td class='{cls}'>{_esc(status)}</td></tr>")
-            add("</table>")
-            n_pass = sum(s == "pass" for _, _, s in rows)
-            add(f"<p>{n_pass} of {len(rows)} cases pass.</p>")
     except Exception as exc:
-        add(f"<p class='warn'>Validation status unavailable: {_esc(exc)}</p>")
-    add("</section>")
-
-    add(f"<section id='disclaimer-end'><h2>Disclaimer</h2><p>{_esc(DISCLAIMER)} Results are "
-        "model outputs for an average skin under stated assumptions; they are not predictions "
-        "for any individual.</p></section>")
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    add(f"<footer>Generated by dermsim {_esc(__version__)} (<code>dermsim report</code>) on "
-        f"{_esc(now)}. Self-contained page: no network access, figures embedded.</footer>")
-    add(f"<script>{_SCRIPT}</script></body></html>")
-    return "\n".join(parts)
+        return f"<p class='warn'>Validation status unavailable: {_esc(exc)}</p>"
+    parts = [f"<p>Source: {src}.</p>"]
+    if rows:
+        parts.append("<table><tr><th>case</th><th>what is checked</th><th>status</th></tr>")
+        for case, title, status in rows:
+            cls = {"pass": "pass", "fail": "fail", "error": "error"}.get(status, "na")
+            parts.append(f"<tr><td>{_esc(case)}</td><td>{_esc(title)}</td>"
+                         f"<td class='{cls}'>{_esc(status)}</td></tr>")
+        parts.append("</table>")
+        n_pass = sum(s == "pass" for _, _, s in rows)
+        parts.append(f"<p>{n_pass} of {len(rows)} cases pass.</p>")
+    return "".join(parts)
 
 
 def write_report(result: str | Path, output: str | Path | None = None,
@@ -421,18 +329,30 @@ def write_report(result: str | Path, output: str | Path | None = None,
     Parameters
     ----------
     result
-        A result NetCDF written by ``dermsim run`` / :func:`dermsim.io.write_netcdf`.
+        A file written by ``dermsim run`` (:func:`dermsim.io.write_netcdf`), ``dermsim
+        compare`` (:mod:`dermsim.viz.report_compare`) or ``dermsim sweep``
+        (:mod:`dermsim.viz.report_sweep`); any other file is refused in one line.
     output
         HTML path (default: the result path with suffix ``.html``).
     validation
-        See :func:`validation_status`.
+        See :func:`validation_status` (run results only).
     """
-    from dermsim.io import atomic_write_bytes, open_run_result
+    from dermsim.io import atomic_write_bytes, open_result_of_kind
 
     result = Path(result)
-    ds = open_run_result(result, "report")
+    ds, kind = open_result_of_kind(result, "report", ("run", "compare", "sweep"))
+    if kind == "compare":
+        from dermsim.viz.report_compare import build_compare_html
+
+        page = build_compare_html(ds, result)
+    elif kind == "sweep":
+        from dermsim.viz.report_sweep import build_sweep_html
+
+        page = build_sweep_html(ds, result)
+    else:
+        page = build_html(ds, validation, result)
     out = Path(output) if output is not None else result.with_suffix(".html")
-    return atomic_write_bytes(build_html(ds, validation, result).encode("utf-8"), out)
+    return atomic_write_bytes(page.encode("utf-8"), out)
 
 
 def cmd_report(args: Any) -> int:
@@ -446,15 +366,20 @@ def cmd_report(args: Any) -> int:
 def add_cli(subparsers: Any, epilog: str) -> None:
     """Register ``dermsim report`` on an argparse subparsers object."""
     p = subparsers.add_parser(
-        "report", help="one self-contained HTML page of a result",
-        description="Write one self-contained HTML page (figures embedded, no network) with "
-                    "the scenario, outcomes table, figures, model assumptions, validation "
-                    "status and the disclaimer.", epilog=epilog)
-    p.add_argument("result", help="result NetCDF written by `dermsim run`")
+        "report", help="HTML page of a run, comparison or sweep result",
+        description="Write one self-contained HTML page (figures embedded, no network). A "
+                    "`dermsim run` result: the scenario, outcomes table, figures, model "
+                    "assumptions, validation status and the disclaimer. A `dermsim compare` "
+                    "table: the scenarios, outcomes with units, when they were compared and a "
+                    "bar chart per outcome. A `dermsim sweep` result: the spec, parameters, "
+                    "outcome summary, ranking by the spec's objective, the sweep figures and "
+                    "the failed runs.", epilog=epilog)
+    p.add_argument("result", help="NetCDF written by `dermsim run`, `dermsim compare` or "
+                                  "`dermsim sweep`")
     p.add_argument("-o", "--output", metavar="HTML",
                    help="output file (default: RESULT with suffix .html)")
     p.add_argument("--validation", choices=("auto", "cached", "run", "skip"), default="auto",
-                   help="validation status: from docs/validation.md if found, else run the fast "
-                        "cases (auto, default); cached; run all cases; skip")
+                   help="validation status of a run report: from docs/validation.md if found, "
+                        "else run the fast cases (auto, default); cached; run all cases; skip")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=cmd_report)

@@ -117,10 +117,13 @@ def plot_cross_section(ds: xr.Dataset, session: int = 1, ax: Any = None) -> Any:
     ax.legend(loc="lower right", fontsize=7, framealpha=0.9, frameon=True)
     surf = 100 * float(sel["surface_fraction_punctured"])
     slice_pct = 100 * slice_injured_width(ds, session)
-    ax.text(0.01, 0.02, f"this slice cuts every channel through its centre: {slice_pct:.0f} % "
-            f"of its width is injured.\nOver the whole skin surface (3-D) {surf:.1f} % is "
-            "punctured per session.", transform=ax.transAxes, fontsize=7, va="bottom",
-            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.7", "pad": 3})
+    # below the axes (under the x label), so that it never covers the legends on narrow grids
+    ax.annotate(f"this slice cuts every channel through its centre: {slice_pct:.0f} % of its "
+                f"width is injured.\nOver the whole skin surface (3-D) {surf:.1f} % is "
+                "punctured per session.", xy=(0.0, 0.0), xycoords="axes fraction",
+                xytext=(0.0, -38.0), textcoords="offset points", fontsize=7, ha="left",
+                va="top", annotation_clip=False,
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.7", "pad": 3})
     from matplotlib.cm import ScalarMappable
 
     sm = ScalarMappable(cmap=style.injury_cmap())

@@ -28,7 +28,7 @@ def _plt() -> Any:
     return plt
 
 
-def _dim(ds: xr.Dataset, ref: str) -> str:
+def parameter_dim(ds: xr.Dataset, ref: str) -> str:
     """Dataset name of a parameter given its name or dotted key."""
     if ref in ds.coords and "parameter_key" in ds[ref].attrs:
         return ref
@@ -66,7 +66,7 @@ def _reduce(da: xr.DataArray, ds: xr.Dataset, sel: Mapping[str, Any] | None,
     import numpy as np
 
     if sel:
-        da = da.sel({_dim(ds, k): v for k, v in sel.items()})
+        da = da.sel({parameter_dim(ds, k): v for k, v in sel.items()})
     single = [d for d in da.dims if d not in keep and da.sizes[d] == 1]
     if single:
         da = da.isel({d: 0 for d in single})
@@ -121,7 +121,7 @@ def plot_heatmap(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, y: str, 
     matplotlib.figure.Figure
     """
     outs = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    xn, yn = _dim(ds, x), _dim(ds, y)
+    xn, yn = parameter_dim(ds, x), parameter_dim(ds, y)
     fig, axes = _panels(len(outs), 4.6, 0.4, 3.9)
     for ax, o in zip(axes, outs):
         ax.set_title(axis_label(ds, o, 45, units=False), fontsize=9)
@@ -222,8 +222,8 @@ def plot_lines(ds: xr.Dataset, outcomes: str | Sequence[str], x: str, *, hue: st
     matplotlib.figure.Figure
     """
     outs = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    xn = _dim(ds, x)
-    hn = _dim(ds, hue) if hue else None
+    xn = parameter_dim(ds, x)
+    hn = parameter_dim(ds, hue) if hue else None
     fig, axes = _panels(len(outs), 4.4, 0.6, 3.5)
     for ax, o in zip(axes, outs):
         ax.set_ylabel(axis_label(ds, o, 38), fontsize=9)
@@ -282,35 +282,46 @@ def _lines_panel(ax: Any, ds: xr.Dataset, o: str, xn: str, hn: str | None,
     ax.grid(alpha=0.3)
 
 
+def default_figures(ds: xr.Dataset) -> list[FigureSpec]:
+    """The figures drawn when a spec declares none, from the sweep Dataset alone: sensitivity
+    bars (Morris/Sobol' designs), a heatmap of the first two parameters (factorial designs) or
+    lines of the first outcome against each parameter (sampled designs)."""
+    outcomes = [o for o in str(ds.attrs.get("outcomes", "")).split(", ") if o]
+    outs = tuple(finite_outcomes(ds, outcomes)[:4])
+    keys = [str(ds[c].attrs["parameter_key"]) for c in param_names(ds)]
+    if not outs or not keys:
+        return []
+    if ds.attrs.get("design") in SENSITIVITY_KINDS:
+        return [FigureSpec("sensitivity", outs)]
+    sampled = "run" in ds.dims
+    if not sampled and len(keys) >= 2:
+        return [FigureSpec("heatmap", outs, keys[0], keys[1])]
+    if sampled:
+        return [FigureSpec("lines", outs[:1], k) for k in keys[:4]]
+    return [FigureSpec("lines", outs, keys[0])]
+
+
+def draw_figure_spec(ds: xr.Dataset, f: FigureSpec) -> Any:
+    """Draw one figure of a sweep (a :class:`~dermsim.sweep.spec.FigureSpec`); None for a
+    sensitivity figure without any finite outcome."""
+    if f.kind == "heatmap":
+        return plot_heatmap(ds, f.outcomes, f.x, f.y, sel=f.sel)  # type: ignore[arg-type]
+    if f.kind == "lines":
+        return plot_lines(ds, f.outcomes, f.x, hue=f.hue, sel=f.sel)  # type: ignore[arg-type]
+    finite = finite_outcomes(ds, f.outcomes)
+    return plot_sensitivity(ds, finite) if finite else None
+
+
 def make_figures(ds: xr.Dataset, spec: SweepSpec, out_dir: str | Path) -> list[Path]:
-    """Draw the spec's ``[[figures]]`` (or default figures) and save them as PNG."""
+    """Draw the spec's ``[[figures]]`` (or :func:`default_figures`) and save them as PNG."""
     from dermsim.io import save_figure
 
     plt = _plt()
-    figs = list(spec.figures)
-    if not figs:
-        outs = tuple(finite_outcomes(ds, spec.outcomes)[:4])
-        ps = spec.parameters
-        if not outs:
-            return []
-        if spec.design.kind in SENSITIVITY_KINDS:
-            figs = [FigureSpec("sensitivity", outs)]
-        elif not spec.sampled and len(ps) >= 2:
-            figs = [FigureSpec("heatmap", outs, ps[0].key, ps[1].key)]
-        else:
-            figs = [FigureSpec("lines", outs[:1], p.key) for p in ps[:4]] if spec.sampled \
-                else [FigureSpec("lines", outs, ps[0].key)]
     written: list[Path] = []
-    for f in figs:
-        if f.kind == "heatmap":
-            fig = plot_heatmap(ds, f.outcomes, f.x, f.y, sel=f.sel)  # type: ignore[arg-type]
-        elif f.kind == "lines":
-            fig = plot_lines(ds, f.outcomes, f.x, hue=f.hue, sel=f.sel)  # type: ignore[arg-type]
-        else:
-            finite = finite_outcomes(ds, f.outcomes)
-            if not finite:
-                continue
-            fig = plot_sensitivity(ds, finite)
+    for f in list(spec.figures) or default_figures(ds):
+        fig = draw_figure_spec(ds, f)
+        if fig is None:
+            continue
         name = f.file or _unique(figure_name(spec, f), [p.name for p in written])
         written.append(save_figure(fig, Path(out_dir) / name))
         plt.close(fig)
