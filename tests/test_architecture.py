@@ -36,6 +36,8 @@ RANK = {
     "topical": 6,
     "remodelling": 7,
     "config": 8,
+    "uncertainty": 8,
+    "data": 0,
     "resources": 9,
     "coupling": 9,
     "pipeline": 10,
@@ -45,6 +47,7 @@ RANK = {
     # figures drawn for a higher layer sit with that layer
     "viz.sweep": 13,
     "viz.validation": 13,
+    "viz.calibration": 13,
     "viz.report": 14,
     "viz.report_sweep": 14,
     "viz.explore": 14,

@@ -73,6 +73,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = _Progress(args.quiet)
     if progress.enabled:
         print(f"dermsim run: {scenario.name}: {estimate.describe()}", file=sys.stderr)
+    if args.ensemble is not None and args.ensemble != 0 and args.ensemble < 2:
+        from dermsim.errors import ConfigError
+
+        raise ConfigError("--ensemble", args.ensemble, "a whole number >= 2 (or 0 for none)")
+    posterior = args.posterior or getattr(scenario.stages.get("uncertainty"), "posterior", "")
+    if posterior:
+        from dermsim.calibration.posterior import open_posterior
+
+        open_posterior(posterior)  # a bad file fails before the run
+    from dermsim.patient import patient_warnings
+
+    for line in patient_warnings(scenario.stages.get("patient")):
+        print(f"dermsim: warning: {line}", file=sys.stderr)
     ds = simulate(scenario, progress=progress)
     nc = write_netcdf(ds, out_dir / f"{scenario.name}.nc")
     written = [nc]
@@ -90,6 +103,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_table(summary_rows(ds), f"dermsim run: {scenario.name}")
         for p in written:
             print(f"  wrote {p}")
+    if args.ensemble or args.posterior or "uncertainty" in scenario.stages:
+        from dermsim.calibration.command import run_ensemble_for
+
+        for p in run_ensemble_for(scenario, args.ensemble, args.posterior, out_dir,
+                                  scenario.output.figure and not args.no_figure, args.quiet):
+            if not args.quiet:
+                print(f"  wrote {p}")
     return 0
 
 
@@ -277,6 +297,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/)")
     p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
     p.add_argument("--csv", metavar="FILE", help="also write the outcomes as CSV (with units)")
+    p.add_argument("--ensemble", type=int, metavar="N",
+                   help="also run N posterior members and write NAME_ensemble.nc with the "
+                        "quantiles 0.05/0.5/0.95 of every outcome and time course")
+    p.add_argument("--posterior", metavar="FILE",
+                   help="posterior of `dermsim calibrate` or `dermsim fit` for the ensemble "
+                        "(default: the one shipped with dermsim; with no --ensemble: 16 members)")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -326,6 +352,9 @@ STAGE_COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("dermsim.viz.report", "HTML page of a run, comparison or sweep result"),
     "animate": ("dermsim.viz.animate", "GIF of growth factors and collagen (MP4 with --mp4)"),
     "explore": ("dermsim.viz.explore", "interactive web page: change the treatment, see outcomes"),
+    "calibrate": ("dermsim.calibration.command",
+                  "Bayesian calibration of parameter cards against the literature"),
+    "fit": ("dermsim.calibration.fit_command", "fit parameters to your own measurements (CSV)"),
 }
 
 

@@ -109,6 +109,7 @@ _SECTION_MODULES = {
     "remodelling": ("dermsim.remodelling", "RemodellingConfig"),
     "rf": ("dermsim.thermal", "RFConfig"),
     "patient": ("dermsim.patient", "PatientConfig"),
+    "uncertainty": ("dermsim.uncertainty", "UncertaintyConfig"),
 }
 
 

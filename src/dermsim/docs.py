@@ -19,7 +19,7 @@ BEGIN = "<!-- BEGIN PARAMETERS -->"
 END = "<!-- END PARAMETERS -->"
 MODEL_MODULES = ("dermsim.tissue", "dermsim.devices", "dermsim.penetration", "dermsim.config",
                  "dermsim.protocol", "dermsim.signalling", "dermsim.remodelling",
-                 "dermsim.thermal")
+                 "dermsim.thermal", "dermsim.patient", "dermsim.uncertainty")
 
 
 def load_all_cards() -> None:

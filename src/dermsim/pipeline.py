@@ -27,6 +27,7 @@ from dermsim.coupling import (
 from dermsim.coupling import (
     session_drive as session_drive,  # re-exported for callers of the band drive
 )
+from dermsim.patient import apply_patient, patient_outputs
 from dermsim.penetration import PenetrationResult, injury_field, penetrate
 from dermsim.protocol import Session
 from dermsim.remodelling import SessionDrive
@@ -366,7 +367,7 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     days = [sp.session.day for sp in pen]
     end = scenario.protocol.end_day
     remod = simulate_remodelling(ds["band"].values, drives, end,
-                                 scenario.stage("remodelling"),
+                                 apply_patient(scenario).stage("remodelling"),
                                  band_thickness_um=float(scenario.stage("signalling").band_um),
                                  patient=scenario.stage("patient"),
                                  signalling=scenario.stage("signalling"),
@@ -390,6 +391,7 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     ds["band_layer"] = ("band", grid.stack.layer_at(ds["band"].values),
                         {"long_name": "layer index of each band",
                          "flag_meanings": " ".join(LAYER_NAMES)})
+    ds = patient_outputs(ds, scenario.stages.get("patient"))
     schema.apply(ds)
     ds = guard_outputs(ds)
     if progress:

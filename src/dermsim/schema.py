@@ -159,6 +159,8 @@ VARIABLES: tuple[Quantity, ...] = (
     Q("layer_reach_fraction", "1", "fraction of the needles whose tip entered each layer",
       "layer reach"),
     Q("injured_area", "um2", "injury-weighted area in the slice", "injured area"),
+    Q("pih_risk_index", "1", "relative post-inflammatory hyperpigmentation risk (phototype, "
+      "epidermal injury, inflammation)", "PIH risk index", "lower"),
     Q("band_injury", "1", "injured volume fraction per band", "band injury"),
     # growth-factor signalling (acute window)
     Q("gf_band", "ng/mL", "band-mean growth-factor concentration", "band mean"),

@@ -35,14 +35,17 @@ def v7_penetration(ctx: CaseContext) -> tuple[str, str, bool]:
 
     cfg = ctx.config(pen.PenetrationConfig, "penetration")
     stack = site_stack("cheek")
-    rows = [("a", "roller 770 µm (quasi-static)", {"preset": "dermaroller_mf8",
-                                                   "needle_length_um": 770.0}, 150.0, 150.0),
-            ("b", "pen 600 µm (impact)", {"preset": "pen_12", "needle_length_um": 600.0},
-             460.0, 460.0),
-            ("c", "pen 1.5 mm (face)", {"preset": "pen_12", "needle_length_um": 1500.0},
-             1300.0, 1500.0),
-            ("d", "RF tip 1.5 mm (face)", {"preset": "rf_insulated_49",
-                                           "needle_length_um": 1500.0}, 1300.0, 1500.0)]
+    from dermsim.calibration.registry import target as registry_target
+
+    rows = []
+    for key, label, preset, obs_id in (
+            ("a", "roller 770 µm (quasi-static)", "dermaroller_mf8", "kalluri2011_depth"),
+            ("b", "pen 600 µm (impact)", "pen_12", "donnelly2010_depth"),
+            ("c", "pen 1.5 mm (face)", "pen_12", "sasaki2019_depth_mn"),
+            ("d", "RF tip 1.5 mm (face)", "rf_insulated_49", "sasaki2019_depth_rf")):
+        obs = registry_target(obs_id)
+        rows.append((key, label, {"preset": preset, "needle_length_um": obs.needle_um},
+                     obs.low, obs.high))
     ok_all, got = True, []
     for key, label, spec, lo, hi in rows:
         dev = ctx.device(spec)

@@ -12,6 +12,7 @@ import dataclasses
 import math
 from typing import Any
 
+from dermsim.calibration.registry import target
 from dermsim.validation.framework import CaseContext, StageUnavailable, case
 
 __all__ = ["local_maxima", "peak_day", "v8_early_kinetics", "v9_collagen_trajectory",
@@ -108,19 +109,23 @@ def v8_early_kinetics(ctx: CaseContext) -> tuple[str, str, bool]:
     peaks = local_maxima(t, a)
     first = peaks[0] * 24.0 if peaks else float("nan")
     second = next((p for p in peaks if p > 1.0), float("nan"))
-    checks = [ctx.check("active TGF-β first peak", f"{first:.2f} h (< 1 h)", first < 1.0),
-              ctx.check("active TGF-β second peak", f"day {second:.2f} (3–5)",
-                        3.0 <= second <= 5.0)]
+    y1, y2 = target("yang1999_tgfb_first"), target("yang1999_tgfb_second")
+    checks = [ctx.check("active TGF-β first peak", f"{first:.2f} h (< {y1.high:g} h)",
+                        first < y1.high),
+              ctx.check("active TGF-β second peak", f"day {second:.2f} ({y2.low:g}–{y2.high:g})",
+                        y2.low <= second <= y2.high)]
     tp, vp = _injured_mean(ds, d0, "pdgf_endogenous")
     pk = peak_day(tp, vp)
-    ratio8 = float(np.interp(8.0, tp, vp) / vp.max())
-    checks.append(ctx.check("PDGF-like (heparin-binding) peak", f"day {pk:.2f} (2–3.5)",
-                            2.0 <= pk <= 3.5))
-    checks.append(ctx.check("PDGF-like at day 8 / peak", f"{ratio8:.2f} (< 0.30)",
-                            ratio8 < 0.30))
+    m1, m8 = target("marikovsky1993_pdgf_peak"), target("marikovsky1993_pdgf_day8")
+    ratio8 = float(np.interp(m8.time_day, tp, vp) / vp.max())
+    checks.append(ctx.check("PDGF-like (heparin-binding) peak",
+                            f"day {pk:.2f} ({m1.low:g}–{m1.high:g})", m1.low <= pk <= m1.high))
+    checks.append(ctx.check(f"PDGF-like at day {m8.time_day:g} / peak",
+                            f"{ratio8:.2f} (< {m8.high:.2f})", ratio8 < m8.high))
     days = {}
-    for var, lo, hi in (("neutrophils", 1.0, 2.0), ("macrophages", 3.0, 5.0),
-                        ("fibroblasts", 7.0, 14.0)):
+    for var in ("neutrophils", "macrophages", "fibroblasts"):
+        cell = target(f"wound_{var[:-1]}_peak")
+        lo, hi = cell.low, cell.high
         tt, vv = _injured_mean(ds, d0, var)
         days[var] = peak_day(tt, vv)
         checks.append(ctx.check(f"{var} peak", f"day {days[var]:.2f} ({lo:g}–{hi:g})",
@@ -175,14 +180,18 @@ def v9_collagen_trajectory(ctx: CaseContext) -> tuple[str, str, bool]:
     ratio0 = float(base["collagen_I_III_ratio"].isel(time=0).mean())
     drift = float(np.max(np.abs(base["collagen_total_rel_change"].values))) / 2.0 * 100
     drift_r = float(np.max(np.abs(base["collagen_I_III_ratio"].values / ratio0 - 1))) / 2 * 100
+    s3w, el, r90 = (target(k) for k in ("wound_III_synthesis_peak", "robins2003_III_elevated",
+                                         "wound_I_rise"))
+    xue = target("xue2015_I_III_ratio")
     checks = [
-        ctx.check("collagen III synthesis peak", f"day {pk3:.1f} (3.5–10.5)", 3.5 <= pk3 <= 10.5),
-        ctx.check("III fraction (reticular) elevated until", f"day {last_el:.0f} (≥ 42)",
-                  last_el >= 42.0),
-        ctx.check("collagen I (reticular) reaches 90 % of its rise", f"day {t90:.0f} (45–135)",
-                  45.0 <= t90 <= 135.0),
-        ctx.check("baseline I:III", f"{ratio0:.3f} (80:15 = 5.333)",
-                  abs(ratio0 - 80 / 15) < 0.01),
+        ctx.check("collagen III synthesis peak", f"day {pk3:.1f} ({s3w.low:g}–{s3w.high:g})",
+                  s3w.low <= pk3 <= s3w.high),
+        ctx.check("III fraction (reticular) elevated until", f"day {last_el:.0f} (≥ {el.low:g})",
+                  last_el >= el.low),
+        ctx.check("collagen I (reticular) reaches 90 % of its rise",
+                  f"day {t90:.0f} ({r90.low:g}–{r90.high:g})", r90.low <= t90 <= r90.high),
+        ctx.check("baseline I:III", f"{ratio0:.3f} (80:15 = {xue.value:.3f})",
+                  abs(ratio0 - xue.value) < 0.01),
         ctx.check("baseline drift over 2 years (total collagen, I:III)",
                   f"{drift:.2e} %/y, {drift_r:.2e} %/y (< 1 %/y)", max(drift, drift_r) < 1.0),
     ]
@@ -224,16 +233,19 @@ def v10_multisession(ctx: CaseContext) -> tuple[str, str, bool]:
     checks = []
     for var, nm in (("collagen_I_rel_change", "I"), ("collagen_III_rel_change", "III")):
         s = rem.layer_mean(dsE, var, lab, ["papillary"]).isel(layer=0)
-        for t, tm in ((30.0, "1 month"), (90.0, "3 months")):
-            v = float(s.interp(time=t)) * 100
+        for key, tm in (("1mo", "1 month"), ("3mo", "3 months")):
+            obs = target(f"eldomyati2015_{nm}_{key}")
+            v = float(s.interp(time=obs.time_day)) * 100
             vals[(nm, tm)] = v
-            checks.append(ctx.check(f"El-Domyati collagen {nm} at {tm}", f"{v:+.1f} % (> 0)",
-                                    v > 0))
+            checks.append(ctx.check(f"El-Domyati collagen {nm} at {tm}",
+                                    f"{v:+.1f} % (> {obs.low:g})", v > obs.low))
+    lo_ = target("lotfi2013_collagen")
     dsL, _ = _rem_run(ctx, "lotfi", [0.0, 30.0, 60.0, 90.0, 120.0], 1500.0, 176.0)
     sL = rem.layer_mean(dsL, "collagen_total_rel_change", lab, ["papillary"]).isel(layer=0)
-    lot = float(sL.interp(time=176.0)) * 100
+    lot = float(sL.interp(time=120.0 + lo_.time_day)) * 100
+    lotfi_window = f"{lo_.low:+g} to {lo_.high:+g} %"
     checks.append(ctx.check("Lotfi papillary collagen 8 weeks after the 5th session",
-                            f"{lot:+.1f} % (+26.6 to +79.8 %)", 26.6 <= lot <= 79.8))
+                            f"{lot:+.1f} % ({lotfi_window})", lo_.low <= lot <= lo_.high))
     roller = _v10_pipeline(ctx, "dermaroller_mf8", {})
     if roller is not None:
         # the penetration stage gives this roller preset little dermal injury, and collagen
@@ -248,8 +260,8 @@ def v10_multisession(ctx: CaseContext) -> tuple[str, str, bool]:
             checks.append(ctx.check(f"pipeline (pen): El-Domyati collagen {nm} at {tm}",
                                     f"{v:+.1f} % (> 0)", v > 0))
         checks.append(ctx.check("pipeline (pen): Lotfi papillary collagen 8 weeks after the "
-                                "5th", f"{lot_p:+.1f} % (+26.6 to +79.8 %)",
-                                26.6 <= lot_p <= 79.8))
+                                "5th", f"{lot_p:+.1f} % ({lotfi_window})",
+                                lo_.low <= lot_p <= lo_.high))
     if ctx.figures:
         from dermsim.viz.validation import multisession_figure
 
@@ -340,12 +352,15 @@ def v11_barrier_erythema(ctx: CaseContext) -> tuple[str, str, bool]:
     ds15, _ = _rem_run(ctx, "single", [0.0], 1500.0, 180.0)
     ds05, _ = _rem_run(ctx, "single05", [0.0], 500.0, 10.0)
     d15, d05 = rem.downtime_h(ds15), rem.downtime_h(ds05)
-    checks = [ctx.check("erythema 1.5 mm", f"{d15:.1f} h (3–72 h)", 3.0 <= d15 <= 72.0),
-              ctx.check("erythema 0.5 mm", f"{d05:.1f} h (3–72 h, < 1.5 mm)",
-                        3.0 <= d05 <= 72.0 and d05 < d15)]
+    lo, hi = target("hk2018_erythema").low, target("clinical_erythema_upper").high
+    checks = [ctx.check("erythema 1.5 mm", f"{d15:.1f} h ({lo:g}–{hi:g} h)", lo <= d15 <= hi),
+              ctx.check("erythema 0.5 mm", f"{d05:.1f} h ({lo:g}–{hi:g} h, < 1.5 mm)",
+                        lo <= d05 <= hi and d05 < d15)]
     closure = _barrier_closure_h(ctx, sig)
+    gupta = target("gupta2011_barrier").high
     checks.append(ctx.check("barrier: 90 % of the open channel surface closed",
-                            f"{closure:.2f} h (≤ 2 h, human unoccluded)", 0.0 < closure <= 2.0))
+                            f"{closure:.2f} h (≤ {gupta:g} h, human unoccluded)",
+                            0.0 < closure <= gupta))
     if ctx.figures:
         from dermsim.viz.validation import barrier_erythema_figure
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from dermsim.calibration.registry import target
 from dermsim.validation.framework import CaseContext, case, fmt
 
 __all__ = ["V12_POWERS_W", "epidermal_joule_share", "rf_pulse", "v12_rf_zones"]
@@ -96,10 +97,11 @@ def v12_rf_zones(ctx: CaseContext) -> tuple[str, str, bool]:
         sizes.append((p, float(ds["energy_per_pin_mJ"]), float(ds["coag_width_um"]),
                       float(ds["coag_depth_extent_um"]), ds))
     checks = []
+    zone = target("manuskiatti2016_zone")
     for _p, e, w, dep, _ in sizes:
         checks.append(ctx.check(f"{e:.1f} mJ/pin zone depth (Manuskiatti 2016)",
-                                f"{dep:.0f} µm (100–300 µm; width {w:.0f} µm incl. the "
-                                "250-µm pin)", 100.0 <= dep <= 300.0))
+                                f"{dep:.0f} µm ({zone.low:g}–{zone.high:g} µm; width {w:.0f} µm "
+                                "incl. the 250-µm pin)", zone.low <= dep <= zone.high))
     depths = [s[3] for s in sizes]
     energies = [s[1] for s in sizes]
     grows = all(b > a for a, b in itertools.pairwise(energies)) and all(

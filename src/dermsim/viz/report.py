@@ -257,6 +257,8 @@ def build_html(ds: Any, validation: str = "auto", source: Path | None = None) ->
     a = ds.attrs
     meta = [a.get("site", ""), a.get("device_preset", ""),
             f"dermsim {a.get('dermsim_version', __version__)}"]
+    # [patient] warnings (contraindications, risks), one per line of the attribute
+    meta += [f"warning: {w}" for w in str(a.get("patient_warnings", "")).splitlines()]
     figures = "".join(figure_html(key, title, caption, b64, err)
                       for key, title, caption, b64, err in stage_figures(ds))
     sections = [("scenario", "Scenario", _scenario_section(ds, source)),
