@@ -63,13 +63,13 @@ def in_process(repeats: int) -> list[float]:
     matplotlib.use("Agg")
     import dermsim
     from dermsim.viz.explore import DEFAULT_SCENARIO
-    from dermsim.viz.explore.compute import INTERACTIVE_H_UM, run_outcome
+    from dermsim.viz.explore.compute import INTERACTIVE_H_UM, interactive_grid, run_outcome
     from dermsim.viz.explore.figures import gf_frame, to_png
     from dermsim.viz.explore.mechanism import step_figure
     from dermsim.viz.explore.outcomes import outcome_rows, rows_html
 
-    base = dermsim.with_overrides(dermsim.load_scenario(DEFAULT_SCENARIO),
-                                  {"grid.h_um": INTERACTIVE_H_UM})
+    default = dermsim.load_scenario(DEFAULT_SCENARIO)
+    base = dermsim.with_overrides(default, interactive_grid(default, INTERACTIVE_H_UM))
     out = run_outcome(base.to_dict())  # warm-up: JIT cache, fonts, the base's sessions
     print(f"default scenario on the interactive grid: {base.grid.h_um:g} um cells, "
           f"grid {out.ds.sizes['z']} x {out.ds.sizes['x']}, {base.protocol.sessions} sessions")
@@ -104,10 +104,10 @@ def in_process(repeats: int) -> list[float]:
 def through_pool() -> list[float]:
     import dermsim
     from dermsim.viz.explore import DEFAULT_SCENARIO
-    from dermsim.viz.explore.compute import INTERACTIVE_H_UM, Runner
+    from dermsim.viz.explore.compute import INTERACTIVE_H_UM, Runner, interactive_grid
 
-    base = dermsim.with_overrides(dermsim.load_scenario(DEFAULT_SCENARIO),
-                                  {"grid.h_um": INTERACTIVE_H_UM})
+    default = dermsim.load_scenario(DEFAULT_SCENARIO)
+    base = dermsim.with_overrides(default, interactive_grid(default, INTERACTIVE_H_UM))
     runner = Runner(workers=2)
     try:
         t = time.perf_counter()

@@ -21,9 +21,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Cell size of the interactive grid [µm]: the default scenario updates in well under 3 s on
-#: two cores (the scenario files use 10 µm; the page says which grid it uses).
+#: Cell size of the interactive grid [µm] (the scenario files use 10 µm; the page says which
+#: grid it uses).
 INTERACTIVE_H_UM = 20.0
+#: Lateral cell width of the interactive remodelling grid [µm] (the default is 50 µm): with
+#: both coarsenings the default scenario updates in under 3 s on two cores
+#: (benchmarks/bench_explore.py); the dermis-mean collagen change moves by under one point.
+INTERACTIVE_REMODELLING_CELL_UM = 100.0
+
+
+def interactive_grid(base: Any, h_um: float = INTERACTIVE_H_UM) -> dict[str, float]:
+    """The overrides that put ``base`` on the interactive grid (never finer than its own)."""
+    cell = max(INTERACTIVE_REMODELLING_CELL_UM, float(base.stage("remodelling").cell_width_um))
+    return {"grid.h_um": max(float(h_um), float(base.grid.h_um)),
+            "remodelling.cell_width_um": cell}
+
+
 #: Resolution of the figures on the page [dots per inch].
 PAGE_DPI = 72
 

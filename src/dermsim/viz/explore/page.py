@@ -25,7 +25,12 @@ from dermsim.errors import DermsimError
 from dermsim.tissue import SITE_SOURCES, SITE_THICKNESS_UM
 from dermsim.topical import TOPICAL_PRODUCTS
 from dermsim.viz.explore import controls as ctl
-from dermsim.viz.explore.compute import INTERACTIVE_H_UM, Outcome, Runner
+from dermsim.viz.explore.compute import (
+    INTERACTIVE_H_UM,
+    Outcome,
+    Runner,
+    interactive_grid,
+)
 from dermsim.viz.explore.controls import widget
 from dermsim.viz.explore.figures import gf_frame, time_label, to_png
 from dermsim.viz.explore.mechanism import STEPS, step_figure, step_sentence
@@ -72,8 +77,10 @@ class ExplorePage:
 
     def _compose(self) -> Any:
         """The base scenario with the page's overrides and the interactive grid."""
-        return dermsim.with_overrides(self.base, {**self.overrides,
-                                                  "grid.h_um": self.grid_h_um})
+        grid = interactive_grid(self.base, self.grid_h_um)
+        return dermsim.with_overrides(self.base, {
+            "remodelling.cell_width_um": grid["remodelling.cell_width_um"], **self.overrides,
+            "grid.h_um": self.grid_h_um})
 
     # -- controls -----------------------------------------------------------------------------
 
@@ -376,9 +383,12 @@ class ExplorePage:
         s = self.scenario
         self.grid_note.object = (
             f"Scenario **{s.name}**, on the interactive grid: {s.grid.h_um:g} µm cells, "
-            f"{s.grid.width_um:g} µm wide (the scenario file uses {self.base.grid.h_um:g} µm "
-            "cells). The downloaded TOML keeps this grid, so it reproduces the page; set "
-            "`grid.h_um` smaller for a final run.")
+            f"{s.grid.width_um:g} µm wide, remodelling on "
+            f"{s.stage('remodelling').cell_width_um:g} µm-wide columns (the scenario file uses "
+            f"{self.base.grid.h_um:g} µm cells and "
+            f"{self.base.stage('remodelling').cell_width_um:g} µm columns). The downloaded TOML "
+            "keeps this grid, so it reproduces the page; set `grid.h_um` and "
+            "`remodelling.cell_width_um` smaller for a final run.")
 
     def _show_error(self, message: str) -> None:
         self.error.object = f"**Not run:** {html.escape(message)}"
