@@ -159,7 +159,11 @@ def make_widget(control: Control) -> Any:
     value = control.value
     cls: Any
     kw: dict[str, Any]
-    if c.integer:
+    if value is None:  # an optional setting left unset (e.g. months since isotretinoin)
+        cls, kw = pn.widgets.FloatInput, {
+            "start": float(c.low) if math.isfinite(c.low) else None,
+            "end": float(c.high) if math.isfinite(c.high) else None}
+    elif c.integer:
         if wants_slider(c):
             cls, kw = pn.widgets.IntSlider, {"start": int(c.low), "end": int(c.high), "step": 1}
         else:
