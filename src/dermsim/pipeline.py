@@ -31,8 +31,9 @@ from dermsim.patient import apply_patient, patient_outputs
 from dermsim.penetration import PenetrationResult, injury_field, penetrate
 from dermsim.protocol import Session
 from dermsim.remodelling import SessionDrive
+from dermsim.remodelling.clinical import dermal_matrix_courses
 from dermsim.resources import check_all, check_resources, grid_plan
-from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, Grid, make_grid
+from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, PAPILLARY, RETICULAR, Grid, make_grid
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -380,7 +381,9 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
         remod[f"{var}_change"] = change.assign_attrs(
             units="%", long_name=f"{var.replace('_', ' ')} change vs the untreated twin")
     keep = {k: remod.attrs[k] for k in ("session_days", "erythema_threshold_um",
-                                        "collagen_I_baseline", "collagen_III_baseline")}
+                                        "collagen_I_baseline", "collagen_III_baseline",
+                                        "dermal_matrix_volume_fraction",
+                                        "collagen_III_echogenicity")}
     ds = ds.merge(remod.drop_vars("band"), compat="override", combine_attrs="drop_conflicts")
     ds.attrs.update(keep)
     nb = ds.sizes["band"]
@@ -391,6 +394,9 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     ds["band_layer"] = ("band", grid.stack.layer_at(ds["band"].values),
                         {"long_name": "layer index of each band",
                          "flag_meanings": " ".join(LAYER_NAMES)})
+    ds = ds.assign(dermal_matrix_courses(
+        ds, np.isin(ds["band_layer"].values, [PAPILLARY, RETICULAR]),
+        ds.attrs["dermal_matrix_volume_fraction"], ds.attrs["collagen_III_echogenicity"]))
     ds = patient_outputs(ds, scenario.stages.get("patient"))
     schema.apply(ds)
     ds = guard_outputs(ds)

@@ -130,7 +130,10 @@ def apply_operator(obs: Observation, ds: xr.Dataset) -> float:
         return float(scalar_outcomes(ds)["downtime_h"])
     if op in ("value_at", "value_after_last"):
         t0 = float(ds["session_day"].values[-1]) if op == "value_after_last" else 0.0
-        t, v = layer_course(ds, var, layer)
+        if var in ds and ds[var].dims == ("time",):  # already a dermis-wide time course
+            t, v = ds["time"].values.astype(float), ds[var].values
+        else:
+            t, v = layer_course(ds, var, layer)
         return _percent(obs, ds, float(np.interp(t0 + obs.time_day, t, v)))
     t, v = layer_course(ds, var, layer)
     if op == "peak_day":

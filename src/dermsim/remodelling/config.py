@@ -210,6 +210,17 @@ class RemodellingConfig:
         "aged fibroblasts make more MMP-1 (Fisher 2008; Varani 2006)", "S",
         "relative increase per year (after the reference age) of the degradation of mature "
         "collagen")
+    # --- clinical read-outs (dermsim.remodelling.clinical)
+    dermal_matrix_volume_fraction: float = _c(
+        "dermal_matrix_volume_fraction", 0.5, "1", 0.0, 1.0,
+        "assumption between new collagen filling interstitial space (0) and a constant "
+        "collagen concentration as the dermis changes thickness (1; Shuster 1975)", "A",
+        "share of the new dermal collagen that adds to the dermal volume (thickness)")
+    collagen_III_echogenicity: float = _c(
+        "collagen_III_echogenicity", 0.5, "1", 0.0, 1.0,
+        "assumption: thin, loosely packed type III fibres reflect ultrasound less than "
+        "type I bundles", "A",
+        "echogenicity of collagen III relative to collagen I in the dermal density index")
     # --- spatial coupling on the coarse grid
     cell_width_um: float = _c(
         "cell_width_um", 50.0, "um", 10.0, 500.0,

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from dermsim.remodelling.clinical import dermal_matrix_courses
+
 #: one layer label per band (a sequence or an array)
 Labels = Sequence[Any] | np.ndarray
 
@@ -272,7 +274,8 @@ def summary_outcomes(
         ``collagen_III_change_pct`` (dermis), ``ratio_I_III_end`` (dermis content ratio),
         ``peak_inflammation`` (peak dermal-mean macrophage excess [cells/mm^3]),
         ``downtime_h`` (first session), ``time_to_plateau_day`` (dermal collagen I, days
-        after the last session; NaN if still rising).
+        after the last session; NaN if still rising), ``dermal_thickness_change_pct`` and
+        ``dermal_density_change_pct`` (:func:`clinical_outcomes`).
     """
     t = float(ds["time"].values[-1]) if at_day is None else float(at_day)
     lab = np.asarray(band_layer).astype(object)
@@ -299,6 +302,23 @@ def summary_outcomes(
         "downtime_h": downtime_h(ds) if np.size(ds.attrs.get("session_days", [])) else 0.0,
         "time_to_plateau_day": time_to_plateau_day(ds, "collagen_I_rel_change", derm, "dermis"),
     }
+    out.update(clinical_outcomes(ds, derm == "dermis", t))
     return out
+
+
+def clinical_outcomes(ds: xr.Dataset, dermis: np.ndarray, at_day: float) -> dict[str, float]:
+    """``dermal_thickness_change_pct`` and ``dermal_density_change_pct`` at ``at_day`` (NaN
+    when the result does not carry the read-out parameters in its attrs); see
+    :mod:`dermsim.remodelling.clinical`."""
+    try:
+        phi = float(ds.attrs["dermal_matrix_volume_fraction"])
+        r3 = float(ds.attrs["collagen_III_echogenicity"])
+    except KeyError:
+        return {"dermal_thickness_change_pct": float("nan"),
+                "dermal_density_change_pct": float("nan")}
+    courses = dermal_matrix_courses(ds, dermis, phi, r3)
+    at = {k: 100.0 * float(v.interp(time=at_day)) for k, v in courses.items()}
+    return {"dermal_thickness_change_pct": at["dermal_thickness_rel_change"],
+            "dermal_density_change_pct": at["dermal_density_rel_change"]}
 
 
