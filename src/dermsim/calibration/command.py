@@ -68,7 +68,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     grid = {"h_um": args.h_um, "width_um": args.width_um}
     post = calibrate(params, ids, walkers=args.walkers, steps=args.steps, burn=args.burn,
                      members=args.members, predictive_members=args.predictive, seed=args.seed,
-                     grid=grid, progress=not args.quiet)
+                     grid=grid, progress=not args.quiet, column_um=args.column_um,
+                     workers=args.workers)
     written = [write_netcdf(post, out)]
     if not args.no_figure:
         from dermsim.viz.calibration import predictive_figure, prior_posterior_figure
@@ -79,6 +80,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                                        out.with_name(out.stem + "_predictive.png")))
     if not args.quiet:
         print_posterior(post)
+        if "registry_predictive" in post:
+            from dermsim.calibration.check import registry_table
+
+            print("  registry check (every observation the model computes):")
+            print("\n".join("  " + line for line in registry_table(post).splitlines()))
         for p in written:
             print(f"  wrote {p}")
     return 0
@@ -91,8 +97,10 @@ def add_cli(subparsers: Any, epilog: str) -> None:
         description="Sample the posterior of parameter cards (priors from their values, "
                     "ranges and evidence tags) given the literature registry (emcee), and "
                     "write FILE (NetCDF posterior ensemble), FILE.png (prior vs posterior) and "
-                    "FILE_predictive.png. Full size: dermsim calibrate --walkers 16 --steps "
-                    "2000 (hours); CI size: --walkers 4 --steps 3.", epilog=epilog)
+                    "FILE_predictive.png; every checkable registry observation is re-run for "
+                    "the predictive check. Shipped posterior: dermsim calibrate --walkers 16 "
+                    "--steps 400 --workers 2 (about an hour on 2 cores); CI size: --walkers "
+                    "12 --steps 3 --predictive 2.", epilog=epilog)
     p.add_argument("--param", action="append", metavar="CARD",
                    help="a parameter card to calibrate (repeatable or comma-separated; "
                         "default: the remodelling timing, magnitude and erythema cards)")
@@ -108,6 +116,11 @@ def add_cli(subparsers: Any, epilog: str) -> None:
                    help="members re-run for the posterior predictive bands (default 16; 0 off)")
     p.add_argument("--h-um", type=float, default=20.0, help="grid cell of the study runs [um]")
     p.add_argument("--width-um", type=float, default=3000.0, help="slice width [um]")
+    p.add_argument("--column-um", type=float, default=250.0, metavar="UM",
+                   help="remodelling column width of the study runs [um] (default 250: "
+                        "3.4x cheaper than 50, timing observations move < 0.05 day)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes evaluating walkers in parallel (default 1)")
     p.add_argument("--seed", type=int, default=0, help="sampler seed")
     p.add_argument("-o", "--output", default="out/posterior.nc", metavar="FILE",
                    help="posterior file (default out/posterior.nc)")

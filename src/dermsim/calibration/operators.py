@@ -20,14 +20,18 @@ import xarray as xr
 from dermsim.calibration.registry import Observation
 from dermsim.errors import DermsimError
 
-__all__ = ["CALIBRATION_GRID", "SINGLE_FOLLOW_UP_DAYS", "apply_operator", "layer_course",
-           "observation_table", "peak_time", "scenario_key"]
+__all__ = ["CALIBRATION_GRID", "LONG_FOLLOW_UP_DAYS", "LONG_OPERATORS", "SINGLE_FOLLOW_UP_DAYS",
+           "apply_operator", "layer_course", "observation_table", "peak_time", "scenario_key"]
 
 #: Grid of the calibration runs (coarse: the remodelling drive is a band average, so a coarse
 #: slice changes it little and keeps the session stages cheap; numerics choice).
 CALIBRATION_GRID: dict[str, float] = {"h_um": 20.0, "width_um": 3000.0}
 #: Follow-up after a single session [day]: long enough for every early peak (cells ≤ 14 d).
 SINGLE_FOLLOW_UP_DAYS = 30.0
+#: Operators about the slow matrix (collagen I rise, collagen III share) need the whole
+#: remodelling course: their study runs follow one session for this long [day].
+LONG_FOLLOW_UP_DAYS = 365.0
+LONG_OPERATORS = frozenset({"rise90_day", "elevated_until_day"})
 
 _LAYER_INDEX = {"papillary": "papillary_dermis", "reticular": "reticular_dermis"}
 
@@ -45,6 +49,8 @@ def observation_table(obs: Observation, grid: Mapping[str, float] | None = None,
         follow = t
     elif obs.operator == "value_at":
         follow = max(t - last, 0.0) + 1.0
+    elif obs.operator in LONG_OPERATORS:
+        follow = LONG_FOLLOW_UP_DAYS
     else:
         follow = max(SINGLE_FOLLOW_UP_DAYS, t - last + 1.0)
     device: dict[str, Any] = {"preset": obs.device}
@@ -128,6 +134,10 @@ def apply_operator(obs: Observation, ds: xr.Dataset) -> float:
         from dermsim.metrics import scalar_outcomes
 
         return float(scalar_outcomes(ds)["downtime_h"])
+    if op == "maximum":
+        if var not in ds:
+            raise DermsimError(f"the result has no variable {var!r}")
+        return float(ds[var].max())
     if op in ("value_at", "value_after_last"):
         t0 = float(ds["session_day"].values[-1]) if op == "value_after_last" else 0.0
         if var in ds and ds[var].dims == ("time",):  # already a dermis-wide time course

@@ -45,6 +45,7 @@ OPERATORS: dict[str, str] = {
     "rise90_day": "day the layer mean reaches 90 % of its maximum rise [day]",
     "baseline": "value without any session",
     "value_at": "layer mean at time_day after the first session",
+    "maximum": "maximum of the variable over the run (e.g. the hottest tissue cell)",
     "value_after_last": "layer mean at time_day after the last session",
     "downtime_h": "hours until the erythema index falls below its threshold",
     "channel_closure_90_h": "hours until 90 % of the open channel surface has closed",
