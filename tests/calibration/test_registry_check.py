@@ -75,3 +75,22 @@ def test_validation_page_carries_the_shipped_check():
 def test_checkable_needs_a_device():
     o = load_registry()["xue2015_I_III_ratio"]
     assert not checkable(o)
+
+
+def test_uncertainty_page_describes_the_shipped_posterior():
+    """docs/uncertainty.md's generated section matches the posterior that ships (rerun
+    `python -m dermsim.calibration.check docs/uncertainty.md` after a new calibration)."""
+    from dermsim.calibration.check import posterior_section
+
+    page = (DOCS / "uncertainty.md").read_text(encoding="utf-8")
+    assert posterior_section(open_posterior()) in page
+
+
+def test_column_and_workers_are_checked():
+    from dermsim.calibration.sampler import calibrate
+    from dermsim.errors import DermsimError
+
+    with pytest.raises(DermsimError, match="--column-um"):
+        calibrate(["remodelling.synthesis_fold_max"], walkers=4, steps=2, column_um=5.0)
+    with pytest.raises(DermsimError, match="--workers"):
+        calibrate(["remodelling.synthesis_fold_max"], walkers=4, steps=2, workers=0)

@@ -70,6 +70,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                      members=args.members, predictive_members=args.predictive, seed=args.seed,
                      grid=grid, progress=not args.quiet, column_um=args.column_um,
                      workers=args.workers)
+    import sys
+
+    post.attrs["command"] = "dermsim calibrate " + " ".join(sys.argv[2:])
     written = [write_netcdf(post, out)]
     if not args.no_figure:
         from dermsim.viz.calibration import predictive_figure, prior_posterior_figure
