@@ -58,6 +58,7 @@ __all__ = [
     "SpeciesRecord",
     "SpeciesRecorder",
     "StepSettings",
+    "SurfaceReservoir",
     "TimeGrid",
     "diffusivity",
     "run_species",
@@ -78,6 +79,19 @@ class StepSettings(Protocol):
     def steps_per_level(self) -> int: ...
     @property
     def n_be_restart(self) -> int: ...
+
+
+class SurfaceReservoir(Protocol):
+    """A finite reservoir on the surface (a product film) that :func:`run_species` depletes."""
+
+    def ambient(self, t0: float, dt: float, surface: np.ndarray, g: np.ndarray) -> float:
+        """Reservoir concentration for the step [ng/mL], given the top row ``surface`` at its
+        start [ng/mL] and the surface conductance of each column ``g`` [m/s]."""
+        ...
+
+    def take(self, entered_ng_cm2: float) -> None:
+        """Remove what entered the skin in the step [ng/cm²] (negative: it came back)."""
+        ...
 
 
 # ------------------------------------------------------------------------------------------------
@@ -303,12 +317,15 @@ def run_species(
     stop_thr: float,
     g_top: Callable[[float, float], np.ndarray] | None = None,
     u_top: Callable[[float, float], float] | None = None,
+    reservoir: SurfaceReservoir | None = None,
 ) -> SpeciesRecord:
     """March one species through the time grid (module docstring).
 
     ``burst_field`` and ``release_field`` [ng/mL] are the amounts released per volume by the
     burst and by a unit pulse amplitude of the sustained release; ``g_top(t0, dt)`` and
-    ``u_top(t0, dt)`` give the surface conductance [m/s] and ambient concentration of a step.
+    ``u_top(t0, dt)`` give the surface conductance [m/s] and ambient concentration of a step;
+    a ``reservoir`` (instead of ``u_top``) gives the ambient value from the surface row and
+    is told what entered in each step, so that a finite film depletes.
     """
     tic = _time.perf_counter()
     nz, nx = D.shape
@@ -353,12 +370,18 @@ def run_species(
         # surface exchange (ambient value decay-weighted like the source)
         ut = 0.0
         if g_top is not None:
-            solver.set_boundary(g_top=g_top(t0, dt))
-            ut = u_top(t0, dt) * decay_weight(dt, k) if u_top is not None else 0.0
+            g_step = g_top(t0, dt)
+            solver.set_boundary(g_top=g_step)
+            if reservoir is not None:
+                ut = reservoir.ambient(t0, dt, u[0], g_step) * decay_weight(dt, k)
+            elif u_top is not None:
+                ut = u_top(t0, dt) * decay_weight(dt, k)
         # integrating factor: c(t1) = ADI(exp(-k dt) c(t0), q_eff)
         solver.step(u, dt, q if use_q else None, u_top=ut, u_bottom=0.0, scheme=tg.scheme[n],
                     scale=f)
         flux = solver.last_flux.top / width * NG_ML_M_TO_NG_CM2 / decay_weight(dt, k)
+        if reservoir is not None:
+            reservoir.take(flux)
         if flux >= 0:
             entered += flux
         else:
