@@ -82,11 +82,25 @@ class StepSettings(Protocol):
 
 
 class SurfaceReservoir(Protocol):
-    """A finite reservoir on the surface (a product film) that :func:`run_species` depletes."""
+    """A finite reservoir on the surface (a product film) that :func:`run_species` depletes.
 
-    def ambient(self, t0: float, dt: float, surface: np.ndarray, g: np.ndarray) -> float:
-        """Reservoir concentration for the step [ng/mL], given the top row ``surface`` at its
-        start [ng/mL] and the surface conductance of each column ``g`` [m/s]."""
+    While it is :meth:`finite_at` a step, its concentration is solved with the step
+    (implicitly): the step is affine in the ambient value, ``F = F0 + c F1``, so two solves
+    give ``F0`` and ``F1`` and :meth:`concentration` the ``c`` that leaves the film with what
+    the skin did not take.
+    """
+
+    def ambient(self, t0: float, dt: float) -> float:
+        """Ambient concentration of a step that is not solved with the film [ng/mL]."""
+        ...
+
+    def finite_at(self, t0: float) -> bool:
+        """Whether the step starting at ``t0`` is solved with the (depleting) film."""
+        ...
+
+    def concentration(self, f0: float, f1: float) -> float:
+        """Film concentration at the end of the step [ng/mL] for the step inflow
+        ``f0 + c f1`` [ng/cm²]."""
         ...
 
     def take(self, entered_ng_cm2: float) -> None:
@@ -369,17 +383,31 @@ def run_species(
                             release_field if wr > 0 else None, wr)
         # surface exchange (ambient value decay-weighted like the source)
         ut = 0.0
+        w_k = decay_weight(dt, k)
+        to_ng = 1.0 / width * NG_ML_M_TO_NG_CM2 / w_k
         if g_top is not None:
-            g_step = g_top(t0, dt)
-            solver.set_boundary(g_top=g_step)
-            if reservoir is not None:
-                ut = reservoir.ambient(t0, dt, u[0], g_step) * decay_weight(dt, k)
+            solver.set_boundary(g_top=g_top(t0, dt))
+            if reservoir is not None and not reservoir.finite_at(t0):
+                ut = reservoir.ambient(t0, dt) * w_k
             elif u_top is not None:
-                ut = u_top(t0, dt) * decay_weight(dt, k)
-        # integrating factor: c(t1) = ADI(exp(-k dt) c(t0), q_eff)
-        solver.step(u, dt, q if use_q else None, u_top=ut, u_bottom=0.0, scheme=tg.scheme[n],
-                    scale=f)
-        flux = solver.last_flux.top / width * NG_ML_M_TO_NG_CM2 / decay_weight(dt, k)
+                ut = u_top(t0, dt) * w_k
+        if reservoir is not None and g_top is not None and reservoir.finite_at(t0):
+            # the step is affine in the film concentration c: F = F0 + c F1
+            solver.step(u, dt, q if use_q else None, u_top=0.0, u_bottom=0.0,
+                        scheme=tg.scheme[n], scale=f)
+            f0 = solver.last_flux.top * to_ng
+            unit = np.zeros_like(u)
+            solver.step(unit, dt, None, u_top=w_k, u_bottom=0.0, scheme=tg.scheme[n])
+            f1 = solver.last_flux.top * to_ng
+            c_film = reservoir.concentration(f0, f1)
+            u += c_film * unit
+            ut = c_film * w_k
+            flux = f0 + c_film * f1
+        else:
+            # integrating factor: c(t1) = ADI(exp(-k dt) c(t0), q_eff)
+            solver.step(u, dt, q if use_q else None, u_top=ut, u_bottom=0.0,
+                        scheme=tg.scheme[n], scale=f)
+            flux = solver.last_flux.top * to_ng
         if reservoir is not None:
             reservoir.take(flux)
         if flux >= 0:

@@ -41,7 +41,13 @@ import numpy as np
 import xarray as xr
 
 from dermsim.growth_factors import DAY, HOUR, SpeciesParams, signalling_card, species_params
-from dermsim.reaction_diffusion import SpeciesRecord, diffusivity, run_species, time_grid
+from dermsim.reaction_diffusion import (
+    SpeciesRecord,
+    TimeGrid,
+    diffusivity,
+    run_species,
+    time_grid,
+)
 from dermsim.tissue import Grid
 
 if TYPE_CHECKING:
@@ -327,25 +333,19 @@ class Donor:
         """Whether the product is on the skin during the step starting at ``t0``."""
         return t0 < self.t_contact * (1 - 1e-12)
 
-    def ambient(self, t0: float, dt: float, surface: np.ndarray, g: np.ndarray) -> float:
-        """Film concentration over the step [ng/mL] (0 after the contact time).
+    def ambient(self, t0: float, dt: float) -> float:
+        """Concentration of an infinite dose [ng/mL] (0 after the contact time)."""
+        return self.c_applied if self.on(t0) else 0.0
 
-        A finite film relaxes towards the conductance-weighted surface concentration
-        ``c_s`` with rate ``G / l`` (``G`` the mean surface conductance, ``l`` the film
-        thickness); its step average ``c_s + (c - c_s)(1 - e^{-x}) / x``, ``x = G dt / l``,
-        never lets a step take more than the film holds (exact for a fixed ``c_s``).
-        """
-        if not self.on(t0):
-            return 0.0
-        if not self.finite:
-            return self.c_applied
-        c = self.amount / self.film_cm
-        g_sum = float(np.sum(g))
-        if g_sum <= 0:
-            return c
-        c_s = float(np.dot(g, surface)) / g_sum
-        x = g_sum / len(g) * dt / (self.film_cm * 1e-2)
-        return max(c_s + (c - c_s) * -math.expm1(-x) / x, 0.0)
+    def finite_at(self, t0: float) -> bool:
+        """Whether a finite film is on the skin during the step starting at ``t0``."""
+        return self.finite and self.on(t0)
+
+    def concentration(self, f0: float, f1: float) -> float:
+        """Film concentration at the end of a step whose inflow is ``f0 + c f1`` [ng/cm²]:
+        the film keeps what the skin did not take, ``c l = A - f0 - c f1`` (implicit in the
+        film, so a step never takes more than the film holds)."""
+        return max((self.amount - f0) / (self.film_cm + f1), 0.0)
 
     def take(self, entered_ng_cm2: float) -> None:
         """Remove what entered the skin in the last step [ng/cm²] (negative: it came back)."""
@@ -405,6 +405,10 @@ def run_topical(grid: Grid, cfg: SignallingConfig, inj_eff: np.ndarray, g_open: 
     tg = time_grid(t_end, cfg, (0.0, contact.t_contact), snaps,
                    caps=[(contact.t_contact, cfg.channel_closure_half_life_h * HOUR
                           / cfg.steps_per_closure_half_life)])
+    if contact.microneedled.finite:
+        # a depleting film couples stiffly to the surface cells: L-stable steps while it is on
+        tg = TimeGrid(tg.t0, tg.dt, tuple("be" if t < contact.t_contact * (1 - 1e-12) else sch
+                                          for t, sch in zip(tg.t0, tg.scheme)))
     layer = grid.layer
     D = diffusivity(layer, hind, inj_eff, sp, cfg.clot_diffusion_ratio)
     mn = run_species(sp, h, grid.width, D, None, None, tg, band_w, row_layer, snaps,
