@@ -146,7 +146,7 @@ class SignallingConfig(TopicalCards, GrowthFactorCards):
         "n_be_restart", 2, "-", 0, 20, "Rannacher 1984", "A",
         "L-stable backward-Euler steps after each event", integer=True)
     steps_per_closure_half_life: float = signalling_card(
-        "steps_per_closure_half_life", 32.0, "-", 1.0, 1000.0,
+        "steps_per_closure_half_life", 128.0, "-", 1.0, 1000.0,
         "accuracy of the topical uptake vs fine-step reference (tests) [A]", "A",
         "time steps per channel-closure half-life while a topical product is in contact")
     dt_max_half_lives: float = signalling_card(
