@@ -180,7 +180,7 @@ def test_finite_dose_limits_channel_delivery(sessions: dict) -> None:
 
 
 def test_ratio_rises_with_needle_length_and_density() -> None:
-    """More and deeper channels deliver more of the film (Kalluri 2011; Bal et al. 2008)."""
+    """More and deeper channels (more channel surface and volume) deliver more of the film."""
     for name in ("ascorbic_acid_10pct", "prp"):
         by_length = [float(_run(_session(_narrow(needle_length_um=L)), name)
                            ["topical_enhancement"]) for L in (250.0, 500.0, 1500.0)]
