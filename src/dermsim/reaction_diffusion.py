@@ -19,6 +19,9 @@ For a species with concentration ``c`` [ng/mL]::
   on the snapshot times. A species stops stepping when its maximum has fallen below
   ``stop_threshold`` × its peak and its remaining release is below the same fraction (it then
   decays exactly).
+* Surface reservoir (a finite product film, :class:`SurfaceReservoir`): a step is affine in the
+  film concentration ``c`` (inflow ``F0 + c F1``, two solves), and ``c`` is solved with the
+  step from the film balance, so the film never gives more than it holds.
 * Non-negativity: the BE steps are positivity preserving; PR steps can undershoot at sharp
   fronts: any negative value is set to zero and the amount is reported (``clipped``).
 * Recording: a :class:`SpeciesRecorder` receives the row sums and maxima of every step and

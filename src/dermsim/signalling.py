@@ -2,7 +2,8 @@
 
 After each session the micro-injuries release growth factors, which diffuse through the layers,
 bind (an effective, retarded diffusivity) and decay; a topical product, when the scenario names
-one, enters through the open channels (:mod:`dermsim.topical`). This module owns the stage:
+one, enters from a finite film through the open channels and the intact-skin routes
+(:mod:`dermsim.topical`). This module owns the stage:
 its parameters (:class:`SignallingConfig`, the ``[signalling]`` table), the inputs it takes from
 the penetration stage, and :func:`run_acute_window`, which computes over the acute window
 (default 7 days):
