@@ -107,7 +107,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from dermsim.calibration.command import run_ensemble_for
 
         for p in run_ensemble_for(scenario, args.ensemble, args.posterior, out_dir,
-                                  scenario.output.figure and not args.no_figure, args.quiet):
+                                  scenario.output.figure and not args.no_figure, args.quiet,
+                                  workers=args.workers, dask=args.dask):
             if not args.quiet:
                 print(f"  wrote {p}")
     return 0
@@ -303,6 +304,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--posterior", metavar="FILE",
                    help="posterior of `dermsim calibrate` or `dermsim fit` for the ensemble "
                         "(default: the one shipped with dermsim; with no --ensemble: 16 members)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local processes running the ensemble members (default: [uncertainty] "
+                        "workers, 1)")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run the ensemble members on a dask cluster (scheduler address, or "
+                        "'local' for a local cluster of --workers processes)")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 

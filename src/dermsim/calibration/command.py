@@ -125,10 +125,13 @@ BAND_OUTCOMES: tuple[str, ...] = ("collagen_I_change_pct", "collagen_III_change_
 
 
 def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_dir: Path,
-                     figure: bool, quiet: bool) -> list[Path]:
+                     figure: bool, quiet: bool, workers: int | None = None,
+                     dask: str | None = None) -> list[Path]:
     """The ensemble part of ``dermsim run``: ``n`` members (default ``[uncertainty]
-    members``) of the posterior (default ``[uncertainty] posterior``, else the shipped one);
-    writes NAME_ensemble.nc (and .png) and prints the outcome bands. No-op when n is 0."""
+    members``) of the posterior (default ``[uncertainty] posterior``, else the shipped one)
+    run by ``workers`` processes or on the dask cluster ``dask`` (defaults: the
+    ``[uncertainty]`` table); writes NAME_ensemble.nc (and .png) and prints the outcome
+    bands. No-op when n is 0."""
     import sys
 
     from dermsim.calibration.ensemble import band_text, run_ensemble
@@ -150,7 +153,10 @@ def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_di
         from tqdm import tqdm
 
         bar = tqdm(total=n, unit="member", file=sys.stderr, leave=False)
-    ens = run_ensemble(scenario, members, workers=unc.workers,
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", workers, "a whole number >= 1")
+    ens = run_ensemble(scenario, members, workers=workers or unc.workers,
+                       dask=dask or unc.dask or None,
                        progress=(lambda i, _n: bar.update(i - bar.n)) if bar is not None
                        else None)
     if bar is not None:
@@ -165,7 +171,8 @@ def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_di
         from dermsim.schema import get
 
         print(f"dermsim run: {n} posterior members (median and 5–95 %), "
-              f"{ens.attrs['seconds']:.1f} s")
+              f"{ens.attrs['seconds']:.1f} s ({ens.attrs['workers']} worker(s), "
+              f"{ens.attrs['backend']})")
         for key in BAND_OUTCOMES:
             if key in ens:
                 fmt = "{:+.0f}" if key.endswith("_pct") else "{:.3g}"
