@@ -77,3 +77,34 @@ def test_ensemble_on_dask_equals_serial(scenario) -> None:
     assert dask.attrs["backend"] == "dask" and serial.attrs["backend"] == "serial"
     for name in ("collagen_I_change_pct", "dermis_collagen_I_change", "member_downtime_h"):
         np.testing.assert_array_equal(serial[name].values, dask[name].values)
+
+
+def test_compare_prints_and_writes_bands(tmp_path, capsys) -> None:
+    """``dermsim compare --ensemble N``: outcomes as ``median (5–95 %)``, band variables in
+    the table, a scenario's ``[uncertainty] members`` used without the option."""
+    import tomli_w
+    import xarray as xr
+
+    from dermsim.cli import main
+
+    base = {"name": "small", "seed": 7, "skin": {"site": "cheek"},
+            "device": {"preset": "pen_12", "needle_length_um": 1000.0, "passes": 2},
+            "protocol": {"sessions": 1, "follow_up_days": 30.0},
+            "grid": {"h_um": 50.0, "width_um": 1500.0}}
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(tomli_w.dumps(base))
+    b.write_text(tomli_w.dumps({**base, "name": "deep", "uncertainty": {"members": 3},
+                                "device": {**base["device"], "needle_length_um": 1500.0}}))
+    assert main(["compare", str(a), str(b), "--ensemble", "3", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("collagen I change, dermis"))
+    assert line.count("(") == 2 and line.count("–") == 2
+    table = xr.load_dataset(tmp_path / "compare.nc")
+    q = table["collagen_I_change_pct_band"].values
+    assert q.shape == (2, 3) and np.all(q[:, 0] < q[:, 1]) and np.all(q[:, 1] < q[:, 2])
+    assert (tmp_path / "compare.png").exists()
+    # without --ensemble: only the scenario with an [uncertainty] table gets a band
+    assert main(["compare", str(a), str(b), "--no-figure", "-q", "-o", str(tmp_path),
+                 "--name", "table"]) == 0
+    q = xr.load_dataset(tmp_path / "table.nc")["collagen_I_change_pct_band"].values
+    assert np.all(np.isnan(q[0])) and np.all(np.isfinite(q[1]))

@@ -8,7 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_cli", "cmd_calibrate", "predictive_table", "print_posterior"]
+__all__ = ["add_cli", "cmd_calibrate", "compare_bands", "predictive_table", "print_posterior",
+           "run_ensemble_for"]
 
 
 def print_posterior(post: Any, command: str = "calibrate") -> None:
@@ -179,3 +180,57 @@ def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_di
                 name = get(key).label.rsplit(" [", 1)[0]
                 print(f"  {name:<40} {band_text(ens, key, fmt)}")
     return written
+
+
+def compare_bands(scenarios: list[Any], table: Any, n: int | None, posterior: str | None,
+                  workers: int | None = None, dask: str | None = None,
+                  quiet: bool = True) -> list[Any]:
+    """The ensemble part of ``dermsim compare``: for every scenario, ``n`` posterior members
+    (default its ``[uncertainty] members``; 0: none), with the collagen outcomes at the
+    scenario's comparison day (``table["compared_day"]``).
+
+    Adds ``<outcome>_band(scenario, quantile)`` (0.05/0.5/0.95; NaN for a scenario without
+    members) to ``table`` in place and returns each scenario's ensemble Dataset (None
+    without members).
+    """
+    import numpy as np
+
+    from dermsim import schema
+    from dermsim.calibration.ensemble import QUANTILES, run_ensemble
+    from dermsim.calibration.posterior import draw_members, open_posterior
+    from dermsim.errors import ConfigError
+
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", workers, "a whole number >= 1")
+    out: list[Any] = []
+    for k, sc in enumerate(scenarios):
+        unc = sc.stage("uncertainty")
+        m = unc.members if n is None else n
+        if m == 0:
+            out.append(None)
+            continue
+        if m < 2:
+            raise ConfigError("--ensemble", m, "a whole number >= 2 (or 0 for none)")
+        post = open_posterior(posterior or unc.posterior or None)
+        day = float(table["compared_day"].values[k]) if "compared_day" in table else None
+        ens = run_ensemble(sc, draw_members(post, m, unc.seed), workers=workers or unc.workers,
+                           dask=dask or unc.dask or None, at_day=day)
+        ens.attrs["posterior"] = str(posterior or unc.posterior or "shipped default")
+        out.append(ens)
+        if not quiet:
+            print(f"dermsim compare: {sc.name}: {m} posterior members, "
+                  f"{ens.attrs['seconds']:.1f} s")
+    if any(e is not None for e in out):
+        table.coords["quantile"] = ("quantile", list(QUANTILES),
+                                    {"long_name": "quantile over posterior members"})
+        for key in schema.OUTCOME_NAMES:
+            if key not in table:
+                continue
+            q = np.array([e[key].values if e is not None else np.full(3, np.nan)
+                          for e in out], dtype=float)
+            attrs = dict(table[key].attrs)
+            attrs["long_name"] = attrs.get("long_name", key) + " (posterior 5/50/95 %)"
+            table[f"{key}_band"] = (("scenario", "quantile"), q, attrs)
+        table.attrs["ensemble_members"] = str([0 if e is None else e.attrs["members"]
+                                               for e in out])
+    return out

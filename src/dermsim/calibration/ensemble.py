@@ -28,10 +28,10 @@ DERMIS_COURSES: tuple[str, ...] = ("collagen_I_change", "collagen_III_change")
 QUANTILES: tuple[float, float, float] = (0.05, 0.5, 0.95)
 
 
-def member_summary(ds: xr.Dataset) -> dict[str, Any]:
+def member_summary(ds: xr.Dataset, at_day: float | None = None) -> dict[str, Any]:
     """What an ensemble keeps of one member's result (small enough to send between
     processes): every time course (float32), the dermis-mean courses and the scalar
-    outcomes."""
+    outcomes (collagen changes at ``at_day``, default the end of the run)."""
     from dermsim.calibration.operators import layer_course
     from dermsim.metrics import scalar_outcomes
 
@@ -44,7 +44,7 @@ def member_summary(ds: xr.Dataset) -> dict[str, Any]:
               if c in ds.coords}
     keep = ("scenario", "config_toml", "dermsim_version", "disclaimer", "session_days")
     return {"time": t, "courses": courses, "dermis": dermis, "coords": coords,
-            "outcomes": scalar_outcomes(ds),
+            "outcomes": scalar_outcomes(ds, at_day),
             "attrs": {k: ds.attrs[k] for k in keep if k in ds.attrs}}
 
 
@@ -125,7 +125,8 @@ def ensemble_dataset(summaries: Sequence[Mapping[str, Any]],
 
 
 def run_members(table: Mapping[str, Any], members: Sequence[Mapping[str, float]],
-                progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+                progress: Callable[[int, int], None] | None = None,
+                at_day: float | None = None) -> list[dict[str, Any]]:
     """Run the scenario ``table`` once per member in this process and return their summaries.
 
     Members that change only remodelling parameters share one computation of the session
@@ -149,21 +150,23 @@ def run_members(table: Mapping[str, Any], members: Sequence[Mapping[str, float]]
                 ds = finish_run(sc, runs)
             else:
                 ds = simulate(sc)
-            out.append(member_summary(ds))
+            out.append(member_summary(ds, at_day))
             if progress:
                 progress(len(out), len(members))
     return out
 
 
-def run_member_batch(batch: tuple[Mapping[str, Any], Sequence[Mapping[str, float]]],
-                     ) -> list[dict[str, Any]]:
-    """:func:`run_members` of ``(table, members)`` (the task a backend worker runs)."""
-    return run_members(*batch)
+def run_member_batch(batch: tuple[Mapping[str, Any], Sequence[Mapping[str, float]],
+                                  float | None]) -> list[dict[str, Any]]:
+    """:func:`run_members` of ``(table, members, at_day)`` (the task a backend worker runs)."""
+    table, members, at_day = batch
+    return run_members(table, members, None, at_day)
 
 
 def run_ensemble(scenario: Any, members: Sequence[Mapping[str, float]],
                  progress: Callable[[int, int], None] | None = None,
-                 workers: int = 1, dask: str | None = None) -> xr.Dataset:
+                 workers: int = 1, dask: str | None = None,
+                 at_day: float | None = None) -> xr.Dataset:
     """Run ``scenario`` once per member (parameter values by card name) and return the
     quantile Dataset of :func:`ensemble_dataset` (attr ``seconds``: wall time).
 
@@ -171,13 +174,13 @@ def run_ensemble(scenario: Any, members: Sequence[Mapping[str, float]],
     address, or ``"local"`` for a local cluster of ``workers`` processes) on a dask cluster;
     the members are split into one contiguous batch per worker, each computing the session
     stages once. ``workers`` = 1 without ``dask`` runs them here, reusing this process's
-    memoised session stages.
+    memoised session stages. ``at_day``: day of the collagen outcomes (default: the end).
     """
     start = _time.perf_counter()
     table = scenario.to_dict()
     summaries: list[dict[str, Any]] = []
     if workers <= 1 and not dask:
-        summaries = run_members(table, members, progress)
+        summaries = run_members(table, members, progress, at_day)
         n_workers, backend_name = 1, "serial"
     else:
         from dermsim.sweep.backends import open_backend
@@ -189,7 +192,7 @@ def run_ensemble(scenario: Any, members: Sequence[Mapping[str, float]],
         n_workers, backend_name = backend.n_workers, backend.name
         chunks = [[members[i] for i in c]
                   for c in np.array_split(np.arange(len(members)), n_workers) if len(c)]
-        futures = [backend.submit(run_member_batch, (table, c)) for c in chunks]
+        futures = [backend.submit(run_member_batch, (table, c, at_day)) for c in chunks]
         try:
             for fut in futures:  # in member order
                 summaries += fut.result()
