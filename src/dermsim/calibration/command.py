@@ -20,12 +20,16 @@ def print_posterior(post: Any, command: str = "calibrate") -> None:
     print(f"dermsim {command}: {post.attrs['walkers']} walkers × {post.attrs['steps']} steps "
           f"(burn-in {post.attrs['burn']}), acceptance {post.attrs['acceptance_fraction']:.2f}")
     n_after = post.attrs["steps"] - post.attrs["burn"]
+    from_posterior = post.attrs.get("prior", "parameter cards") != "parameter cards"
+    if from_posterior:
+        print(f"  prior: {post.attrs['prior']}")
+    centre = "prior" if from_posterior else "card"
     for j, name in enumerate(post["parameter"].values):
         v = post["value"].values[:, j]
         q = np.quantile(v, [0.05, 0.5, 0.95])
         tau = float(post["autocorr_time"].values[j])
         print(f"  {name:<45} {q[1]:.4g} ({q[0]:.4g}–{q[2]:.4g}) {post['unit'].values[j]}"
-              f"   card {post['prior_value'].values[j]:.4g} [{post['tag'].values[j]}]"
+              f"   {centre} {post['prior_value'].values[j]:.4g} [{post['tag'].values[j]}]"
               f"   τ {tau:.1f} steps")
     if not post.attrs.get("converged"):
         print(f"  note: chains of {n_after} steps after burn-in are shorter than 50 "
