@@ -313,6 +313,8 @@ def preflight(args: argparse.Namespace) -> None:
 
                 raise DermsimError(f"result {args.result!r:.80}: not a file name") from None
         check_output_file(args.output or default, "-o")
+    if command in ("run", "compare") and getattr(args, "workers", None) is not None:
+        _check_positive(args.workers, "--workers", integer=True)
     if command == "animate":
         _check_positive(args.fps, "--fps")
         _check_positive(args.frames, "--frames", integer=True)

@@ -108,3 +108,12 @@ def test_compare_prints_and_writes_bands(tmp_path, capsys) -> None:
                  "--name", "table"]) == 0
     q = xr.load_dataset(tmp_path / "table.nc")["collagen_I_change_pct_band"].values
     assert np.all(np.isnan(q[0])) and np.all(np.isfinite(q[1]))
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_bad_workers_fail_before_any_run(command: str, capsys) -> None:
+    from dermsim.cli import main
+
+    rc = main([command, "baseline", "--ensemble", "4", "--workers", "0"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--workers" in err and err.count("\n") == 1
