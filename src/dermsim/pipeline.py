@@ -324,6 +324,36 @@ def _rf_dataset(stages: list[SessionStages]) -> xr.Dataset:
     return out
 
 
+@dataclass
+class SessionRuns:
+    """Everything of a run before remodelling: the stage outputs of every session and the
+    Dataset they fill (the part that posterior members varying only remodelling parameters
+    share)."""
+
+    ds: xr.Dataset
+    grid: Grid
+    pen: list[SessionPenetration]
+    stages: list[SessionStages]
+
+
+def run_sessions(scenario: Scenario, progress: ProgressCallback | None = None) -> SessionRuns:
+    """Penetration, RF heating and signalling of every session (memoised) and their Dataset."""
+    check_resources(scenario)  # refuse too-large requests before allocating anything
+    grid, devices = build_grid(scenario)
+    ds = base_dataset(scenario, grid)
+    n = len(devices)
+    if progress:
+        progress("penetration", 0, n)
+    pen = run_penetration(scenario, grid, devices)
+    ds = ds.merge(penetration_dataset(pen, grid))
+    stages = [run_session_stages(scenario, grid, sp, progress, n) for sp in pen]
+    sessions = [sp.session.index for sp in pen]
+    ds = ds.merge(_signalling_dataset(stages, sessions))
+    if any(st.rf is not None for st in stages):
+        ds = ds.merge(_rf_dataset(stages))
+    return SessionRuns(ds, grid, pen, stages)
+
+
 def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr.Dataset:
     """Run the whole pipeline for ``scenario`` and return the labelled result.
 
@@ -344,23 +374,35 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
         (and ``rf_time`` [ms] for RF); attrs hold the config as TOML, the dermsim version and
         the seed.
     """
+    return finish_run(scenario, run_sessions(scenario, progress), progress)
+
+
+def shares_sessions(a: Scenario, b: Scenario) -> bool:
+    """Whether scenarios ``a`` and ``b`` differ at most in their name and ``remodelling``
+    table (so :func:`run_sessions` of one drives :func:`finish_run` of the other)."""
+    da, db = a.to_dict(), b.to_dict()
+    for d in (da, db):
+        d.pop("name", None)
+        d.pop("remodelling", None)
+    return da == db
+
+
+def finish_run(scenario: Scenario, runs: SessionRuns,
+               progress: ProgressCallback | None = None) -> xr.Dataset:
+    """The remodelling stage of ``scenario`` driven by the sessions ``runs`` (of
+    :func:`run_sessions`), and the labelled result.
+
+    ``runs`` may come from another scenario that differs from this one only in its
+    ``remodelling`` and ``patient`` tables (those stages follow the sessions): the result is
+    then the same as :func:`simulate` of this scenario (a posterior ensemble runs its members
+    this way).
+    """
     from dataclasses import replace
 
     from dermsim.remodelling import simulate_remodelling
 
-    check_resources(scenario)  # refuse too-large requests before allocating anything
-    grid, devices = build_grid(scenario)
-    ds = base_dataset(scenario, grid)
-    n = len(devices)
-    if progress:
-        progress("penetration", 0, n)
-    pen = run_penetration(scenario, grid, devices)
-    ds = ds.merge(penetration_dataset(pen, grid))
-    stages = [run_session_stages(scenario, grid, sp, progress, n) for sp in pen]
-    sessions = [sp.session.index for sp in pen]
-    ds = ds.merge(_signalling_dataset(stages, sessions))
-    if any(st.rf is not None for st in stages):
-        ds = ds.merge(_rf_dataset(stages))
+    ds, grid, pen, stages = runs.ds, runs.grid, runs.pen, runs.stages
+    n = len(pen)
     if progress:
         progress("collagen remodelling", n, n)
     drives = [replace(st.drive, day=sp.session.day) for st, sp in zip(stages, pen)]
@@ -386,6 +428,8 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
                                         "collagen_III_echogenicity")}
     ds = ds.merge(remod.drop_vars("band"), compat="override", combine_attrs="drop_conflicts")
     ds.attrs.update(keep)
+    ds.attrs.update({"title": f"dermsim result: {scenario.name}", "scenario": scenario.name,
+                     "config_toml": scenario.to_toml()})
     nb = ds.sizes["band"]
     ds["band_injury"] = (("session", "band"),
                          np.stack([st.drive.band_injury.reshape(nb, -1).mean(axis=1)

@@ -19,7 +19,11 @@ import xarray as xr
 
 from dermsim.calibration.check import add_registry_check
 from dermsim.calibration.likelihood import ForwardModel, LogPosterior, informative
-from dermsim.calibration.posterior import posterior_dataset, predictive_band
+from dermsim.calibration.posterior import (
+    posterior_dataset,
+    predictive_band,
+    prior_from_posterior,
+)
 from dermsim.calibration.priors import priors_for
 from dermsim.calibration.registry import Observation, calibration_targets
 from dermsim.errors import DermsimError
@@ -66,6 +70,28 @@ def _start(priors: Sequence[Any], walkers: int, rng: np.random.Generator) -> np.
     return p0
 
 
+def _draw_prior(logp: LogPosterior, walkers: int, rng: np.random.Generator) -> np.ndarray:
+    """Initial walkers drawn from the prior (the joint normal where there is one; rejection
+    inside the card ranges)."""
+    priors = logp.priors
+    p0 = np.stack([p.sample(rng, walkers) for p in priors], axis=1)
+    joint = logp.joint
+    if joint is None:
+        return p0
+    idx = list(joint.index)
+    filled = 0
+    for _ in range(1000):
+        for th in joint.sample(rng, 4 * walkers):
+            row = p0[filled].copy()
+            row[idx] = th
+            if math.isfinite(logp.log_prior(row)):
+                p0[filled] = row
+                filled += 1
+                if filled == walkers:
+                    return p0
+    raise DermsimError("the prior from the posterior has almost no mass inside the card ranges")
+
+
 def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
               observation_ids: Sequence[str] | None = None,
               walkers: int | None = None, steps: int = 200, burn: int | None = None,
@@ -74,7 +100,8 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
               observations: Sequence[Observation] | None = None,
               scenario_overrides: Mapping[str, Any] | None = None,
               scenario_table: Mapping[str, Any] | None = None,
-              start: str = "ball", column_um: float | None = CALIBRATION_COLUMN_UM,
+              start: str = "ball", prior: xr.Dataset | None = None,
+              prior_source: str = "", column_um: float | None = CALIBRATION_COLUMN_UM,
               workers: int = 1, registry_check: bool = True) -> xr.Dataset:
     """Sample the posterior of ``params`` given the registry observations.
 
@@ -112,6 +139,11 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
     registry_check
         Also re-run ``predictive_members`` members on every checkable registry observation,
         fitted or not (:func:`dermsim.calibration.check.add_registry_check`).
+    prior, prior_source
+        A posterior Dataset (and its file name) whose members are the prior of the
+        parameters it holds: a multivariate normal on θ fitted to them
+        (:func:`~dermsim.calibration.posterior.prior_from_posterior`), truncated to the card
+        ranges; the other parameters keep their card priors.
     """
     try:
         import emcee
@@ -120,13 +152,16 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
 
     params = list(params)
     priors = priors_for(params)
+    joint = None
+    if prior is not None:
+        priors, joint = prior_from_posterior(prior, priors, prior_source)
     obs = list(observations) if observations is not None else \
         select_observations(params, observation_ids)
     overrides = dict(scenario_overrides or {})
     if column_um is not None:
         overrides.setdefault("remodelling.cell_width_um", float(column_um))
     forward = ForwardModel(obs, grid, overrides, scenario_table)
-    logp = LogPosterior(priors, forward)
+    logp = LogPosterior(priors, forward, joint)
     ndim = len(params)
     walkers = walkers or max(2 * ndim + 2, 8)
     if walkers < 2 * ndim:
@@ -141,14 +176,18 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
     if workers < 1:
         raise DermsimError(f"--workers must be at least 1, got {workers}")
     rng = np.random.default_rng(seed)
-    p0 = _start(priors, walkers, rng) if start == "ball" else \
-        np.stack([p.sample(rng, walkers) for p in priors], axis=1)
+    p0 = _start(priors, walkers, rng) if start == "ball" else _draw_prior(logp, walkers, rng)
     with _pool(workers) as pool:
         sampler = emcee.EnsembleSampler(walkers, ndim, logp, pool=pool)
         sampler.random_state = np.random.RandomState(seed).get_state()
         sampler.run_mcmc(p0, steps, progress=progress)
         post = _posterior(sampler, priors, obs, burn, members, rng, walkers, steps, seed, grid)
         post.attrs["remodelling_column_um"] = float(column_um) if column_um else "scenario"
+        post.attrs["prior"] = (
+            f"multivariate normal on the sampler scale fitted to the {prior.sizes['member']} "
+            f"members of {prior_source or 'a posterior'} "
+            f"({', '.join(priors[j].name for j in joint.index)}); card priors for the others"
+            if joint is not None and prior is not None else "parameter cards")
         if predictive_members:
             post = predictive_band(post, forward, predictive_members)
             if registry_check and scenario_table is None:
