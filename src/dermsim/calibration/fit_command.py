@@ -45,7 +45,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     post = calibrate(params, walkers=args.walkers, steps=args.steps, burn=args.burn,
                      members=args.members, predictive_members=args.predictive, seed=args.seed,
                      progress=not args.quiet, observations=data, scenario_table=table,
-                     start="prior", prior=prior, prior_source=source)
+                     start="prior", prior=prior, prior_source=source,
+                     column_um=None)  # the user's scenario as written
     post.attrs["fitted_to"] = str(args.data)
     post.attrs["scenario_toml"] = scenario.to_toml()
     written = [write_netcdf(post, out)]
