@@ -106,7 +106,7 @@ class RemodellingConfig:
         "(Acta Derm Venereol 76:... flare of a skin prick, diameters of mm to cm)", "S",
         "radius around a channel of the axon-reflex flare (neurogenic vasodilation)")
     erythema_flare_level: float = _c(
-        "erythema_flare_level", 2.0, "-", 0.0, 100.0,
+        "erythema_flare_level", 1.5, "-", 0.0, 100.0,
         _CAL + " (V11: erythema 3-6 h after a dermaroller session, HK J Dermatol 2018)", "A",
         "erythema mediator level added inside the flare (overlapping flares do not add: "
         "the vasodilation is maximal)")
