@@ -101,9 +101,9 @@ class RemodellingConfig:
         "mediator production per excess neutrophil (sustained inflammatory erythema)")
     erythema_flare_reach_um: float = _c(
         "erythema_flare_reach_um", 1000.0, "um", 0.0, 20000.0,
-        "Lewis 1927 (triple response): a needle prick or scratch is surrounded by an "
-        "axon-reflex flare spreading millimetres beyond the injury; Darsow et al. 1996 "
-        "(Acta Derm Venereol 76:... flare of a skin prick, diameters of mm to cm)", "S",
+        "assumption sized from Lewis 1927 (triple response: a needle prick or scratch is "
+        "surrounded by an axon-reflex flare spreading beyond the injury) and Darsow 1996 "
+        "(flare of a histamine skin prick); a bare needle prick flares less", "A",
         "radius around a channel of the axon-reflex flare (neurogenic vasodilation)")
     erythema_flare_level: float = _c(
         "erythema_flare_level", 1.5, "-", 0.0, 100.0,
