@@ -178,7 +178,7 @@ def _channel_runs(row: np.ndarray, h_um: float) -> list[tuple[float, float]]:
     edges = np.diff(h.astype(np.int8), prepend=0, append=0)
     runs = []
     for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        centre = ((0.5 * (a + b) + shift) % nx) * h_um
+        centre = float(((0.5 * (a + b) + shift) % nx) * h_um)
         runs.append((centre, 0.5 * float(r[a:b].sum()) * h_um))
     return runs
 
