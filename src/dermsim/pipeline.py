@@ -190,6 +190,8 @@ def _session_key(scenario: Scenario, grid: Grid, index: int, device: Any) -> str
     d["_grid"] = (grid.nx, grid.nz, grid.h)
     d["_session"] = index
     d["_columns"] = remodelling_columns(scenario, grid)
+    rem = scenario.stage("remodelling")  # the reaches enter the drive
+    d["_reach"] = (rem.wound_signal_reach_um, rem.erythema_flare_reach_um)
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -246,7 +248,9 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
         grid, injury, cfg=coupled_signalling_config(scenario.stage("signalling")),
         snapshot_times_h=snaps, **inputs)
     drive = field_drive(grid, sp.injury, inputs, sig, remodelling_columns(scenario, grid),
-                        coag, shock)
+                        coag, shock, spacing_um=sp.result.spacing_um,
+                        reach_um=scenario.stage("remodelling").wound_signal_reach_um,
+                        flare_reach_um=scenario.stage("remodelling").erythema_flare_reach_um)
     out = SessionStages(rf_ds, sig, drive)
     if len(_SESSION_CACHE) >= _SESSION_CACHE_MAX:
         _SESSION_CACHE.pop(next(iter(_SESSION_CACHE)))

@@ -56,6 +56,8 @@ def observation_table(obs: Observation, grid: Mapping[str, float] | None = None,
     device: dict[str, Any] = {"preset": obs.device}
     if math.isfinite(obs.needle_um):
         device["needle_length_um"] = obs.needle_um
+    if math.isfinite(obs.passes):
+        device["passes"] = int(obs.passes)
     return {"name": f"cal_{obs.id}", "seed": seed, "skin": {"site": "cheek"},
             "device": device,
             "protocol": {"sessions": sessions, "interval_days": interval,
