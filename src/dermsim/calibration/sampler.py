@@ -44,6 +44,7 @@ DEFAULT_PARAMETERS: tuple[str, ...] = (
     "remodelling.synthesis_fold_max",
     "remodelling.collagen_half_life_y",
     "remodelling.erythema_mediator_half_life_h",
+    "remodelling.erythema_flare_level",
 )
 
 
