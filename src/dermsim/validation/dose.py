@@ -61,8 +61,10 @@ _ROLLER: dict[str, Any] = {"preset": "dermaroller_mf8", "needle_length_um": 1500
       "cheek, 4 monthly sessions, 6 months after: roller 1.5 mm 16 passes ≥ 1.5 × 4 "
       "passes; pen 1.0 mm ≥ 1.20 × 0.25 mm (relative collagen I gain)", fast=False)
 def v13_dose_response(ctx: CaseContext) -> tuple[str, str, bool]:
-    """Dose-response: collagen I gain with roller passes and with needle length; the pen's
-    passes are reported (at its density one pass already covers the dermis)."""
+    """Dose-response: collagen I gain with roller passes and with needle length.
+
+    The pen's passes are reported: at its density one pass already covers the dermis with
+    wound-signal zones."""
     r4 = _gain(_run(ctx, "r4", {**_ROLLER, "passes": 4}))
     r16 = _gain(_run(ctx, "r16", {**_ROLLER, "passes": 16}))
     g1 = _gain(_run(ctx, "p1", {"passes": 1}))
