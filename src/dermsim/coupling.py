@@ -25,6 +25,7 @@ __all__ = [
     "DRIVE_SNAPSHOT_TIMES_H",
     "INACTIVE_WHEN_COUPLED",
     "CouplingWarning",
+    "burn_fields",
     "coupled_signalling_config",
     "field_drive",
     "session_drive",
@@ -75,7 +76,8 @@ def coupled_signalling_config(cfg: SignallingConfig | None = None) -> Signalling
 
 def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],
                   signalling_ds: xr.Dataset, coagulated: np.ndarray | None = None,
-                  heat_shock: np.ndarray | None = None, day: float = 0.0) -> SessionDrive:
+                  heat_shock: np.ndarray | None = None, day: float = 0.0,
+                  burn: dict[str, float] | None = None) -> SessionDrive:
     """The remodelling drive of one session from the penetration, signalling and RF stages.
 
     Parameters
@@ -92,6 +94,9 @@ def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, A
         RF volume fractions per band (:func:`dermsim.thermal.band_fractions`); zero if None.
     day
         Day of the session [day].
+    burn
+        Epidermal necrosis of the RF stage (:func:`dermsim.thermal.epidermal_necrosis`:
+        ``epidermal_necrosis``, ``epidermal_lesion_um``); none if None.
 
     Returns
     -------
@@ -115,12 +120,21 @@ def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, A
     gf = {name: signalling_ds["gf_band"].sel(species=name).values for name in SPECIES}
     return SessionDrive(day, band_injury, band_bleeding, signalling_ds["time"].values, gf,
                         np.zeros(n) if coagulated is None else coagulated,
-                        np.zeros(n) if heat_shock is None else heat_shock)
+                        np.zeros(n) if heat_shock is None else heat_shock, **burn_fields(burn))
+
+
+def burn_fields(burn: dict[str, float] | None) -> dict[str, float]:
+    """The epidermal-burn fields of a :class:`SessionDrive` from the RF stage's
+    ``epidermal_necrosis`` and ``epidermal_lesion_um`` (zero without a burn)."""
+    burn = burn or {}
+    return {"epidermal_necrosis": float(burn.get("epidermal_necrosis", 0.0)),
+            "epidermal_lesion_um": float(burn.get("epidermal_lesion_um", 0.0))}
 
 
 def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],
                 signalling_ds: xr.Dataset, columns: int, coagulated: np.ndarray | None = None,
-                heat_shock: np.ndarray | None = None, day: float = 0.0) -> SessionDrive:
+                heat_shock: np.ndarray | None = None, day: float = 0.0,
+                burn: dict[str, float] | None = None) -> SessionDrive:
     """The remodelling drive of one session on the coarse 2-D grid (bands x ``columns``).
 
     Each cell gets the 3-D injured volume fraction of its part of the slice: the summed
@@ -130,7 +144,8 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
     of its channels; and the
     growth-factor concentration of the signalling stage: the band mean over time times the
     lateral pattern of the field snapshots (coarse-grained, interpolated in time between
-    :data:`DRIVE_SNAPSHOT_TIMES_H`, so band means are exact).  RF fractions are per band.
+    :data:`DRIVE_SNAPSHOT_TIMES_H`, so band means are exact).  RF fractions are per band;
+    ``burn`` is the epidermal necrosis of the RF stage (see :func:`session_drive`).
 
     Returns
     -------
@@ -175,4 +190,4 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
         return np.zeros(n) if v is None else np.repeat(np.asarray(v, float), columns)
 
     return SessionDrive(day, injury.ravel(), bleeding.ravel(), t_day, gf, per_cell(coagulated),
-                        per_cell(heat_shock))
+                        per_cell(heat_shock), **burn_fields(burn))

@@ -1,10 +1,11 @@
 """Collagen remodelling after micro-injury: cells, mediators and matrix per tissue compartment.
 
 Each compartment (a cell of a coarse 2-D grid: depth bands by lateral columns, or a whole
-depth band) carries 16 state variables (damage, erythema
+depth band) carries 18 state variables (damage, erythema
 mediators, neutrophils, macrophages, endogenous active TGF-beta and PDGF, heat-shock protein
 induction, fibroblasts, early and mature synthetic activation, MMP activity, collagen III,
-collagen I, tropoelastin, elastin, collagen VII).  Compartments are coupled to the rest of
+collagen I, tropoelastin, elastin, collagen VII, thermally denatured matrix and the cleared
+thermal defect awaiting new matrix).  Compartments are coupled to the rest of
 dermsim through the :class:`SessionDrive` of each session (growth-factor concentrations from
 the signalling stage, injury and bleeding from penetration, coagulated and heat-shocked
 fractions from RF).

@@ -18,7 +18,7 @@ import numpy as np
 
 from dermsim.remodelling.config import RemodellingConfig
 from dermsim.remodelling.rates import derived_rates
-from dermsim.remodelling.state import iC1, iC3, iC7, iD, iEl, iF, iH, iR
+from dermsim.remodelling.state import iC1, iC3, iC7, iD, iEl, iF, iG, iH, iR, iV
 
 REQUIRED_SPECIES = ("tgfb1", "pdgf")
 
@@ -46,6 +46,10 @@ class SessionDrive:
         (n_band,) RF Arrhenius Omega >= 1 volume fraction (0 if mechanical).
     heat_shock_fraction
         (n_band,) sub-lethally heat-shocked volume fraction.
+    epidermal_necrosis
+        Area fraction of the viable epidermis with RF damage Omega >= 1 (0 if none).
+    epidermal_lesion_um
+        Lateral width of the widest necrotic epidermal zone [um] (0 if none).
     """
 
     day: float
@@ -55,6 +59,8 @@ class SessionDrive:
     gf_band_ng_ml: dict[str, np.ndarray]
     coagulated_fraction: np.ndarray
     heat_shock_fraction: np.ndarray
+    epidermal_necrosis: float = 0.0
+    epidermal_lesion_um: float = 0.0
 
     def __post_init__(self) -> None:
         inj = np.atleast_1d(np.asarray(self.band_injury, dtype=float))
@@ -67,6 +73,12 @@ class SessionDrive:
             return a
 
         object.__setattr__(self, "day", float(self.day))
+        nec, les = float(self.epidermal_necrosis), float(self.epidermal_lesion_um)
+        if not (0.0 <= nec <= 1.0) or not (math.isfinite(les) and les >= 0.0):
+            raise ValueError("SessionDrive.epidermal_necrosis must be within [0, 1] and "
+                             "epidermal_lesion_um >= 0")
+        object.__setattr__(self, "epidermal_necrosis", nec)
+        object.__setattr__(self, "epidermal_lesion_um", les)
         object.__setattr__(self, "band_injury", vec("band_injury", inj))
         object.__setattr__(self, "band_bleeding", vec("band_bleeding", self.band_bleeding))
         object.__setattr__(
@@ -266,8 +278,11 @@ def apply_session(state: np.ndarray, drive: SessionDrive, cfg: RemodellingConfig
     """Instantaneous effect of a session on the band state (returns a new array).
 
     Damage jumps by ``injury * (1 + w_clot * bleeding) + w_coag * coagulated``; fibroblasts
-    in the injured and coagulated volume die; coagulated matrix (collagen I/III, elastin,
-    collagen VII) is removed (it becomes debris and is later replaced by synthesis); the
+    in the injured and coagulated volume die; the native matrix (collagen I/III, elastin,
+    collagen VII) of the coagulated volume is denatured: it leaves the native pools and the
+    coagulated share of the still-native volume, ``coagulated * (1 - V - G)``, joins the
+    denatured-matrix pool ``V``, which is later cleared (into the unfilled defect ``G``) and
+    refilled with new matrix (:func:`~dermsim.remodelling.rhs.rhs_reference`); the
     heat-shock induction jumps by the heat-shocked fraction.
     """
     p = derived_rates(cfg)
@@ -283,6 +298,7 @@ def apply_session(state: np.ndarray, drive: SessionDrive, cfg: RemodellingConfig
     y[:, iF] *= 1.0 - kill
     for i in (iC3, iC1, iEl, iC7):
         y[:, i] *= 1.0 - co
+    y[:, iV] += co * np.clip(1.0 - y[:, iV] - y[:, iG], 0.0, 1.0)
     y[:, iH] += hs
     return y
 

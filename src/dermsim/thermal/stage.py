@@ -13,7 +13,8 @@ from dermsim.thermal.config import KELVIN, RFConfig
 from dermsim.thermal.damage import arrhenius_constants
 from dermsim.thermal.electrodes import TISSUE
 from dermsim.thermal.pulse import RFResult, run_rf
-from dermsim.thermal.zones import zone_metrics
+from dermsim.thermal.zones import epidermal_necrosis, zone_metrics
+from dermsim.tissue import EPIDERMIS
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -229,8 +230,15 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
                                    res.info["out_of_plane_m"]),
     }
     epi = grid.layer <= 1
+    burn = epidermal_necrosis(res.omega, grid.layer == EPIDERMIS, tissue, grid.h, res.info["spacing_m"])
     dv = {**_field_vars(res, grid, cfg, coag, hs), **_series_vars(res),
-          **_scalar_vars(res, epi, zones)}
+          **_scalar_vars(res, epi, zones),
+          "epidermal_necrosis": ((), burn["epidermal_necrosis"],
+                                 {"units": "1", "long_name": "necrotic (omega >= 1) area "
+                                  "fraction of the viable epidermis"}),
+          "epidermal_lesion_um": ((), burn["epidermal_lesion_um"],
+                                  {"units": "um", "long_name": "width of the widest necrotic "
+                                   "epidermal zone"})}
     return xr.Dataset(
         {k_: xr.Variable(*v) for k_, v in dv.items()},
         coords={
