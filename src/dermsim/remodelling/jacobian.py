@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dermsim.remodelling.rates import Rates
-from dermsim.remodelling.rhs import mature_III_factor
+from dermsim.remodelling.rhs import NATIVE_MIN, mature_III_factor
 from dermsim.remodelling.state import (
     N_VAR,
     iA,
@@ -57,7 +57,7 @@ PATTERN: tuple[tuple[int, int], ...] = tuple(
             (iT, iF), (iT, iXe), (iT, iXm), (iT, iT),
             (iEl, iT), (iEl, iE), (iEl, iEl),
             (iC7, iF), (iC7, iXe), (iC7, iXm), (iC7, iE), (iC7, iC7),
-            (iC3, iG), (iC1, iG), (iEl, iF), (iEl, iG),
+            (iC3, iG), (iC1, iG), (iC3, iV), (iC1, iV), (iEl, iF), (iEl, iG),
             (iV, iE), (iV, iV),
             (iG, iF), (iG, iE), (iG, iV), (iG, iG),
         }
@@ -182,9 +182,20 @@ def jac_blocks(
     put(iG, iE, p.kVE * V)
     put(iG, iG, -p.kG * F)
     put(iG, iF, -p.kG * G)
+    # refill density rho = max(C / u, Cset), u = max(1 - V - G, NATIVE_MIN)
+    uraw = 1.0 - V - G
+    u = np.maximum(uraw, NATIVE_MIN)
+    dense = C / u > Cset
+    rho = np.where(dense, C / u, Cset)
+    drho_dC = np.where(dense, 1.0 / u, 0.0)
+    drho_dVG = np.where(dense & (uraw > NATIVE_MIN), C / u**2, 0.0)
+    fill = p.kG * F * G
     for row, share in ((iC3, p.f3G), (iC1, 1.0 - p.f3G)):
-        J[:, PAT_INDEX[(row, iF)]] += p.kG * G * Cset * share
-        put(row, iG, p.kG * F * Cset * share)
+        J[:, PAT_INDEX[(row, iF)]] += p.kG * G * rho * share
+        J[:, PAT_INDEX[(row, iC3)]] += fill * drho_dC * share
+        J[:, PAT_INDEX[(row, iC1)]] += fill * drho_dC * share
+        put(row, iV, fill * drho_dVG * share)
+        put(row, iG, (p.kG * F * rho + fill * drho_dVG) * share)
     put(iEl, iF, p.kG * G)
     put(iEl, iG, p.kG * F)
     return J

@@ -37,6 +37,10 @@ from dermsim.remodelling.state import (
 )
 
 
+#: smallest native volume fraction used for the density of the native matrix (numerics choice)
+NATIVE_MIN = 1e-3
+
+
 def set_point_factor(t_day: float, p: Rates) -> float:
     """Collagen set point of the untreated skin relative to the start, ``exp(-dAge t)``."""
     return math.exp(-p.dAge * t_day)
@@ -84,9 +88,11 @@ def rhs_reference(
     J1 = F * g * (p.p1 * a * h + p.ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm))
     clear = (p.kV0 + p.kVE * E) * V  # clearance of denatured matrix
     fill = p.kG * F * G  # refill of the cleared space with new matrix (volume fraction/day)
+    # the new matrix is as dense as the native matrix around it, at least the set point
+    rho = np.maximum(C / np.maximum(1.0 - V - G, NATIVE_MIN), Cset)
     out[:, iC3] = eta3 * J3 - (p.dm + p.kmE * mature_III_factor(p) * E) * C3 \
-        + fill * Cset * p.f3G
-    out[:, iC1] = eta1 * J1 - (p.dm + p.kmE * E) * C1 + fill * Cset * (1.0 - p.f3G)
+        + fill * rho * p.f3G
+    out[:, iC1] = eta1 * J1 - (p.dm + p.kmE * E) * C1 + fill * rho * (1.0 - p.f3G)
     out[:, iT] = p.kT * (F * (1.0 + p.qT * X) - T)
     out[:, iEl] = p.dEl * T - (p.dEl + p.kElE * E) * El + fill
     out[:, iC7] = p.k7 * F * (1.0 + p.q7 * X) - (p.k7 + p.k7E * E) * C7
@@ -171,8 +177,9 @@ def rhs_kernel(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, k: np.ndarray, a: 
         J1 = F * g * (p1 * a * h + ks * q * ((1.0 - f3e) * Xe + (1.0 - f3m) * Xm))
         clear = (kV0 + kVE * E) * V
         fill = kG * F * G
-        out[i, 11] = eta3 * J3 - (dm + kmE * m3 * E) * C3 + fill * Cset * f3G
-        out[i, 12] = eta1 * J1 - (dm + kmE * E) * C1 + fill * Cset * (1.0 - f3G)
+        rho = max(C / max(1.0 - V - G, 1e-3), Cset)
+        out[i, 11] = eta3 * J3 - (dm + kmE * m3 * E) * C3 + fill * rho * f3G
+        out[i, 12] = eta1 * J1 - (dm + kmE * E) * C1 + fill * rho * (1.0 - f3G)
         out[i, 13] = kT * (F * (1.0 + qT * X) - T)
         out[i, 14] = dEl * T - (dEl + kElE * E) * El + fill
         out[i, 15] = k7 * F * (1.0 + q7 * X) - (k7 + k7E * E) * C7
