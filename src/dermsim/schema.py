@@ -307,8 +307,8 @@ VARIABLES: tuple[Quantity, ...] = (
     Q("rf_epidermis_max_omega", "1", "maximum omega in the epidermis", "epidermis Ω (max)"),
     Q("rf_epidermal_necrosis", "1", "necrotic (omega >= 1) area fraction of the viable "
       "epidermis", "epidermal necrosis", "lower"),
-    Q("rf_epidermal_lesion_um", "um", "width of the widest necrotic epidermal zone",
-      "epidermal lesion width", "lower"),
+    Q("rf_epidermal_lesion_um", "um", "closing width of the widest necrotic epidermal zone "
+      "(across the pin row)", "epidermal lesion width", "lower"),
     *(Q(f"rf_{zone}_{key}", units, f"{zname} zone {what}", f"{zname} {what}")
       for zone, zname in (("coag", "coagulation"), ("heat_shock", "heat-shock"))
       for key, units, what in (

@@ -237,8 +237,8 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
                                  {"units": "1", "long_name": "necrotic (omega >= 1) area "
                                   "fraction of the viable epidermis"}),
           "epidermal_lesion_um": ((), burn["epidermal_lesion_um"],
-                                  {"units": "um", "long_name": "width of the widest necrotic "
-                                   "epidermal zone"})}
+                                  {"units": "um", "long_name": "closing width of the widest necrotic "
+                                   "epidermal zone (across the pin row)"})}
     return xr.Dataset(
         {k_: xr.Variable(*v) for k_, v in dv.items()},
         coords={
