@@ -73,7 +73,7 @@ class RemodellingConfig:
         "damage added per unit RF coagulated volume fraction")
     # --- thermal injury: denatured matrix, its clearance and replacement
     denatured_clearance_half_life_day: float = _c(
-        "denatured_clearance_half_life_day", 28.0, "day", 0.5, 365.0,
+        "denatured_clearance_half_life_day", 18.0, "day", 0.5, 365.0,
         "assumption: denatured (gelatinised) collagen is a substrate of the gelatinases "
         "MMP-2/-9 and is phagocytosed by macrophages and fibroblasts; calibrated with "
         "defect_fill_per_day so that RF coagulation zones are replaced by new collagen within "
@@ -81,13 +81,13 @@ class RemodellingConfig:
         "half-life of thermally denatured matrix at baseline MMP activity (clearance "
         "without the wound's extra proteases)")
     denatured_clearance_by_mmp: float = _c(
-        "denatured_clearance_by_mmp", 0.04, "1/day", 0.0, 10.0,
+        "denatured_clearance_by_mmp", 0.02, "1/day", 0.0, 10.0,
         "assumption: wound gelatinases (MMP-2/-9 of neutrophils and macrophages) speed the "
         "clearance of denatured collagen (Hantash 2009: inflammatory infiltrate around the "
         "zones from day 2 to 10 weeks); calibrated", "A",
         "extra clearance rate of denatured matrix per unit MMP activity index")
     defect_fill_per_day: float = _c(
-        "defect_fill_per_day", 0.04, "1/day", 0.0, 10.0,
+        "defect_fill_per_day", 0.07, "1/day", 0.0, 10.0,
         "assumption: fibroblasts fill the cleared space with new matrix (granulation tissue); "
         "calibrated so that RF coagulation zones are replaced within 10 weeks (Hantash et al. "
         "2009, Lasers Surg Med 41:1)", "A",
