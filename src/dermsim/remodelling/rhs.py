@@ -36,7 +36,6 @@ from dermsim.remodelling.state import (
     iXm,
 )
 
-
 #: smallest native volume fraction used for the density of the native matrix (numerics choice)
 NATIVE_MIN = 1e-3
 

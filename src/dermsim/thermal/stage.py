@@ -114,6 +114,18 @@ def _scalar_vars(res: RFResult, epi: np.ndarray, zones: dict[str, dict[str, floa
     return dv
 
 
+def _burn_vars(burn: dict[str, float]) -> _Vars:
+    """Necrosis of the viable epidermis (:func:`epidermal_necrosis`)."""
+    return {
+        "epidermal_necrosis": ((), burn["epidermal_necrosis"],
+                               {"units": "1", "long_name": "necrotic (omega >= 1) area "
+                                "fraction of the viable epidermis"}),
+        "epidermal_lesion_um": ((), burn["epidermal_lesion_um"],
+                                {"units": "um", "long_name": "closing width of the widest "
+                                 "necrotic epidermal zone (across the pin row)"}),
+    }
+
+
 def _attrs(res: RFResult, tip: RFTip, cfg: RFConfig, pins: np.ndarray,
            t_peak: float) -> dict[str, Any]:
     """Settings, wall times and the energy budget."""
@@ -230,15 +242,10 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
                                    res.info["out_of_plane_m"]),
     }
     epi = grid.layer <= 1
-    burn = epidermal_necrosis(res.omega, grid.layer == EPIDERMIS, tissue, grid.h, res.info["spacing_m"])
+    burn = epidermal_necrosis(res.omega, grid.layer == EPIDERMIS, tissue, grid.h,
+                              res.info["spacing_m"])
     dv = {**_field_vars(res, grid, cfg, coag, hs), **_series_vars(res),
-          **_scalar_vars(res, epi, zones),
-          "epidermal_necrosis": ((), burn["epidermal_necrosis"],
-                                 {"units": "1", "long_name": "necrotic (omega >= 1) area "
-                                  "fraction of the viable epidermis"}),
-          "epidermal_lesion_um": ((), burn["epidermal_lesion_um"],
-                                  {"units": "um", "long_name": "closing width of the widest necrotic "
-                                   "epidermal zone (across the pin row)"})}
+          **_scalar_vars(res, epi, zones), **_burn_vars(burn)}
     return xr.Dataset(
         {k_: xr.Variable(*v) for k_, v in dv.items()},
         coords={
