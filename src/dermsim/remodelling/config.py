@@ -93,10 +93,6 @@ class RemodellingConfig:
         "2009, Lasers Surg Med 41:1)", "A",
         "rate at which cleared space is refilled with new matrix, per unit fibroblast density "
         "(relative to resident)")
-    defect_fill_III_fraction: float = _c(
-        "defect_fill_III_fraction", 0.3, "-", 0.0, 1.0,
-        "early wound collagen ~30 % type III (Robins et al. 2003)", "S",
-        "type III fraction of the collagen that refills a cleared thermal defect")
     # --- epidermal burns: re-epithelialisation
     reepithelialisation_lag_h: float = _c(
         "reepithelialisation_lag_h", 12.0, "h", 0.0, 96.0,

@@ -182,20 +182,18 @@ def jac_blocks(
     put(iG, iE, p.kVE * V)
     put(iG, iG, -p.kG * F)
     put(iG, iF, -p.kG * G)
-    # refill density rho = max(C / u, Cset), u = max(1 - V - G, NATIVE_MIN)
+    # refill density of each type rho_i = max(C_i / u, C_i0 a), u = max(1 - V - G, NATIVE_MIN)
     uraw = 1.0 - V - G
     u = np.maximum(uraw, NATIVE_MIN)
-    dense = C / u > Cset
-    rho = np.where(dense, C / u, Cset)
-    drho_dC = np.where(dense, 1.0 / u, 0.0)
-    drho_dVG = np.where(dense & (uraw > NATIVE_MIN), C / u**2, 0.0)
     fill = p.kG * F * G
-    for row, share in ((iC3, p.f3G), (iC1, 1.0 - p.f3G)):
-        J[:, PAT_INDEX[(row, iF)]] += p.kG * G * rho * share
-        J[:, PAT_INDEX[(row, iC3)]] += fill * drho_dC * share
-        J[:, PAT_INDEX[(row, iC1)]] += fill * drho_dC * share
-        put(row, iV, fill * drho_dVG * share)
-        put(row, iG, (p.kG * F * rho + fill * drho_dVG) * share)
+    for row, Ci, Ci0 in ((iC3, C3, p.C3_0), (iC1, C1, p.C1_0)):
+        dense = Ci / u > Ci0 * a
+        rho = np.where(dense, Ci / u, Ci0 * a)
+        drho_dVG = np.where(dense & (uraw > NATIVE_MIN), Ci / u**2, 0.0)
+        J[:, PAT_INDEX[(row, iF)]] += p.kG * G * rho
+        J[:, PAT_INDEX[(row, row)]] += fill * np.where(dense, 1.0 / u, 0.0)
+        put(row, iV, fill * drho_dVG)
+        put(row, iG, p.kG * F * rho + fill * drho_dVG)
     put(iEl, iF, p.kG * G)
     put(iEl, iG, p.kG * F)
     return J

@@ -92,7 +92,6 @@ class Rates:
     kV0: float = 0.0  # clearance of denatured matrix at baseline MMP activity [1/day]
     kVE: float = 0.0  # extra clearance of denatured matrix per unit MMP index [1/day]
     kG: float = 0.0  # refill rate of cleared space per unit fibroblast density [1/day]
-    f3G: float = 0.3  # type III fraction of the refilling collagen [-]
 
 
 @lru_cache(maxsize=64)
@@ -198,5 +197,4 @@ def derived_rates(
         kV0=ln2 / cfg.denatured_clearance_half_life_day,
         kVE=cfg.denatured_clearance_by_mmp,
         kG=cfg.defect_fill_per_day,
-        f3G=cfg.defect_fill_III_fraction,
     )

@@ -87,11 +87,12 @@ def rhs_reference(
     J1 = F * g * (p.p1 * a * h + p.ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm))
     clear = (p.kV0 + p.kVE * E) * V  # clearance of denatured matrix
     fill = p.kG * F * G  # refill of the cleared space with new matrix (volume fraction/day)
-    # the new matrix is as dense as the native matrix around it, at least the set point
-    rho = np.maximum(C / np.maximum(1.0 - V - G, NATIVE_MIN), Cset)
-    out[:, iC3] = eta3 * J3 - (p.dm + p.kmE * mature_III_factor(p) * E) * C3 \
-        + fill * rho * p.f3G
-    out[:, iC1] = eta1 * J1 - (p.dm + p.kmE * E) * C1 + fill * rho * (1.0 - p.f3G)
+    # the new matrix is like the native matrix around it (each type at least its set point)
+    u = np.maximum(1.0 - V - G, NATIVE_MIN)
+    rho3 = np.maximum(C3 / u, p.C3_0 * a)
+    rho1 = np.maximum(C1 / u, p.C1_0 * a)
+    out[:, iC3] = eta3 * J3 - (p.dm + p.kmE * mature_III_factor(p) * E) * C3 + fill * rho3
+    out[:, iC1] = eta1 * J1 - (p.dm + p.kmE * E) * C1 + fill * rho1
     out[:, iT] = p.kT * (F * (1.0 + p.qT * X) - T)
     out[:, iEl] = p.dEl * T - (p.dEl + p.kElE * E) * El + fill
     out[:, iC7] = p.k7 * F * (1.0 + p.q7 * X) - (p.k7 + p.k7E * E) * C7
@@ -105,7 +106,7 @@ _KERNEL_FIELDS = (
     "fa1", "sA", "kA", "sP", "KPD", "kP", "kH", "KH", "rF", "dF", "Fmax", "KP", "KFM", "KFA",
     "KXA", "kon", "ksw", "koff", "kE", "sEN", "sEM", "sEF", "C1_0", "C3_0", "Cmax", "dm",
     "rho0", "p1", "p3", "q", "qL", "f3e", "f3m", "e1", "e3", "kmE", "kT", "qT", "dEl", "kElE",
-    "k7", "q7", "k7E", "ks", "kap", "kV0", "kVE", "kG", "f3G",
+    "k7", "q7", "k7E", "ks", "kap", "kV0", "kVE", "kG",
 )
 
 
@@ -122,13 +123,13 @@ def rhs_kernel(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, k: np.ndarray, a: 
     (kD, kDN, kDM, kR, sRN, rN, KND, dN, rM, dM, KMN, KMD, KMT, KMP, fa1, sA, kA, sP, KPD,
      kP, kH, KH, rF, dF, Fmax, KP, KFM, KFA, KXA, kon, ksw, koff, kE, sEN, sEM, sEF, C1_0,
      C3_0, Cmax, dm, rho0, p1, p3, q, qL, f3e, f3m, e1, e3, kmE, kT, qT, dEl, kElE, k7, q7,
-     k7E, ks, kap, kV0, kVE, kG, f3G) = (
+     k7E, ks, kap, kV0, kVE, kG) = (
         k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], k[10], k[11], k[12],
         k[13], k[14], k[15], k[16], k[17], k[18], k[19], k[20], k[21], k[22], k[23], k[24],
         k[25], k[26], k[27], k[28], k[29], k[30], k[31], k[32], k[33], k[34], k[35], k[36],
         k[37], k[38], k[39], k[40], k[41], k[42], k[43], k[44], k[45], k[46], k[47], k[48],
         k[49], k[50], k[51], k[52], k[53], k[54], k[55], k[56], k[57], k[58], k[59], k[60],
-        k[61], k[62])
+        k[61])
     m3 = e3 / max(e1, 1e-300)
     Cset = (C1_0 + C3_0) * a
     for i in range(Y.shape[0]):
@@ -176,9 +177,11 @@ def rhs_kernel(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, k: np.ndarray, a: 
         J1 = F * g * (p1 * a * h + ks * q * ((1.0 - f3e) * Xe + (1.0 - f3m) * Xm))
         clear = (kV0 + kVE * E) * V
         fill = kG * F * G
-        rho = max(C / max(1.0 - V - G, 1e-3), Cset)
-        out[i, 11] = eta3 * J3 - (dm + kmE * m3 * E) * C3 + fill * rho * f3G
-        out[i, 12] = eta1 * J1 - (dm + kmE * E) * C1 + fill * rho * (1.0 - f3G)
+        u = max(1.0 - V - G, 1e-3)
+        rho3 = max(C3 / u, C3_0 * a)
+        rho1 = max(C1 / u, C1_0 * a)
+        out[i, 11] = eta3 * J3 - (dm + kmE * m3 * E) * C3 + fill * rho3
+        out[i, 12] = eta1 * J1 - (dm + kmE * E) * C1 + fill * rho1
         out[i, 13] = kT * (F * (1.0 + qT * X) - T)
         out[i, 14] = dEl * T - (dEl + kElE * E) * El + fill
         out[i, 15] = k7 * F * (1.0 + q7 * X) - (k7 + k7E * E) * C7
