@@ -48,11 +48,20 @@ def test_rf_collagen_gain_does_not_fall_with_power_while_the_epidermis_is_spared
 
 @pytest.mark.slow
 def test_profound_like_tip_spares_the_epidermis_and_zones_are_replaced():
-    ds = simulate(one_session("profound", "rf_profound_5pair", 2000.0, follow=140.0))
+    """The registry row hantash2009_replacement (Profound-like tip, one session) through its
+    observation operator: zones replaced on Hantash's 10-week scale, epidermis spared."""
+    from dermsim.calibration import load_registry
+    from dermsim.calibration.operators import apply_operator, observation_table
+
+    obs = load_registry()["hantash2009_replacement"]
+    table = observation_table(obs)
+    assert table["protocol"]["sessions"] == 1 and table["protocol"]["follow_up_days"] >= 120
+    ds = simulate(load_scenario(table))
     assert float(ds["rf_epidermis_max_omega"].max()) < 1.0
     out = scalar_outcomes(ds)
     assert out["coagulated_fraction"] > 0.0
     assert out["reepithelialisation_h"] == 0.0
+    assert apply_operator(obs, ds) == pytest.approx(out["matrix_replacement_day"])
     assert 50.0 <= out["matrix_replacement_day"] <= 90.0
 
 

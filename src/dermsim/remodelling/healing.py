@@ -56,7 +56,7 @@ def downtime_with_wounds(erythema_h: float, reepithelialisation: float) -> float
     return max(float(erythema_h), float(reepithelialisation))
 
 
-def matrix_replacement_day(series: xr.DataArray, session_days: Sequence[float],
+def matrix_replacement_day(series: xr.DataArray, session_days: Sequence[float] | np.ndarray,
                            fraction: float = 0.1) -> float:
     """Days after the last session until the unreplaced thermal defect has fallen below
     ``fraction`` of its value just after that session [day].
