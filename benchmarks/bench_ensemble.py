@@ -1,18 +1,26 @@
 """Benchmark: a posterior ensemble of N members vs N plain runs of the same scenario.
 
 An ensemble member differs from the nominal scenario only in remodelling parameters, so the
-pipeline reuses the memoised session stages (penetration, RF, growth-factor signalling) and a
-member costs one remodelling integration and the result assembly. N plain runs recompute
-every stage (the session cache is cleared before each, as N separate ``dermsim run`` calls
-would).
+session stages (penetration, RF, growth-factor signalling) and their part of the result are
+computed once (``dermsim.pipeline.run_sessions``) and a member runs only the remodelling
+stage and its outputs (``dermsim.pipeline.finish_run``). N plain runs recompute every stage
+(the session cache is cleared before each, as N separate ``dermsim run`` calls would).
+
+The ensemble is timed on one core (members in this process) and on all cores (one worker
+process per core, each computing the session stages once; ``--dask ADDRESS`` for a dask
+cluster instead). Members are integrated one by one: stacking them as extra cells of one
+stiff solve was measured slower per member (LSODA's cost per step grows linearly with the
+unknowns and the Python overhead it would share is small for a grid of ~1500 cells).
 
 Usage::
 
     python benchmarks/bench_ensemble.py [--members 64] [--plain 64] [--scenario baseline]
-                                        [--h-um 10] [--posterior FILE] [--workers 1]
+                                        [--h-um 10] [--posterior FILE] [--workers N]
+                                        [--dask ADDRESS]
 
 ``--plain`` runs fewer plain runs and extrapolates linearly (each plain run is the same work).
-Prints both wall times and their ratio (one machine, one run; shared machines are noisy).
+``--workers 0`` skips the multi-core ensemble. Prints the machine (cores, load average before
+and after), the wall times and their ratios (one machine, one run; shared machines are noisy).
 """
 
 from __future__ import annotations
@@ -28,6 +36,12 @@ import time
 import warnings
 
 
+def _machine() -> str:
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"load average {load}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--members", type=int, default=64)
@@ -36,7 +50,10 @@ def main() -> None:
     ap.add_argument("--scenario", default="baseline")
     ap.add_argument("--h-um", type=float, default=None, help="override grid.h_um")
     ap.add_argument("--posterior", default=None, help="posterior file (default: shipped)")
-    ap.add_argument("--workers", type=int, default=1, help="processes for the members")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="processes of the multi-core ensemble (default: all cores; 0: skip)")
+    ap.add_argument("--dask", default=None, help="dask scheduler address for the multi-core "
+                                                 "ensemble ('local': a local cluster)")
     args = ap.parse_args()
 
     import dermsim
@@ -49,30 +66,42 @@ def main() -> None:
         sc = dermsim.with_overrides(sc, {"grid.h_um": args.h_um})
     members = draw_members(open_posterior(args.posterior), args.members)
     warnings.simplefilter("ignore", RuntimeWarning)
-    print(f"# {platform.processor() or platform.machine()}, scenario {sc.name}, "
-          f"h = {sc.grid.h_um:g} um, {args.members} members")
+    n = args.members
+    print(f"# {_machine()}")
+    print(f"# scenario {sc.name}, h = {sc.grid.h_um:g} um, {n} members")
 
     clear_cache()
     t0 = time.perf_counter()
     dermsim.simulate(sc)  # the nominal run that `dermsim run --ensemble` does first
     t_nominal = time.perf_counter() - t0
-    ens = run_ensemble(sc, members, workers=args.workers)
-    t_ens = t_nominal + float(ens.attrs["seconds"])
+    ens = run_ensemble(sc, members)
+    t_one = t_nominal + float(ens.attrs["seconds"])
+    t_all = None
+    if args.workers > 1 or args.dask:
+        par = run_ensemble(sc, members, workers=max(args.workers, 1), dask=args.dask)
+        t_all = t_nominal + float(par.attrs["seconds"])
+        workers = f"{par.attrs['workers']} {par.attrs['backend']} workers"
 
-    n_plain = args.plain or args.members
+    n_plain = args.plain or n
     t0 = time.perf_counter()
     for m in members[:n_plain]:
         clear_cache()
         dermsim.simulate(dermsim.with_overrides(sc, m))
-    t_plain = (time.perf_counter() - t0) * args.members / n_plain
-    print(f"nominal run                 {t_nominal:8.1f} s")
-    print(f"nominal + {args.members}-member ensemble {t_ens:8.1f} s "
-          f"({ens.attrs['seconds'] / args.members:.2f} s per member)")
-    print(f"{args.members} plain runs              {t_plain:8.1f} s"
-          + (f" (extrapolated from {n_plain})" if n_plain != args.members else ""))
-    print(f"speed-up                    {t_plain / t_ens:8.1f} x")
+    t_plain = (time.perf_counter() - t0) * n / n_plain
+    print(f"nominal run                          {t_nominal:8.1f} s")
+    print(f"nominal + {n} members, one core       {t_one:8.1f} s "
+          f"({ens.attrs['seconds'] / n:.2f} s per member)")
+    if t_all is not None:
+        print(f"nominal + {n} members, {workers:<13}{t_all:8.1f} s")
+    print(f"{n} plain runs, one core              {t_plain:8.1f} s ({t_plain / n:.2f} s per run"
+          + (f", extrapolated from {n_plain})" if n_plain != n else ")"))
+    print(f"speed-up, one core                   {t_plain / t_one:8.1f} x")
+    if t_all is not None:
+        print(f"speed-up, {workers} vs plain runs on one core "
+              f"{t_plain / t_all:.1f} x")
     q = ens["collagen_I_change_pct"].values
     print(f"collagen I change, dermis   {q[1]:+.1f} % ({q[0]:.1f} to {q[2]:.1f} %)")
+    print(f"# {_machine()}")
 
 
 if __name__ == "__main__":

@@ -107,7 +107,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from dermsim.calibration.command import run_ensemble_for
 
         for p in run_ensemble_for(scenario, args.ensemble, args.posterior, out_dir,
-                                  scenario.output.figure and not args.no_figure, args.quiet):
+                                  scenario.output.figure and not args.no_figure, args.quiet,
+                                  workers=args.workers, dask=args.dask):
             if not args.quiet:
                 print(f"  wrote {p}")
     return 0
@@ -188,11 +189,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_file_name(args.name, "--name")
     scenarios = [load_scenario(p) for p in args.configs]
     check_all(scenarios)
+    if args.ensemble is not None and args.ensemble != 0 and args.ensemble < 2:
+        from dermsim.errors import ConfigError
+
+        raise ConfigError("--ensemble", args.ensemble, "a whole number >= 2 (or 0 for none)")
+    if args.posterior:
+        from dermsim.calibration.posterior import open_posterior
+
+        open_posterior(args.posterior)  # a bad file fails before the runs
     results, table = compare_scenarios(scenarios, progress=_Progress(args.quiet))
     names = [str(n) for n in table["scenario"].values]
+    bands = None
+    if args.ensemble or args.posterior or any(s.stages.get("uncertainty") for s in scenarios):
+        from dermsim.calibration.command import compare_bands
+
+        n = args.ensemble if args.ensemble is not None else (16 if args.posterior else None)
+        bands = compare_bands(scenarios, table, n, args.posterior, args.workers, args.dask,
+                              args.quiet)
     written = [write_netcdf(table, out_dir / f"{args.name}.nc")]
     if not args.no_figure:
-        written.append(save_figure(plot_comparison(results, names), out_dir / f"{args.name}.png"))
+        written.append(save_figure(plot_comparison(results, names, bands),
+                                   out_dir / f"{args.name}.png"))
     if args.csv:
         from dermsim.io import atomic_write_bytes
         from dermsim.metrics import outcomes_csv
@@ -221,10 +238,38 @@ def print_compare(table: Any, names: list[str]) -> None:
     labels = {k: schema.label(k) for k in keys}
     width = max(len(lab) for lab in labels.values())
     col = max(12, *(len(n) for n in names))
+    bands = {k: table[f"{k}_band"].values for k in keys if f"{k}_band" in table.data_vars}
+    if bands:
+        print("  posterior members: median (5–95 %); nominal run where a scenario has none")
+
+    def cell(k: str, i: int) -> str:
+        q = bands[k][i] if k in bands else None
+        if q is None or q[1] != q[1] or f"{q[0]:.3g}" == f"{q[2]:.3g}":
+            return f"{table[k].values[i]:.4g}"  # no members, or no spread
+        return f"{q[1]:.3g} ({q[0]:.3g}–{q[2]:.3g})"
+
+    rows = {k: [cell(k, i) for i in range(len(names))] for k in keys}
+    col = max(col, *(len(c) for r in rows.values() for c in r)) if rows else col
     print(f"  {'outcome':<{width}}  " + "  ".join(f"{n:>{col}}" for n in names))
     for k in keys:
-        print(f"  {labels[k]:<{width}}  "
-              + "  ".join(f"{v:>{col}.4g}" for v in table[k].values))
+        print(f"  {labels[k]:<{width}}  " + "  ".join(f"{c:>{col}}" for c in rows[k]))
+
+
+def _add_ensemble_options(p: argparse.ArgumentParser, command: str) -> None:
+    what = ("also run N posterior members and write NAME_ensemble.nc with the quantiles "
+            "0.05/0.5/0.95 of every outcome and time course" if command == "run" else
+            "also run N posterior members of every scenario: outcomes as median (5–95 %%) and "
+            "bands in the figure (default: each scenario's [uncertainty] members)")
+    p.add_argument("--ensemble", type=int, metavar="N", help=what)
+    p.add_argument("--posterior", metavar="FILE",
+                   help="posterior of `dermsim calibrate` or `dermsim fit` for the ensemble "
+                        "(default: the one shipped with dermsim; with no --ensemble: 16 members)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local processes running the ensemble members (default: [uncertainty] "
+                        "workers, 1)")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run the ensemble members on a dask cluster (scheduler address, or "
+                        "'local' for a local cluster of --workers processes)")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -268,6 +313,8 @@ def preflight(args: argparse.Namespace) -> None:
 
                 raise DermsimError(f"result {args.result!r:.80}: not a file name") from None
         check_output_file(args.output or default, "-o")
+    if command in ("run", "compare") and getattr(args, "workers", None) is not None:
+        _check_positive(args.workers, "--workers", integer=True)
     if command == "animate":
         _check_positive(args.fps, "--fps")
         _check_positive(args.frames, "--frames", integer=True)
@@ -297,12 +344,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/)")
     p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
     p.add_argument("--csv", metavar="FILE", help="also write the outcomes as CSV (with units)")
-    p.add_argument("--ensemble", type=int, metavar="N",
-                   help="also run N posterior members and write NAME_ensemble.nc with the "
-                        "quantiles 0.05/0.5/0.95 of every outcome and time course")
-    p.add_argument("--posterior", metavar="FILE",
-                   help="posterior of `dermsim calibrate` or `dermsim fit` for the ensemble "
-                        "(default: the one shipped with dermsim; with no --ensemble: 16 members)")
+    _add_ensemble_options(p, "run")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -334,6 +376,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
     p.add_argument("--csv", metavar="FILE", help="also write the outcomes table as CSV "
                                                  "(one column per scenario, with units)")
+    _add_ensemble_options(p, "compare")
     _add_common(p)
     p.set_defaults(func=cmd_compare)
 

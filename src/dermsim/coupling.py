@@ -29,6 +29,7 @@ __all__ = [
     "coupled_signalling_config",
     "field_drive",
     "session_drive",
+    "wound_zone_coverage",
 ]
 
 
@@ -131,9 +132,75 @@ def burn_fields(burn: dict[str, float] | None) -> dict[str, float]:
             "epidermal_lesion_um": float(burn.get("epidermal_lesion_um", 0.0))}
 
 
+def wound_zone_coverage(mechanical_injury: np.ndarray, h_um: float, spacing_um: float,
+                        reach_um: float) -> np.ndarray:
+    """Summed 3-D coverage of the wound-signalling zones around the slice channels.
+
+    Every channel signals to the tissue within ``reach_um`` of its wall (wound-derived
+    chemoattractants and damage signals spread over 100-200 um, Niethammer et al. 2009), so
+    at a depth where a channel has the radius ``r`` its zone is a disc of radius
+    ``rho = r + reach_um``.  On each row of the slice the zones are the channel cross-sections
+    widened by ``reach_um`` on both sides; a lattice of channels with in-plane spacing ``a``
+    (density ``1/a^2``) covers ``pi rho^2 / a^2`` of the 3-D area where the slice shows
+    ``2 rho / a``, so each zone of the slice counts ``pi rho / (2 a)``.  The returned field is
+    the expected number of zones covering each slice cell (overlapping zones add; their
+    union is ``1 - exp(-x)``, Boolean model); zero where no channel reaches the row or
+    ``reach_um`` is 0.
+
+    Parameters
+    ----------
+    mechanical_injury
+        (nz, nx) needle-channel injury of the session, 0..1.
+    h_um
+        Grid spacing [um].
+    spacing_um
+        In-plane spacing of the slice channels [um] (``PenetrationResult.spacing_um``).
+    reach_um
+        Lateral reach of the wound signalling beyond the channel wall [um].
+
+    Returns
+    -------
+    (nz, nx) array, >= 0.
+    """
+    inj = np.asarray(mechanical_injury, dtype=float)
+    out = np.zeros_like(inj)
+    if reach_um <= 0.0 or spacing_um <= 0.0 or not np.any(inj > 0.0):
+        return out
+    nx = inj.shape[1]
+    x = (np.arange(nx) + 0.5) * h_um
+    width = nx * h_um
+    for i in np.flatnonzero((inj > 0.0).any(axis=1)):
+        for centre, radius in _channel_runs(inj[i], h_um):
+            d = np.abs(x - centre)
+            d = np.minimum(d, width - d)  # periodic distance
+            rho = radius + reach_um
+            out[i] += np.where(d <= rho, np.pi * rho / (2.0 * spacing_um), 0.0)
+    return out
+
+
+def _channel_runs(row: np.ndarray, h_um: float) -> list[tuple[float, float]]:
+    """(centre, radius) [um] of the channel cross-sections (runs of injured cells) of one
+    periodic slice row; the radius is half the injury-weighted width of the run."""
+    hit = row > 0.0
+    nx = row.size
+    if hit.all():
+        return [(0.5 * nx * h_um, 0.5 * float(row.sum()) * h_um)]
+    shift = int(np.flatnonzero(~hit)[0])  # start the scan on an uninjured cell
+    r = np.roll(row, -shift)
+    h = np.roll(hit, -shift)
+    edges = np.diff(h.astype(np.int8), prepend=0, append=0)
+    runs = []
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        centre = float(((0.5 * (a + b) + shift) % nx) * h_um)
+        runs.append((centre, 0.5 * float(r[a:b].sum()) * h_um))
+    return runs
+
+
 def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],
                 signalling_ds: xr.Dataset, columns: int, coagulated: np.ndarray | None = None,
                 heat_shock: np.ndarray | None = None, day: float = 0.0,
+                spacing_um: float | None = None, reach_um: float = 0.0,
+                flare_reach_um: float = 0.0,
                 burn: dict[str, float] | None = None) -> SessionDrive:
     """The remodelling drive of one session on the coarse 2-D grid (bands x ``columns``).
 
@@ -144,7 +211,12 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
     of its channels; and the
     growth-factor concentration of the signalling stage: the band mean over time times the
     lateral pattern of the field snapshots (coarse-grained, interpolated in time between
-    :data:`DRIVE_SNAPSHOT_TIMES_H`, so band means are exact).  RF fractions are per band;
+    :data:`DRIVE_SNAPSHOT_TIMES_H`, so band means are exact).  RF fractions are per band.
+    With ``spacing_um`` (in-plane channel spacing of the slice) and ``reach_um`` > 0, each cell
+    also gets the fraction of its tissue inside the wound-signalling zone of a channel
+    (:func:`wound_zone_coverage`, union ``1 - exp(-x)``) and, with ``flare_reach_um`` > 0,
+    the fraction of it inside the axon-reflex flare of a channel (the same geometry with the
+    flare's reach; union ``1 - exp(-x)``: vasodilation is maximal where flares overlap).
     ``burn`` is the epidermal necrosis of the RF stage (see :func:`session_drive`).
 
     Returns
@@ -189,5 +261,12 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
     def per_cell(v: np.ndarray | None) -> np.ndarray:
         return np.zeros(n) if v is None else np.repeat(np.asarray(v, float), columns)
 
+    zone = flare = None
+    if spacing_um is not None and reach_um > 0.0:
+        cover = wound_zone_coverage(mechanical_injury, grid.h * 1e6, spacing_um, reach_um)
+        zone = np.maximum(-np.expm1(-coarse(cover)), injury).ravel()
+    if spacing_um is not None and flare_reach_um > 0.0:
+        flare = -np.expm1(-coarse(wound_zone_coverage(mechanical_injury, grid.h * 1e6,
+                                                      spacing_um, flare_reach_um))).ravel()
     return SessionDrive(day, injury.ravel(), bleeding.ravel(), t_day, gf, per_cell(coagulated),
-                        per_cell(heat_shock), **burn_fields(burn))
+                        per_cell(heat_shock), zone, flare, **burn_fields(burn))

@@ -61,6 +61,7 @@ SUMMARY_OUTCOMES: tuple[str, ...] = (
     "max_temperature_C", "coagulated_fraction", "peak_inflammation", "downtime_h",
     "collagen_III_change_pct", "collagen_I_change_pct", "collagen_I_change_papillary_pct",
     "collagen_I_change_reticular_pct", "ratio_I_III_end", "time_to_plateau_day",
+    "dermal_thickness_change_pct", "dermal_density_change_pct",
 )
 
 

@@ -31,8 +31,9 @@ from dermsim.patient import apply_patient, patient_outputs
 from dermsim.penetration import PenetrationResult, injury_field, penetrate
 from dermsim.protocol import Session
 from dermsim.remodelling import SessionDrive
+from dermsim.remodelling.clinical import dermal_matrix_courses
 from dermsim.resources import check_all, check_resources, grid_plan
-from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, Grid, make_grid
+from dermsim.tissue import LAYER_LABELS, LAYER_NAMES, PAPILLARY, RETICULAR, Grid, make_grid
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -189,6 +190,8 @@ def _session_key(scenario: Scenario, grid: Grid, index: int, device: Any) -> str
     d["_grid"] = (grid.nx, grid.nz, grid.h)
     d["_session"] = index
     d["_columns"] = remodelling_columns(scenario, grid)
+    rem = scenario.stage("remodelling")  # the reaches enter the drive
+    d["_reach"] = (rem.wound_signal_reach_um, rem.erythema_flare_reach_um)
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -247,7 +250,10 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
         grid, injury, cfg=coupled_signalling_config(scenario.stage("signalling")),
         snapshot_times_h=snaps, **inputs)
     drive = field_drive(grid, sp.injury, inputs, sig, remodelling_columns(scenario, grid),
-                        coag, shock, burn=burn)
+                        coag, shock, spacing_um=sp.result.spacing_um,
+                        reach_um=scenario.stage("remodelling").wound_signal_reach_um,
+                        flare_reach_um=scenario.stage("remodelling").erythema_flare_reach_um,
+                        burn=burn)
     out = SessionStages(rf_ds, sig, drive)
     if len(_SESSION_CACHE) >= _SESSION_CACHE_MAX:
         _SESSION_CACHE.pop(next(iter(_SESSION_CACHE)))
@@ -325,6 +331,36 @@ def _rf_dataset(stages: list[SessionStages]) -> xr.Dataset:
     return out
 
 
+@dataclass
+class SessionRuns:
+    """Everything of a run before remodelling: the stage outputs of every session and the
+    Dataset they fill (the part that posterior members varying only remodelling parameters
+    share)."""
+
+    ds: xr.Dataset
+    grid: Grid
+    pen: list[SessionPenetration]
+    stages: list[SessionStages]
+
+
+def run_sessions(scenario: Scenario, progress: ProgressCallback | None = None) -> SessionRuns:
+    """Penetration, RF heating and signalling of every session (memoised) and their Dataset."""
+    check_resources(scenario)  # refuse too-large requests before allocating anything
+    grid, devices = build_grid(scenario)
+    ds = base_dataset(scenario, grid)
+    n = len(devices)
+    if progress:
+        progress("penetration", 0, n)
+    pen = run_penetration(scenario, grid, devices)
+    ds = ds.merge(penetration_dataset(pen, grid))
+    stages = [run_session_stages(scenario, grid, sp, progress, n) for sp in pen]
+    sessions = [sp.session.index for sp in pen]
+    ds = ds.merge(_signalling_dataset(stages, sessions))
+    if any(st.rf is not None for st in stages):
+        ds = ds.merge(_rf_dataset(stages))
+    return SessionRuns(ds, grid, pen, stages)
+
+
 def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr.Dataset:
     """Run the whole pipeline for ``scenario`` and return the labelled result.
 
@@ -345,23 +381,35 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
         (and ``rf_time`` [ms] for RF); attrs hold the config as TOML, the dermsim version and
         the seed.
     """
+    return finish_run(scenario, run_sessions(scenario, progress), progress)
+
+
+def shares_sessions(a: Scenario, b: Scenario) -> bool:
+    """Whether scenarios ``a`` and ``b`` differ at most in their name and ``remodelling``
+    table (so :func:`run_sessions` of one drives :func:`finish_run` of the other)."""
+    da, db = a.to_dict(), b.to_dict()
+    for d in (da, db):
+        d.pop("name", None)
+        d.pop("remodelling", None)
+    return da == db
+
+
+def finish_run(scenario: Scenario, runs: SessionRuns,
+               progress: ProgressCallback | None = None) -> xr.Dataset:
+    """The remodelling stage of ``scenario`` driven by the sessions ``runs`` (of
+    :func:`run_sessions`), and the labelled result.
+
+    ``runs`` may come from another scenario that differs from this one only in its
+    ``remodelling`` and ``patient`` tables (those stages follow the sessions): the result is
+    then the same as :func:`simulate` of this scenario (a posterior ensemble runs its members
+    this way).
+    """
     from dataclasses import replace
 
     from dermsim.remodelling import simulate_remodelling
 
-    check_resources(scenario)  # refuse too-large requests before allocating anything
-    grid, devices = build_grid(scenario)
-    ds = base_dataset(scenario, grid)
-    n = len(devices)
-    if progress:
-        progress("penetration", 0, n)
-    pen = run_penetration(scenario, grid, devices)
-    ds = ds.merge(penetration_dataset(pen, grid))
-    stages = [run_session_stages(scenario, grid, sp, progress, n) for sp in pen]
-    sessions = [sp.session.index for sp in pen]
-    ds = ds.merge(_signalling_dataset(stages, sessions))
-    if any(st.rf is not None for st in stages):
-        ds = ds.merge(_rf_dataset(stages))
+    ds, grid, pen, stages = runs.ds, runs.grid, runs.pen, runs.stages
+    n = len(pen)
     if progress:
         progress("collagen remodelling", n, n)
     drives = [replace(st.drive, day=sp.session.day) for st, sp in zip(stages, pen)]
@@ -382,9 +430,13 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
         remod[f"{var}_change"] = change.assign_attrs(
             units="%", long_name=f"{var.replace('_', ' ')} change vs the untreated twin")
     keep = {k: remod.attrs[k] for k in ("session_days", "erythema_threshold_um",
-                                        "collagen_I_baseline", "collagen_III_baseline")}
+                                        "collagen_I_baseline", "collagen_III_baseline",
+                                        "dermal_matrix_volume_fraction",
+                                        "collagen_III_echogenicity")}
     ds = ds.merge(remod.drop_vars("band"), compat="override", combine_attrs="drop_conflicts")
     ds.attrs.update(keep)
+    ds.attrs.update({"title": f"dermsim result: {scenario.name}", "scenario": scenario.name,
+                     "config_toml": scenario.to_toml()})
     nb = ds.sizes["band"]
     ds["band_injury"] = (("session", "band"),
                          np.stack([st.drive.band_injury.reshape(nb, -1).mean(axis=1)
@@ -393,6 +445,9 @@ def simulate(scenario: Scenario, progress: ProgressCallback | None = None) -> xr
     ds["band_layer"] = ("band", grid.stack.layer_at(ds["band"].values),
                         {"long_name": "layer index of each band",
                          "flag_meanings": " ".join(LAYER_NAMES)})
+    ds = ds.assign(dermal_matrix_courses(
+        ds, np.isin(ds["band_layer"].values, [PAPILLARY, RETICULAR]),
+        ds.attrs["dermal_matrix_volume_fraction"], ds.attrs["collagen_III_echogenicity"]))
     ds = patient_outputs(ds, scenario.stages.get("patient"))
     schema.apply(ds)
     ds = guard_outputs(ds)

@@ -19,6 +19,9 @@ For a species with concentration ``c`` [ng/mL]::
   on the snapshot times. A species stops stepping when its maximum has fallen below
   ``stop_threshold`` × its peak and its remaining release is below the same fraction (it then
   decays exactly).
+* Surface reservoir (a finite product film, :class:`SurfaceReservoir`): a step is affine in the
+  film concentration ``c`` (inflow ``F0 + c F1``, two solves), and ``c`` is solved with the
+  step from the film balance, so the film never gives more than it holds.
 * Non-negativity: the BE steps are positivity preserving; PR steps can undershoot at sharp
   fronts: any negative value is set to zero and the amount is reported (``clipped``).
 * Recording: a :class:`SpeciesRecorder` receives the row sums and maxima of every step and
@@ -58,6 +61,7 @@ __all__ = [
     "SpeciesRecord",
     "SpeciesRecorder",
     "StepSettings",
+    "SurfaceReservoir",
     "TimeGrid",
     "diffusivity",
     "run_species",
@@ -78,6 +82,33 @@ class StepSettings(Protocol):
     def steps_per_level(self) -> int: ...
     @property
     def n_be_restart(self) -> int: ...
+
+
+class SurfaceReservoir(Protocol):
+    """A finite reservoir on the surface (a product film) that :func:`run_species` depletes.
+
+    While it is :meth:`finite_at` a step, its concentration is solved with the step
+    (implicitly): the step is affine in the ambient value, ``F = F0 + c F1``, so two solves
+    give ``F0`` and ``F1`` and :meth:`concentration` the ``c`` that leaves the film with what
+    the skin did not take.
+    """
+
+    def ambient(self, t0: float, dt: float) -> float:
+        """Ambient concentration of a step that is not solved with the film [ng/mL]."""
+        ...
+
+    def finite_at(self, t0: float) -> bool:
+        """Whether the step starting at ``t0`` is solved with the (depleting) film."""
+        ...
+
+    def concentration(self, f0: float, f1: float) -> float:
+        """Film concentration at the end of the step [ng/mL] for the step inflow
+        ``f0 + c f1`` [ng/cm²]."""
+        ...
+
+    def take(self, entered_ng_cm2: float) -> None:
+        """Remove what entered the skin in the step [ng/cm²] (negative: it came back)."""
+        ...
 
 
 # ------------------------------------------------------------------------------------------------
@@ -303,12 +334,15 @@ def run_species(
     stop_thr: float,
     g_top: Callable[[float, float], np.ndarray] | None = None,
     u_top: Callable[[float, float], float] | None = None,
+    reservoir: SurfaceReservoir | None = None,
 ) -> SpeciesRecord:
     """March one species through the time grid (module docstring).
 
     ``burst_field`` and ``release_field`` [ng/mL] are the amounts released per volume by the
     burst and by a unit pulse amplitude of the sustained release; ``g_top(t0, dt)`` and
-    ``u_top(t0, dt)`` give the surface conductance [m/s] and ambient concentration of a step.
+    ``u_top(t0, dt)`` give the surface conductance [m/s] and ambient concentration of a step;
+    a ``reservoir`` (instead of ``u_top``) gives the ambient value from the surface row and
+    is told what entered in each step, so that a finite film depletes.
     """
     tic = _time.perf_counter()
     nz, nx = D.shape
@@ -352,13 +386,33 @@ def run_species(
                             release_field if wr > 0 else None, wr)
         # surface exchange (ambient value decay-weighted like the source)
         ut = 0.0
+        w_k = decay_weight(dt, k)
+        to_ng = 1.0 / width * NG_ML_M_TO_NG_CM2 / w_k
         if g_top is not None:
             solver.set_boundary(g_top=g_top(t0, dt))
-            ut = u_top(t0, dt) * decay_weight(dt, k) if u_top is not None else 0.0
-        # integrating factor: c(t1) = ADI(exp(-k dt) c(t0), q_eff)
-        solver.step(u, dt, q if use_q else None, u_top=ut, u_bottom=0.0, scheme=tg.scheme[n],
-                    scale=f)
-        flux = solver.last_flux.top / width * NG_ML_M_TO_NG_CM2 / decay_weight(dt, k)
+            if reservoir is not None and not reservoir.finite_at(t0):
+                ut = reservoir.ambient(t0, dt) * w_k
+            elif u_top is not None:
+                ut = u_top(t0, dt) * w_k
+        if reservoir is not None and g_top is not None and reservoir.finite_at(t0):
+            # the step is affine in the film concentration c: F = F0 + c F1
+            solver.step(u, dt, q if use_q else None, u_top=0.0, u_bottom=0.0,
+                        scheme=tg.scheme[n], scale=f)
+            f0 = solver.last_flux.top * to_ng
+            unit = np.zeros_like(u)
+            solver.step(unit, dt, None, u_top=w_k, u_bottom=0.0, scheme=tg.scheme[n])
+            f1 = solver.last_flux.top * to_ng
+            c_film = reservoir.concentration(f0, f1)
+            u += c_film * unit
+            ut = c_film * w_k
+            flux = f0 + c_film * f1
+        else:
+            # integrating factor: c(t1) = ADI(exp(-k dt) c(t0), q_eff)
+            solver.step(u, dt, q if use_q else None, u_top=ut, u_bottom=0.0,
+                        scheme=tg.scheme[n], scale=f)
+            flux = solver.last_flux.top * to_ng
+        if reservoir is not None:
+            reservoir.take(flux)
         if flux >= 0:
             entered += flux
         else:

@@ -118,6 +118,15 @@ OUTCOMES: tuple[Quantity, ...] = (
     Q("time_to_plateau_day", "day", "time to 90 % of the collagen I plateau after the last "
       "session", "time to plateau", "lower",
       "Days after the last session until collagen I reaches 90 % of its final gain."),
+    Q("dermal_thickness_change_pct", "%", "dermal thickness change (ultrasound read-out)",
+      "dermal thickness", "higher",
+      "Change of dermal thickness relative to untreated skin, from the share of the new "
+      "collagen that adds volume to the dermis (remodelling.dermal_matrix_volume_fraction)."),
+    Q("dermal_density_change_pct", "%", "dermal density index change (ultrasound read-out)",
+      "dermal density", "higher",
+      "Change of echogenic collagen per dermal thickness relative to untreated skin; type III "
+      "counts with remodelling.collagen_III_echogenicity. Device echogenicity scales are not "
+      "calibrated to it: compare directions and magnitudes."),
     Q("coagulated_fraction", "1", "RF-coagulated (Ω ≥ 1) dermal volume fraction",
       "coagulated fraction", "lower",
       "Mean fraction of the dermis with Arrhenius damage integral Ω ≥ 1 (RF tips only)."),
@@ -276,6 +285,12 @@ VARIABLES: tuple[Quantity, ...] = (
       "tropoelastin change"),
     Q("collagen_VII_rel_change", "1", "collagen VII change vs the untreated twin",
       "collagen VII change"),
+    Q("dermal_thickness_rel_change", "1",
+      "dermal thickness change vs the untreated twin (from the collagen change)",
+      "dermal thickness change", "higher"),
+    Q("dermal_density_rel_change", "1",
+      "dermal density index change vs the untreated twin (echogenic collagen per thickness)",
+      "dermal density index change", "higher"),
     Q("erythema_index", "um", "depth-integrated erythema index (downtime proxy)",
       "erythema index", "lower"),
     Q("collagen_I_change", "%", "collagen I change vs the untreated twin", "collagen I",

@@ -2,7 +2,8 @@
 
 After each session the micro-injuries release growth factors, which diffuse through the layers,
 bind (an effective, retarded diffusivity) and decay; a topical product, when the scenario names
-one, enters through the open channels (:mod:`dermsim.topical`). This module owns the stage:
+one, enters from a finite film through the open channels and the intact-skin routes
+(:mod:`dermsim.topical`). This module owns the stage:
 its parameters (:class:`SignallingConfig`, the ``[signalling]`` table), the inputs it takes from
 the penetration stage, and :func:`run_acute_window`, which computes over the acute window
 (default 7 days):
@@ -146,7 +147,7 @@ class SignallingConfig(TopicalCards, GrowthFactorCards):
         "n_be_restart", 2, "-", 0, 20, "Rannacher 1984", "A",
         "L-stable backward-Euler steps after each event", integer=True)
     steps_per_closure_half_life: float = signalling_card(
-        "steps_per_closure_half_life", 32.0, "-", 1.0, 1000.0,
+        "steps_per_closure_half_life", 128.0, "-", 1.0, 1000.0,
         "accuracy of the topical uptake vs fine-step reference (tests) [A]", "A",
         "time steps per channel-closure half-life while a topical product is in contact")
     dt_max_half_lives: float = signalling_card(

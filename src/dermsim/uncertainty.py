@@ -4,10 +4,12 @@
     members = 16          # posterior members (0: no ensemble)
     posterior = ""        # posterior NetCDF file (default: the one shipped with dermsim)
     workers = 1           # local processes running the members
+    dask = ""             # dask scheduler address ("local": a local cluster; "": no dask)
     seed = 0              # which members are drawn
 
-``dermsim run CONFIG --ensemble N`` and ``--posterior FILE`` override the table; the ensemble
-itself is run by :mod:`dermsim.calibration.ensemble`.
+``dermsim run CONFIG --ensemble N``, ``--posterior FILE``, ``--workers N`` and ``--dask
+ADDRESS`` override the table; the ensemble itself is run by
+:mod:`dermsim.calibration.ensemble`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class UncertaintyConfig:
     workers: int = param_field(card(
         "uncertainty.workers", 1, "-", 1, 1024, "user choice", "A",
         "local processes running the members (1: in this process)", integer=True))
+    dask: str = ""
     seed: int = param_field(card(
         "uncertainty.seed", 0, "-", 0, 2**31 - 1, "user choice", "A",
         "seed of the draw of posterior members", integer=True))

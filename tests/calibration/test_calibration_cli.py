@@ -21,7 +21,7 @@ def posterior(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cal") / "post.nc"
     rc = main(["calibrate", "--param", PARAMS, "--walkers", "4", "--steps", "3",
                "--members", "8", "--predictive", "2", "--h-um", "50", "--width-um", "1500",
-               "-q", "-o", str(out)])
+               "--workers", "2", "-q", "-o", str(out)])
     assert rc == 0
     return out
 
@@ -30,7 +30,9 @@ def test_calibrate_writes_posterior_and_figures(posterior: Path) -> None:
     post = xr.load_dataset(posterior)
     assert list(post["parameter"].values) == PARAMS.split(",")
     assert post.sizes["member"] == 8 and post["chain"].shape == (3, 4, 2)
-    assert {"autocorr_time", "predictive", "observed", "prior_value"} <= set(post.data_vars)
+    assert {"autocorr_time", "predictive", "observed", "prior_value",
+            "registry_predictive"} <= set(post.data_vars)
+    assert post.sizes["registry_observation"] >= 25  # every observation the model computes
     lo, hi = post["low"].values, post["high"].values
     assert np.all((post["value"].values >= lo) & (post["value"].values <= hi))
     assert "lotfi2013_collagen" in post["observation"].values

@@ -155,3 +155,38 @@ def test_maps_and_band_means_on_a_2d_grid():
     assert prof[6] >= 0.0
     band = ds["collagen_I_rel_change"].isel(time=-1).values * 100
     assert np.allclose(band, m.mean("column").values, rtol=1e-6, atol=1e-9)
+
+
+def test_wound_zone_coverage_is_the_3d_lattice_coverage():
+    """One channel per in-plane spacing a: the slice mean of the zone coverage is the 3-D
+    expected number of zones, n·π·ρ² = π ρ² / a², with ρ = channel radius + reach."""
+    from dermsim.coupling import wound_zone_coverage
+
+    h, nx, a = 5.0, 400, 1000.0  # 2000 um slice, two channels
+    inj = np.zeros((3, nx))
+    inj[:2, 100:110] = 1.0  # radius 25 um on the two top rows
+    inj[:2, 300:310] = 1.0
+    cov = wound_zone_coverage(inj, h, a, 175.0)
+    rho = 25.0 + 175.0
+    assert cov[0].mean() == pytest.approx(np.pi * rho**2 / a**2, rel=0.05)
+    assert np.all(cov[2] == 0.0)  # no channel on this row
+    assert np.all(wound_zone_coverage(inj, h, a, 0.0) == 0.0)
+    # a longer reach covers more, denser channels (smaller spacing) cover more
+    assert wound_zone_coverage(inj, h, a, 300.0)[0].mean() > cov[0].mean()
+    assert wound_zone_coverage(inj, h, 0.5 * a, 175.0)[0].mean() > cov[0].mean()
+
+
+def test_wound_zone_raises_the_damage_jump_but_not_the_cell_kill():
+    from dermsim.remodelling import RemodellingConfig, SessionDrive, apply_session, baseline_state
+    from dermsim.remodelling.state import iD, iF, iR
+
+    t = np.array([0.0, 1.0])
+    gf = {"tgfb1": np.zeros((2, 1)), "pdgf": np.zeros((2, 1))}
+    plain = SessionDrive(0.0, [0.1], [0.0], t, gf, [0.0], [0.0])
+    zoned = SessionDrive(0.0, [0.1], [0.0], t, gf, [0.0], [0.0], wound_zone=[0.6], flare=[1.0])
+    cfg = RemodellingConfig()
+    y0 = baseline_state(1, cfg)
+    a, b = apply_session(y0, plain, cfg), apply_session(y0, zoned, cfg)
+    assert b[0, iD] == pytest.approx(a[0, iD] + cfg.wound_zone_signal * 0.5)
+    assert b[0, iF] == pytest.approx(a[0, iF])
+    assert b[0, iR] == pytest.approx(a[0, iR] + cfg.erythema_flare_level)

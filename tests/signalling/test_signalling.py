@@ -160,9 +160,9 @@ def test_topical_delivery_through_channels_vs_intact(small_session: dict) -> Non
     ds = sg.run_acute_window(g, inj, cfg=cfg, snapshot_times_h=(1.0,), species=(), **kw)
     expo = ds["topical_exposure"].values
     intact = ds["topical_exposure_intact"].values
-    # microneedling opens the viable layers to the product
-    assert np.all(expo[1:4] > 100 * intact[1:4])
-    assert float(ds["topical_entered"][-1]) > 100 * float(ds["topical_entered_intact"][-1])
+    # microneedling opens the viable layers to the product (intact skin: follicles only)
+    assert np.all(expo[1:4] > 10 * intact[1:4])
+    assert float(ds["topical_entered"][-1]) > 10 * float(ds["topical_entered_intact"][-1])
     # faster channel closure delivers less
     fast_cfg = dataclasses.replace(cfg, channel_closure_half_life_h=0.1)
     fast = sg.run_acute_window(g, inj, cfg=fast_cfg, snapshot_times_h=(), species=(), **kw)

@@ -8,7 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_cli", "cmd_calibrate", "predictive_table", "print_posterior"]
+__all__ = ["add_cli", "cmd_calibrate", "compare_bands", "predictive_table", "print_posterior",
+           "run_ensemble_for"]
 
 
 def print_posterior(post: Any, command: str = "calibrate") -> None:
@@ -19,12 +20,16 @@ def print_posterior(post: Any, command: str = "calibrate") -> None:
     print(f"dermsim {command}: {post.attrs['walkers']} walkers × {post.attrs['steps']} steps "
           f"(burn-in {post.attrs['burn']}), acceptance {post.attrs['acceptance_fraction']:.2f}")
     n_after = post.attrs["steps"] - post.attrs["burn"]
+    from_posterior = post.attrs.get("prior", "parameter cards") != "parameter cards"
+    if from_posterior:
+        print(f"  prior: {post.attrs['prior']}")
+    centre = "prior" if from_posterior else "card"
     for j, name in enumerate(post["parameter"].values):
         v = post["value"].values[:, j]
         q = np.quantile(v, [0.05, 0.5, 0.95])
         tau = float(post["autocorr_time"].values[j])
         print(f"  {name:<45} {q[1]:.4g} ({q[0]:.4g}–{q[2]:.4g}) {post['unit'].values[j]}"
-              f"   card {post['prior_value'].values[j]:.4g} [{post['tag'].values[j]}]"
+              f"   {centre} {post['prior_value'].values[j]:.4g} [{post['tag'].values[j]}]"
               f"   τ {tau:.1f} steps")
     if not post.attrs.get("converged"):
         print(f"  note: chains of {n_after} steps after burn-in are shorter than 50 "
@@ -68,7 +73,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     grid = {"h_um": args.h_um, "width_um": args.width_um}
     post = calibrate(params, ids, walkers=args.walkers, steps=args.steps, burn=args.burn,
                      members=args.members, predictive_members=args.predictive, seed=args.seed,
-                     grid=grid, progress=not args.quiet)
+                     grid=grid, progress=not args.quiet, column_um=args.column_um,
+                     workers=args.workers)
+    import sys
+
+    post.attrs["command"] = "dermsim calibrate " + " ".join(sys.argv[2:])
     written = [write_netcdf(post, out)]
     if not args.no_figure:
         from dermsim.viz.calibration import predictive_figure, prior_posterior_figure
@@ -79,6 +88,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                                        out.with_name(out.stem + "_predictive.png")))
     if not args.quiet:
         print_posterior(post)
+        if "registry_predictive" in post:
+            from dermsim.calibration.check import registry_table
+
+            print("  registry check (every observation the model computes):")
+            print("\n".join("  " + line for line in registry_table(post).splitlines()))
         for p in written:
             print(f"  wrote {p}")
     return 0
@@ -91,8 +105,10 @@ def add_cli(subparsers: Any, epilog: str) -> None:
         description="Sample the posterior of parameter cards (priors from their values, "
                     "ranges and evidence tags) given the literature registry (emcee), and "
                     "write FILE (NetCDF posterior ensemble), FILE.png (prior vs posterior) and "
-                    "FILE_predictive.png. Full size: dermsim calibrate --walkers 16 --steps "
-                    "2000 (hours); CI size: --walkers 4 --steps 3.", epilog=epilog)
+                    "FILE_predictive.png; every checkable registry observation is re-run for "
+                    "the predictive check. Shipped posterior: dermsim calibrate --walkers 16 "
+                    "--steps 400 --workers 2 (about an hour on 2 cores); CI size: --walkers "
+                    "12 --steps 3 --predictive 2.", epilog=epilog)
     p.add_argument("--param", action="append", metavar="CARD",
                    help="a parameter card to calibrate (repeatable or comma-separated; "
                         "default: the remodelling timing, magnitude and erythema cards)")
@@ -108,6 +124,11 @@ def add_cli(subparsers: Any, epilog: str) -> None:
                    help="members re-run for the posterior predictive bands (default 16; 0 off)")
     p.add_argument("--h-um", type=float, default=20.0, help="grid cell of the study runs [um]")
     p.add_argument("--width-um", type=float, default=3000.0, help="slice width [um]")
+    p.add_argument("--column-um", type=float, default=250.0, metavar="UM",
+                   help="remodelling column width of the study runs [um] (default 250: "
+                        "3.4x cheaper than 50, timing observations move < 0.05 day)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes evaluating walkers in parallel (default 1)")
     p.add_argument("--seed", type=int, default=0, help="sampler seed")
     p.add_argument("-o", "--output", default="out/posterior.nc", metavar="FILE",
                    help="posterior file (default out/posterior.nc)")
@@ -125,10 +146,13 @@ BAND_OUTCOMES: tuple[str, ...] = ("collagen_I_change_pct", "collagen_III_change_
 
 
 def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_dir: Path,
-                     figure: bool, quiet: bool) -> list[Path]:
+                     figure: bool, quiet: bool, workers: int | None = None,
+                     dask: str | None = None) -> list[Path]:
     """The ensemble part of ``dermsim run``: ``n`` members (default ``[uncertainty]
-    members``) of the posterior (default ``[uncertainty] posterior``, else the shipped one);
-    writes NAME_ensemble.nc (and .png) and prints the outcome bands. No-op when n is 0."""
+    members``) of the posterior (default ``[uncertainty] posterior``, else the shipped one)
+    run by ``workers`` processes or on the dask cluster ``dask`` (defaults: the
+    ``[uncertainty]`` table); writes NAME_ensemble.nc (and .png) and prints the outcome
+    bands. No-op when n is 0."""
     import sys
 
     from dermsim.calibration.ensemble import band_text, run_ensemble
@@ -150,7 +174,10 @@ def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_di
         from tqdm import tqdm
 
         bar = tqdm(total=n, unit="member", file=sys.stderr, leave=False)
-    ens = run_ensemble(scenario, members, workers=unc.workers,
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", workers, "a whole number >= 1")
+    ens = run_ensemble(scenario, members, workers=workers or unc.workers,
+                       dask=dask or unc.dask or None,
                        progress=(lambda i, _n: bar.update(i - bar.n)) if bar is not None
                        else None)
     if bar is not None:
@@ -165,10 +192,65 @@ def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_di
         from dermsim.schema import get
 
         print(f"dermsim run: {n} posterior members (median and 5–95 %), "
-              f"{ens.attrs['seconds']:.1f} s")
+              f"{ens.attrs['seconds']:.1f} s ({ens.attrs['workers']} worker(s), "
+              f"{ens.attrs['backend']})")
         for key in BAND_OUTCOMES:
             if key in ens:
                 fmt = "{:+.0f}" if key.endswith("_pct") else "{:.3g}"
                 name = get(key).label.rsplit(" [", 1)[0]
                 print(f"  {name:<40} {band_text(ens, key, fmt)}")
     return written
+
+
+def compare_bands(scenarios: list[Any], table: Any, n: int | None, posterior: str | None,
+                  workers: int | None = None, dask: str | None = None,
+                  quiet: bool = True) -> list[Any]:
+    """The ensemble part of ``dermsim compare``: for every scenario, ``n`` posterior members
+    (default its ``[uncertainty] members``; 0: none), with the collagen outcomes at the
+    scenario's comparison day (``table["compared_day"]``).
+
+    Adds ``<outcome>_band(scenario, quantile)`` (0.05/0.5/0.95; NaN for a scenario without
+    members) to ``table`` in place and returns each scenario's ensemble Dataset (None
+    without members).
+    """
+    import numpy as np
+
+    from dermsim import schema
+    from dermsim.calibration.ensemble import QUANTILES, run_ensemble
+    from dermsim.calibration.posterior import draw_members, open_posterior
+    from dermsim.errors import ConfigError
+
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", workers, "a whole number >= 1")
+    out: list[Any] = []
+    for k, sc in enumerate(scenarios):
+        unc = sc.stage("uncertainty")
+        m = unc.members if n is None else n
+        if m == 0:
+            out.append(None)
+            continue
+        if m < 2:
+            raise ConfigError("--ensemble", m, "a whole number >= 2 (or 0 for none)")
+        post = open_posterior(posterior or unc.posterior or None)
+        day = float(table["compared_day"].values[k]) if "compared_day" in table else None
+        ens = run_ensemble(sc, draw_members(post, m, unc.seed), workers=workers or unc.workers,
+                           dask=dask or unc.dask or None, at_day=day)
+        ens.attrs["posterior"] = str(posterior or unc.posterior or "shipped default")
+        out.append(ens)
+        if not quiet:
+            print(f"dermsim compare: {sc.name}: {m} posterior members, "
+                  f"{ens.attrs['seconds']:.1f} s")
+    if any(e is not None for e in out):
+        table.coords["quantile"] = ("quantile", list(QUANTILES),
+                                    {"long_name": "quantile over posterior members"})
+        for key in schema.OUTCOME_NAMES:
+            if key not in table:
+                continue
+            q = np.array([e[key].values if e is not None else np.full(3, np.nan)
+                          for e in out], dtype=float)
+            attrs = dict(table[key].attrs)
+            attrs["long_name"] = attrs.get("long_name", key) + " (posterior 5/50/95 %)"
+            table[f"{key}_band"] = (("scenario", "quantile"), q, attrs)
+        table.attrs["ensemble_members"] = str([0 if e is None else e.attrs["members"]
+                                               for e in out])
+    return out

@@ -1,9 +1,12 @@
 """Posterior ensembles of a scenario: N members, quantiles of every outcome and time course.
 
 Each member is the scenario with the posterior's parameter values (set by card name through
-:func:`dermsim.with_overrides`). When the posterior holds only remodelling parameters the
-pipeline reuses its memoised session stages (penetration, RF, signalling) for every member,
-so a member costs one remodelling integration.
+:func:`dermsim.with_overrides`). When the members differ from the scenario only in
+remodelling parameters, the session stages (penetration, RF, signalling) and their part of
+the result are computed once (:func:`dermsim.pipeline.run_sessions`) and every member runs
+only the remodelling stage and its outputs (:func:`dermsim.pipeline.finish_run`): its result
+is the same as a plain run of the member's scenario. Members run in this process, in local
+processes or on a dask cluster (the backends of :mod:`dermsim.sweep.backends`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["QUANTILES", "band_text", "ensemble_dataset", "member_summary", "run_ensemble",
-           "run_members"]
+__all__ = ["QUANTILES", "band_text", "ensemble_dataset", "member_summary", "quantiles",
+           "run_ensemble", "run_member_batch", "run_members"]
 
 #: Time courses also written as thickness-weighted dermis means (for the figure and summary).
 DERMIS_COURSES: tuple[str, ...] = ("collagen_I_change", "collagen_III_change")
@@ -25,10 +28,10 @@ DERMIS_COURSES: tuple[str, ...] = ("collagen_I_change", "collagen_III_change")
 QUANTILES: tuple[float, float, float] = (0.05, 0.5, 0.95)
 
 
-def member_summary(ds: xr.Dataset) -> dict[str, Any]:
+def member_summary(ds: xr.Dataset, at_day: float | None = None) -> dict[str, Any]:
     """What an ensemble keeps of one member's result (small enough to send between
     processes): every time course (float32), the dermis-mean courses and the scalar
-    outcomes."""
+    outcomes (collagen changes at ``at_day``, default the end of the run)."""
     from dermsim.calibration.operators import layer_course
     from dermsim.metrics import scalar_outcomes
 
@@ -41,8 +44,29 @@ def member_summary(ds: xr.Dataset) -> dict[str, Any]:
               if c in ds.coords}
     keep = ("scenario", "config_toml", "dermsim_version", "disclaimer", "session_days")
     return {"time": t, "courses": courses, "dermis": dermis, "coords": coords,
-            "outcomes": scalar_outcomes(ds),
+            "outcomes": scalar_outcomes(ds, at_day),
             "attrs": {k: ds.attrs[k] for k in keep if k in ds.attrs}}
+
+
+def quantiles(a: np.ndarray, qs: Sequence[float] = QUANTILES) -> np.ndarray:
+    """``np.nanquantile(a, qs, axis=0)`` (linear interpolation, NaNs ignored; NaN where a
+    column has no finite value), vectorised: numpy's own falls back to one Python call per
+    column as soon as one NaN is present."""
+    a = np.asarray(a, dtype=float)
+    if not np.isnan(a).any():
+        return np.quantile(a, qs, axis=0)
+    s = np.sort(a, axis=0)  # NaNs last
+    n = (~np.isnan(a)).sum(axis=0)
+    out = np.empty((len(qs), *a.shape[1:]))
+    for k, q in enumerate(qs):
+        pos = q * np.maximum(n - 1, 0)
+        lo = np.floor(pos).astype(np.intp)
+        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        w = pos - lo
+        vlo = np.take_along_axis(s, lo[None], axis=0)[0]
+        vhi = np.take_along_axis(s, hi[None], axis=0)[0]
+        out[k] = np.where(n > 0, vlo + w * (vhi - vlo), np.nan)
+    return out
 
 
 def _interp_time(t: np.ndarray, tm: np.ndarray, v: np.ndarray, axis: int) -> np.ndarray:
@@ -76,18 +100,17 @@ def ensemble_dataset(summaries: Sequence[Mapping[str, Any]],
             if not np.array_equal(m["time"], t):  # members share the protocol's time grid
                 v = _interp_time(t, m["time"], v, dims.index("time"))
             arrs.append(v)
-        q = np.nanquantile(np.stack(arrs), QUANTILES, axis=0).astype(np.float32)
+        q = quantiles(np.stack(arrs)).astype(np.float32)
         out[name] = (("quantile", *dims), q, attrs)
     for name in first["dermis"]:
         arrs = [np.interp(t, m["time"], m["dermis"][name]) for m in summaries]
         attrs = dict(first["courses"][name][2])
         attrs["long_name"] = attrs.get("long_name", name) + ", dermis mean"
         out[f"dermis_{name}"] = (("quantile", "time"),
-                                 np.nanquantile(np.stack(arrs), QUANTILES, axis=0), attrs)
+                                 quantiles(np.stack(arrs)), attrs)
     for key in schema.OUTCOME_NAMES:
         vals = np.array([m["outcomes"][key] for m in summaries], dtype=float)
-        q = np.nanquantile(vals, QUANTILES) if np.isfinite(vals).any() else \
-            np.full(3, np.nan)
+        q = quantiles(vals[:, None])[:, 0]
         out[key] = ("quantile", q, schema.attrs(key))
         out[f"member_{key}"] = ("member", vals, schema.attrs(key))
     names = sorted({k for m in members for k in m})
@@ -102,60 +125,87 @@ def ensemble_dataset(summaries: Sequence[Mapping[str, Any]],
 
 
 def run_members(table: Mapping[str, Any], members: Sequence[Mapping[str, float]],
-                ) -> list[dict[str, Any]]:
-    """Run the scenario ``table`` once per member in this process (the first member computes
-    the session stages, the others reuse them) and return their summaries."""
+                progress: Callable[[int, int], None] | None = None,
+                at_day: float | None = None) -> list[dict[str, Any]]:
+    """Run the scenario ``table`` once per member in this process and return their summaries.
+
+    Members that change only remodelling parameters share one computation of the session
+    stages (:func:`dermsim.pipeline.run_sessions`) and run the remodelling stage alone; any
+    other member is a plain run. ``progress(done, total)`` is called after each member.
+    """
     import warnings
 
     from dermsim.config import load_scenario, with_overrides
-    from dermsim.pipeline import simulate
+    from dermsim.pipeline import finish_run, run_sessions, shares_sessions, simulate
 
     scenario = load_scenario(dict(table))
+    runs = None
     out = []
-    for m in members:
-        sc = with_overrides(scenario, dict(m)) if m else scenario
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out.append(member_summary(simulate(sc)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for m in members:
+            sc = with_overrides(scenario, dict(m)) if m else scenario
+            if shares_sessions(scenario, sc):
+                runs = runs or run_sessions(scenario)
+                ds = finish_run(sc, runs)
+            else:
+                ds = simulate(sc)
+            out.append(member_summary(ds, at_day))
+            if progress:
+                progress(len(out), len(members))
     return out
+
+
+def run_member_batch(batch: tuple[Mapping[str, Any], Sequence[Mapping[str, float]],
+                                  float | None]) -> list[dict[str, Any]]:
+    """:func:`run_members` of ``(table, members, at_day)`` (the task a backend worker runs)."""
+    table, members, at_day = batch
+    return run_members(table, members, None, at_day)
 
 
 def run_ensemble(scenario: Any, members: Sequence[Mapping[str, float]],
                  progress: Callable[[int, int], None] | None = None,
-                 workers: int = 1) -> xr.Dataset:
+                 workers: int = 1, dask: str | None = None,
+                 at_day: float | None = None) -> xr.Dataset:
     """Run ``scenario`` once per member (parameter values by card name) and return the
     quantile Dataset of :func:`ensemble_dataset` (attr ``seconds``: wall time).
 
-    ``workers`` > 1 splits the members into that many contiguous chunks run by local
-    processes (each computes the session stages once); 1 runs them here, reusing this
-    process's memoised session stages.
+    ``workers`` > 1 runs the members in that many local processes, ``dask`` (a scheduler
+    address, or ``"local"`` for a local cluster of ``workers`` processes) on a dask cluster;
+    the members are split into one contiguous batch per worker, each computing the session
+    stages once. ``workers`` = 1 without ``dask`` runs them here, reusing this process's
+    memoised session stages. ``at_day``: day of the collagen outcomes (default: the end).
     """
     start = _time.perf_counter()
     table = scenario.to_dict()
     summaries: list[dict[str, Any]] = []
-    if workers <= 1:
-        for i, m in enumerate(members):
-            summaries += run_members(table, [m])
-            if progress:
-                progress(i + 1, len(members))
+    if workers <= 1 and not dask:
+        summaries = run_members(table, members, progress, at_day)
+        n_workers, backend_name = 1, "serial"
     else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+        from dermsim.sweep.backends import open_backend
 
-        chunks = [list(c) for c in np.array_split(np.arange(len(members)), workers) if len(c)]
-        # forkserver: safe next to numba's and BLAS's threads in this process
-        methods = mp.get_all_start_methods()
-        ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
-        with ProcessPoolExecutor(len(chunks), mp_context=ctx) as pool:
-            futures = [pool.submit(run_members, table, [members[i] for i in c])
-                       for c in chunks]
+        backend = open_backend("dask" if dask else "processes", workers,
+                               None if dask in (None, "", "local") else dask,
+                               workers if dask == "local" else None, len(members), None,
+                               preload=("dermsim.pipeline",))
+        n_workers, backend_name = backend.n_workers, backend.name
+        chunks = [[members[i] for i in c]
+                  for c in np.array_split(np.arange(len(members)), n_workers) if len(c)]
+        futures = [backend.submit(run_member_batch, (table, c, at_day)) for c in chunks]
+        try:
             for fut in futures:  # in member order
                 summaries += fut.result()
                 if progress:
                     progress(len(summaries), len(members))
+        except BaseException:
+            backend.close(set(futures), cancel=True)
+            raise
+        backend.close(set(futures))
     out = ensemble_dataset(summaries, members)
     out.attrs["seconds"] = _time.perf_counter() - start
-    out.attrs["workers"] = workers
+    out.attrs["workers"] = n_workers
+    out.attrs["backend"] = backend_name
     return out
 
 

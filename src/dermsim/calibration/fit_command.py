@@ -1,6 +1,7 @@
 """The ``dermsim fit`` command: fit parameter cards to a user's measurements (CSV, format in
 :mod:`dermsim.calibration.fit`) with a scenario, and write a posterior that
-``dermsim run --posterior FILE`` accepts."""
+``dermsim run --posterior FILE`` accepts. ``--prior-posterior FILE`` starts from an earlier
+posterior (e.g. the shipped one) instead of the card priors, so the fit updates it."""
 
 from __future__ import annotations
 
@@ -31,12 +32,21 @@ def cmd_fit(args: argparse.Namespace) -> int:
             raise DermsimError(f"{o.id}: day {t:g} is after the end of the scenario (day "
                                f"{end:g}); lengthen protocol.follow_up_days")
     table = scenario.to_dict()
+    prior, source = None, ""
+    if args.prior_posterior:
+        from dermsim.calibration.posterior import open_posterior
+
+        shipped = args.prior_posterior == "shipped"
+        prior = open_posterior(None if shipped else args.prior_posterior)
+        source = "the shipped posterior" if shipped else str(args.prior_posterior)
     params = [p for item in (args.param or []) for p in item.split(",") if p] \
-        or list(DEFAULT_PARAMETERS)
+        or ([str(p) for p in prior["parameter"].values] if prior is not None
+            else list(DEFAULT_PARAMETERS))
     post = calibrate(params, walkers=args.walkers, steps=args.steps, burn=args.burn,
                      members=args.members, predictive_members=args.predictive, seed=args.seed,
                      progress=not args.quiet, observations=data, scenario_table=table,
-                     start="prior")
+                     start="prior", prior=prior, prior_source=source,
+                     column_um=None)  # the user's scenario as written
     post.attrs["fitted_to"] = str(args.data)
     post.attrs["scenario_toml"] = scenario.to_toml()
     written = [write_netcdf(post, out)]
@@ -65,7 +75,14 @@ def add_cli(subparsers: Any, epilog: str) -> None:
     p.add_argument("data", help="CSV of measurements")
     p.add_argument("--scenario", required=True, help="scenario TOML or built-in name")
     p.add_argument("--param", action="append", metavar="CARD",
-                   help="parameter card to fit (repeatable or comma-separated)")
+                   help="parameter card to fit (repeatable or comma-separated; default: the "
+                        "remodelling cards of dermsim calibrate, or the parameters of "
+                        "--prior-posterior)")
+    p.add_argument("--prior-posterior", metavar="FILE",
+                   help="start from a posterior (of dermsim calibrate or fit; 'shipped': the "
+                        "one shipped with dermsim): a multivariate normal fitted to its "
+                        "members is the prior of the parameters it holds, so your data update "
+                        "it (default: priors from the parameter cards)")
     p.add_argument("--walkers", type=int, help="emcee walkers (default 2 × parameters + 2)")
     p.add_argument("--steps", type=int, default=200, help="steps per walker (default 200)")
     p.add_argument("--burn", type=int, help="discarded steps (default steps / 3)")

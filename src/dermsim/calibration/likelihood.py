@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from dermsim.calibration.operators import apply_operator, observation_table, scenario_key
-from dermsim.calibration.priors import Prior
+from dermsim.calibration.priors import GaussianPrior, Prior
 from dermsim.calibration.registry import Observation
 from dermsim.errors import DermsimError
 
@@ -99,16 +99,21 @@ class ForwardModel:
 
 
 class LogPosterior:
-    """log p(θ | data) up to a constant: priors of the cards plus a Gaussian likelihood.
+    """log p(θ | data) up to a constant: priors of the cards (or a joint normal prior
+    fitted to an earlier posterior, ``joint``) plus a Gaussian likelihood.
 
     Observations with a value use ``-(m - y)² / 2sd²``; direction-only observations (no value)
     add ``-(distance outside [low, high])² / 2s²`` with ``s`` = 10 % of the window edge, so
     they act as soft bounds. A failed run gives ``-inf``.
     """
 
-    def __init__(self, priors: Sequence[Prior], forward: ForwardModel) -> None:
+    def __init__(self, priors: Sequence[Prior], forward: ForwardModel,
+                 joint: GaussianPrior | None = None) -> None:
         self.priors = list(priors)
         self.forward = forward
+        #: a joint normal prior (from a posterior) replacing the card priors of its parameters;
+        #: those keep only their card ranges
+        self.joint = joint
         obs = forward.observations
         self.y = np.array([o.value for o in obs])
         self.sd = np.array([o.sd for o in obs])
@@ -119,7 +124,15 @@ class LogPosterior:
         return {p.name: p.to_value(float(t)) for p, t in zip(self.priors, theta)}
 
     def log_prior(self, theta: Sequence[float]) -> float:
-        return float(sum(p.log_pdf(float(t)) for p, t in zip(self.priors, theta)))
+        if self.joint is None:
+            return float(sum(p.log_pdf(float(t)) for p, t in zip(self.priors, theta)))
+        lp = self.joint.log_pdf(theta)
+        for j, (p, t) in enumerate(zip(self.priors, theta)):
+            v = p.log_pdf(float(t))
+            if not math.isfinite(v):
+                return -math.inf
+            lp += 0.0 if j in self.joint.index else v
+        return lp
 
     def log_likelihood(self, model: np.ndarray) -> float:
         if not np.all(np.isfinite(model)):

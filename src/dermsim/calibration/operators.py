@@ -20,15 +20,19 @@ import xarray as xr
 from dermsim.calibration.registry import Observation
 from dermsim.errors import DermsimError
 
-__all__ = ["CALIBRATION_GRID", "REPLACEMENT_FOLLOW_UP_FACTOR", "SINGLE_FOLLOW_UP_DAYS",
-           "apply_operator", "layer_course",
-           "observation_table", "peak_time", "scenario_key"]
+__all__ = ["CALIBRATION_GRID", "LONG_FOLLOW_UP_DAYS", "LONG_OPERATORS",
+           "REPLACEMENT_FOLLOW_UP_FACTOR", "SINGLE_FOLLOW_UP_DAYS", "apply_operator",
+           "layer_course", "observation_table", "peak_time", "scenario_key"]
 
 #: Grid of the calibration runs (coarse: the remodelling drive is a band average, so a coarse
 #: slice changes it little and keeps the session stages cheap; numerics choice).
 CALIBRATION_GRID: dict[str, float] = {"h_um": 20.0, "width_um": 3000.0}
 #: Follow-up after a single session [day]: long enough for every early peak (cells ≤ 14 d).
 SINGLE_FOLLOW_UP_DAYS = 30.0
+#: Operators about the slow matrix (collagen I rise, collagen III share) need the whole
+#: remodelling course: their study runs follow one session for this long [day].
+LONG_FOLLOW_UP_DAYS = 365.0
+LONG_OPERATORS = frozenset({"rise90_day", "elevated_until_day"})
 #: Follow-up of a ``replacement_day`` observation, in units of its ``time_day`` (the time the
 #: study saw the replacement complete): long enough to find a slower replacement.
 REPLACEMENT_FOLLOW_UP_FACTOR = 2.0
@@ -51,11 +55,15 @@ def observation_table(obs: Observation, grid: Mapping[str, float] | None = None,
         follow = REPLACEMENT_FOLLOW_UP_FACTOR * max(t, SINGLE_FOLLOW_UP_DAYS)
     elif obs.operator == "value_at":
         follow = max(t - last, 0.0) + 1.0
+    elif obs.operator in LONG_OPERATORS:
+        follow = LONG_FOLLOW_UP_DAYS
     else:
         follow = max(SINGLE_FOLLOW_UP_DAYS, t - last + 1.0)
     device: dict[str, Any] = {"preset": obs.device}
     if math.isfinite(obs.needle_um):
         device["needle_length_um"] = obs.needle_um
+    if math.isfinite(obs.passes):
+        device["passes"] = int(obs.passes)
     return {"name": f"cal_{obs.id}", "seed": seed, "skin": {"site": "cheek"},
             "device": device,
             "protocol": {"sessions": sessions, "interval_days": interval,
@@ -135,9 +143,16 @@ def apply_operator(obs: Observation, ds: xr.Dataset) -> float:
 
         key = "downtime_h" if op == "downtime_h" else "matrix_replacement_day"
         return float(scalar_outcomes(ds)[key])
+    if op == "maximum":
+        if var not in ds:
+            raise DermsimError(f"the result has no variable {var!r}")
+        return float(ds[var].max())
     if op in ("value_at", "value_after_last"):
         t0 = float(ds["session_day"].values[-1]) if op == "value_after_last" else 0.0
-        t, v = layer_course(ds, var, layer)
+        if var in ds and ds[var].dims == ("time",):  # already a dermis-wide time course
+            t, v = ds["time"].values.astype(float), ds[var].values
+        else:
+            t, v = layer_course(ds, var, layer)
         return _percent(obs, ds, float(np.interp(t0 + obs.time_day, t, v)))
     t, v = layer_course(ds, var, layer)
     if op == "peak_day":

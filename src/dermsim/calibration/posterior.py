@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from dermsim.calibration.priors import Prior
+from dermsim.calibration.priors import GaussianPrior, Prior
 from dermsim.calibration.registry import Observation
 from dermsim.errors import DermsimError
 
 __all__ = ["DEFAULT_POSTERIOR", "draw_members", "open_posterior", "posterior_dataset",
-           "predictive_band"]
+           "predictive_band", "prior_from_posterior"]
 
 #: File name of the posterior shipped in ``dermsim/data/posterior/``.
 DEFAULT_POSTERIOR = "default.nc"
@@ -94,7 +94,9 @@ def open_posterior(path: str | Path | None = None) -> xr.Dataset:
         else:
             ds = xr.load_dataset(path)
     except (OSError, ValueError) as exc:
-        raise DermsimError(f"posterior {path or DEFAULT_POSTERIOR}: cannot read: {exc}") from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DermsimError(f"posterior {path or DEFAULT_POSTERIOR}: cannot read: "
+                           f"{first}") from None
     if ds.attrs.get("kind") != "dermsim posterior" or "value" not in ds:
         raise DermsimError(f"{path}: not a dermsim posterior (written by dermsim calibrate "
                            "or dermsim fit)")
@@ -108,3 +110,36 @@ def draw_members(post: xr.Dataset, n: int, seed: int = 0) -> list[dict[str, floa
     idx = rng.permutation(m)[:n] if n <= m else rng.choice(m, size=n, replace=True)
     names = [str(p) for p in post["parameter"].values]
     return [dict(zip(names, map(float, post["value"].values[i]))) for i in idx]
+
+
+def prior_from_posterior(post: xr.Dataset, priors: Sequence[Prior], source: str = "",
+                         ) -> tuple[list[Prior], GaussianPrior]:
+    """A posterior's members as the prior of a new calibration of ``priors``' parameters.
+
+    The parameters the posterior holds get a multivariate normal on θ fitted to its members
+    (:class:`GaussianPrior`); their :class:`Prior` entries keep the card range and transform
+    but take the marginal centre and width (for the summary and figures). Other parameters
+    keep their card priors.
+    """
+    names = [str(p) for p in post["parameter"].values]
+    index = [j for j, p in enumerate(priors) if p.name in names]
+    where = source or "posterior"
+    if not index:
+        raise DermsimError(f"{where}: holds none of the fitted parameters (it has "
+                           f"{', '.join(names)}); choose them with --param")
+    values = post["value"].values
+    theta = np.empty((values.shape[0], len(index)))
+    for k, j in enumerate(index):
+        p = priors[j]
+        v = values[:, names.index(p.name)].astype(float)
+        if p.log and not np.all(v > 0):
+            raise DermsimError(f"{where}: {p.name} has members <= 0 (a log-normal card)")
+        theta[:, k] = np.log(v) if p.log else v
+    joint = GaussianPrior.fit(index, theta, where)
+    out = list(priors)
+    for k, j in enumerate(index):
+        p = priors[j]
+        centre = float(joint.mean[k])
+        out[j] = Prior(p.name, p.to_value(centre), p.unit, p.low, p.high, p.tag,
+                       float(joint.sigma[k]), p.log)
+    return out, joint

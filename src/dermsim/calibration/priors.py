@@ -10,6 +10,11 @@ whose range includes 0 gets a normal prior of standard deviation ``TAG_SIGMA × 
 truncated to the range.
 
 The sampler works on θ (log of the value for log-normal priors, the value itself otherwise).
+
+A posterior can serve as the prior of a new fit (``dermsim fit --prior-posterior FILE``):
+:class:`GaussianPrior` is the multivariate normal on θ with the mean and covariance of the
+posterior's members (a Gaussian approximation of the posterior; its correlations are kept),
+still truncated to the card ranges.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 
 from dermsim.errors import DermsimError
 
-__all__ = ["TAG_SIGMA", "Prior", "card_by_name", "prior_for", "priors_for"]
+__all__ = ["TAG_SIGMA", "GaussianPrior", "Prior", "card_by_name", "prior_for", "priors_for"]
 
 #: Prior standard deviation (natural-log units) by evidence tag (numerics choice).
 TAG_SIGMA: dict[str, float] = {"V": 0.10, "C": 0.20, "S": 0.35, "U": 0.50, "A": 0.70}
@@ -108,3 +113,41 @@ def priors_for(names: Sequence[str], widen: float = 1.0) -> list[Prior]:
     if len(set(names)) != len(names):
         raise DermsimError("a calibrated parameter is named twice")
     return [prior_for(n, widen) for n in names]
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianPrior:
+    """Multivariate normal prior on θ of the parameters at positions ``index`` of a
+    calibration (fitted to the members of a posterior: ``source``)."""
+
+    index: tuple[int, ...]
+    mean: np.ndarray  # (k,) on θ
+    cov: np.ndarray  # (k, k) on θ
+    source: str = ""
+
+    @classmethod
+    def fit(cls, index: Sequence[int], theta: np.ndarray, source: str = "") -> GaussianPrior:
+        """The normal of the sample ``theta`` (n, k) (n >= 2); a degenerate direction (e.g.
+        fewer members than parameters) keeps a tiny variance so the density stays proper."""
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim != 2 or theta.shape[0] < 2 or not np.all(np.isfinite(theta)):
+            raise DermsimError(f"{source or 'posterior'}: needs at least 2 finite members to "
+                               "serve as a prior")
+        cov = np.atleast_2d(np.cov(theta, rowvar=False))
+        scale = np.maximum(np.diag(cov), 1e-12)
+        cov = cov + 1e-9 * np.diag(scale)
+        return cls(tuple(int(i) for i in index), theta.mean(axis=0), cov, source)
+
+    @property
+    def sigma(self) -> np.ndarray:
+        """Marginal standard deviations on θ."""
+        return np.sqrt(np.diag(self.cov))
+
+    def log_pdf(self, theta: Sequence[float]) -> float:
+        """Log density of the full θ vector's entries at :attr:`index` (up to a constant)."""
+        d = np.asarray(theta, dtype=float)[list(self.index)] - self.mean
+        return float(-0.5 * d @ np.linalg.solve(self.cov, d))
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws (n, k) on θ (no truncation)."""
+        return rng.multivariate_normal(self.mean, self.cov, size=n)

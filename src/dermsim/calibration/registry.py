@@ -30,7 +30,7 @@ __all__ = ["COLUMNS", "OPERATORS", "Observation", "calibration_targets", "load_r
 COLUMNS: tuple[str, ...] = (
     "id", "quantity", "value", "sd", "sd_basis", "low", "high", "unit", "species", "method",
     "output", "operator", "layer", "time_day", "device", "needle_um", "sessions",
-    "interval_days", "use", "citation_key", "citation")
+    "interval_days", "use", "citation_key", "citation", "passes")
 
 #: Observation operators (how a model result becomes the observed number); the functions are
 #: in :mod:`dermsim.calibration.operators` (model-side) or in the validation case named in
@@ -45,6 +45,7 @@ OPERATORS: dict[str, str] = {
     "rise90_day": "day the layer mean reaches 90 % of its maximum rise [day]",
     "baseline": "value without any session",
     "value_at": "layer mean at time_day after the first session",
+    "maximum": "maximum of the variable over the run (e.g. the hottest tissue cell)",
     "value_after_last": "layer mean at time_day after the last session",
     "downtime_h": "hours until the erythema index falls below its threshold (or, if later, "
                   "an epidermal burn is re-epithelialised)",
@@ -87,6 +88,8 @@ class Observation:
     use: tuple[str, ...]
     citation_key: str
     citation: str
+    #: passes of the device per session in the study (NaN: the device preset's default)
+    passes: float = math.nan
 
     @property
     def calibrates(self) -> bool:
@@ -143,7 +146,8 @@ def _row(rec: dict[str, str], line: int) -> Observation:
                                                                 "time_day"),
         rec["device"], _num(rec["needle_um"], rid, "needle_um"), int(sessions),
         _num(rec["interval_days"], rid, "interval_days"), tuple(rec["use"].split()),
-        rec["citation_key"].strip(), rec["citation"].strip())
+        rec["citation_key"].strip(), rec["citation"].strip(),
+        _num(rec["passes"], rid, "passes"))
 
 
 def parse_registry(text: str) -> dict[str, Observation]:

@@ -71,6 +71,18 @@ class RemodellingConfig:
         "coagulum_debris_weight", 1.0, "-", 0.0, 10.0,
         "assumption: thermally coagulated volume becomes debris one-for-one", "A",
         "damage added per unit RF coagulated volume fraction")
+    wound_signal_reach_um: float = _c(
+        "wound_signal_reach_um", 200.0, "um", 0.0, 1000.0,
+        "Niethammer et al. 2009, Nature 459:996: the wound's H2O2 gradient extends 100-200 um "
+        "from the margin and recruits leukocytes across hundreds of um within minutes", "S",
+        "lateral reach beyond a channel wall of the wound signals (damage signals, "
+        "chemoattractants) that recruit inflammatory cells; 0 confines the response to the "
+        "injured volume")
+    wound_zone_signal: float = _c(
+        "wound_zone_signal", 0.5, "-", 0.0, 1.0,
+        _CAL + "; assumption: tissue within the reach signals less than injured tissue", "A",
+        "wound signal (damage jump) of intact tissue within the reach of a channel, per unit "
+        "volume, relative to the injured volume")
     # --- thermal injury: denatured matrix, its clearance and replacement
     denatured_clearance_half_life_day: float = _c(
         "denatured_clearance_half_life_day", 18.0, "day", 0.5, 365.0,
@@ -125,6 +137,17 @@ class RemodellingConfig:
         "erythema_neutrophil_drive", 0.0, "(1/day)/(cells/mm^3)", 0.0, 10.0,
         _CAL + " (V11: 24-72 h after deep needling)", "A",
         "mediator production per excess neutrophil (sustained inflammatory erythema)")
+    erythema_flare_reach_um: float = _c(
+        "erythema_flare_reach_um", 1000.0, "um", 0.0, 20000.0,
+        "assumption sized from Lewis 1927 (triple response: a needle prick or scratch is "
+        "surrounded by an axon-reflex flare spreading beyond the injury) and Darsow 1996 "
+        "(flare of a histamine skin prick); a bare needle prick flares less", "A",
+        "radius around a channel of the axon-reflex flare (neurogenic vasodilation)")
+    erythema_flare_level: float = _c(
+        "erythema_flare_level", 1.5, "-", 0.0, 100.0,
+        _CAL + " (V11: erythema 3-6 h after a dermaroller session, HK J Dermatol 2018)", "A",
+        "erythema mediator level added inside the flare (overlapping flares do not add: "
+        "the vasodilation is maximal)")
     erythema_threshold_um: float = _c(
         "erythema_threshold_um", 200.0, "um", 0.0, 1e4, _CAL + " (V11: 3-72 h)", "A",
         "depth-integrated erythema index below which erythema counts as resolved")
@@ -248,6 +271,17 @@ class RemodellingConfig:
         "aged fibroblasts make more MMP-1 (Fisher 2008; Varani 2006)", "S",
         "relative increase per year (after the reference age) of the degradation of mature "
         "collagen")
+    # --- clinical read-outs (dermsim.remodelling.clinical)
+    dermal_matrix_volume_fraction: float = _c(
+        "dermal_matrix_volume_fraction", 0.5, "1", 0.0, 1.0,
+        "assumption between new collagen filling interstitial space (0) and a constant "
+        "collagen concentration as the dermis changes thickness (1; Shuster 1975)", "A",
+        "share of the new dermal collagen that adds to the dermal volume (thickness)")
+    collagen_III_echogenicity: float = _c(
+        "collagen_III_echogenicity", 0.5, "1", 0.0, 1.0,
+        "assumption: thin, loosely packed type III fibres reflect ultrasound less than "
+        "type I bundles", "A",
+        "echogenicity of collagen III relative to collagen I in the dermal density index")
     # --- spatial coupling on the coarse grid
     cell_width_um: float = _c(
         "cell_width_um", 50.0, "um", 10.0, 500.0,

@@ -46,10 +46,16 @@ class SessionDrive:
         (n_band,) RF Arrhenius Omega >= 1 volume fraction (0 if mechanical).
     heat_shock_fraction
         (n_band,) sub-lethally heat-shocked volume fraction.
+    wound_zone
+        (n_band,) fraction of the compartment within the wound-signalling reach of a channel
+        (includes the injured volume), 0..1; None: the injured volume only.
+    flare
+        (n_band,) fraction of the compartment inside the axon-reflex flare around a channel,
+        0..1; None: no flare.
     epidermal_necrosis
         Area fraction of the viable epidermis with RF damage Omega >= 1 (0 if none).
     epidermal_lesion_um
-        Lateral width of the widest necrotic epidermal zone [um] (0 if none).
+        Closing width of the widest necrotic epidermal zone [um] (0 if none).
     """
 
     day: float
@@ -59,6 +65,8 @@ class SessionDrive:
     gf_band_ng_ml: dict[str, np.ndarray]
     coagulated_fraction: np.ndarray
     heat_shock_fraction: np.ndarray
+    wound_zone: np.ndarray | None = None
+    flare: np.ndarray | None = None
     epidermal_necrosis: float = 0.0
     epidermal_lesion_um: float = 0.0
 
@@ -87,6 +95,10 @@ class SessionDrive:
         object.__setattr__(
             self, "heat_shock_fraction", vec("heat_shock_fraction", self.heat_shock_fraction)
         )
+        zone = vec("band_injury", inj) if self.wound_zone is None else vec(
+            "wound_zone", self.wound_zone)
+        object.__setattr__(self, "wound_zone", np.maximum(zone, self.band_injury))
+        object.__setattr__(self, "flare", vec("flare", 0.0 if self.flare is None else self.flare))
         t = np.asarray(self.gf_time_day, dtype=float)
         if t.ndim != 1 or t.size < 2 or t[0] != 0.0 or np.any(np.diff(t) <= 0):
             raise ValueError("SessionDrive.gf_time_day must be 1-D, start at 0, increase")
@@ -277,12 +289,17 @@ class GrowthFactorDrive:
 def apply_session(state: np.ndarray, drive: SessionDrive, cfg: RemodellingConfig) -> np.ndarray:
     """Instantaneous effect of a session on the band state (returns a new array).
 
-    Damage jumps by ``injury * (1 + w_clot * bleeding) + w_coag * coagulated``; fibroblasts
-    in the injured and coagulated volume die; the native matrix (collagen I/III, elastin,
-    collagen VII) of the coagulated volume is denatured: it leaves the native pools and the
-    coagulated share of the still-native volume, ``coagulated * (1 - V - G)``, joins the
-    denatured-matrix pool ``V``, which is later cleared (into the unfilled defect ``G``) and
-    refilled with new matrix (:func:`~dermsim.remodelling.rhs.rhs_reference`); the
+    Damage jumps by ``s * (1 + w_clot * bleeding) + w_coag * coagulated``, where the wound
+    signal ``s = injury + w_zone * (zone - injury)`` adds to the injured volume the tissue
+    within the wound-signalling reach of a channel (``drive.wound_zone``) at the relative
+    weight ``remodelling.wound_zone_signal``; fibroblasts in the injured and coagulated volume
+    die; the erythema mediator jumps by the injured dose over ``remodelling.erythema_dose_half_sat``
+    plus ``remodelling.erythema_flare_level`` times the fraction of the compartment inside a
+    flare (``drive.flare``); the native matrix (collagen I/III, elastin, collagen VII) of the
+    coagulated volume is denatured: it leaves the native pools and the coagulated share of the
+    still-native volume, ``coagulated * (1 - V - G)``, joins the denatured-matrix pool ``V``,
+    which is later cleared (into the unfilled defect ``G``) and refilled with new matrix
+    (:func:`~dermsim.remodelling.rhs.rhs_reference`); the
     heat-shock induction jumps by the heat-shocked fraction.
     """
     p = derived_rates(cfg)
@@ -291,9 +308,11 @@ def apply_session(state: np.ndarray, drive: SessionDrive, cfg: RemodellingConfig
         raise ValueError(f"drive has {drive.n_band} bands, state has {y.shape[0]}")
     inj, bl = drive.band_injury, drive.band_bleeding
     co, hs = drive.coagulated_fraction, drive.heat_shock_fraction
-    dose = inj * (1.0 + p.w_clot * bl) + p.w_coag * co
-    y[:, iD] += dose
-    y[:, iR] += dose / p.KRD
+    zone = inj if drive.wound_zone is None else drive.wound_zone
+    signal = inj + p.w_zone * np.maximum(zone - inj, 0.0)
+    y[:, iD] += signal * (1.0 + p.w_clot * bl) + p.w_coag * co
+    flare = 0.0 if drive.flare is None else drive.flare
+    y[:, iR] += (inj * (1.0 + p.w_clot * bl) + p.w_coag * co) / p.KRD + p.Rflare * flare
     kill = np.clip(p.kill * inj + co, 0.0, 1.0)
     y[:, iF] *= 1.0 - kill
     for i in (iC3, iC1, iEl, iC7):

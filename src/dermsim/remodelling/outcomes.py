@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from dermsim.remodelling.clinical import dermal_matrix_courses
 from dermsim.remodelling.healing import downtime_with_wounds, matrix_replacement_day
 
 #: one layer label per band (a sequence or an array)
@@ -277,7 +278,9 @@ def summary_outcomes(
         re-epithelialisation time, :func:`wound_downtime_outcomes`),
         ``reepithelialisation_h`` (first session), ``time_to_plateau_day`` (dermal collagen
         I, days after the last session; NaN if still rising), ``matrix_replacement_day``
-        (days after the last session until the dermal thermal defect is 90 % replaced).
+        (days after the last session until the dermal thermal defect is 90 % replaced),
+        ``dermal_thickness_change_pct`` and ``dermal_density_change_pct``
+        (:func:`clinical_outcomes`).
     """
     t = float(ds["time"].values[-1]) if at_day is None else float(at_day)
     lab = np.asarray(band_layer).astype(object)
@@ -305,8 +308,25 @@ def summary_outcomes(
         "time_to_plateau_day": time_to_plateau_day(ds, "collagen_I_rel_change", derm, "dermis"),
         "matrix_replacement_day": thermal_replacement_day(ds, derm, "dermis"),
     }
+    out.update(clinical_outcomes(ds, derm == "dermis", t))
     out.update(wound_downtime_outcomes(ds, out["downtime_h"]))
     return out
+
+
+def clinical_outcomes(ds: xr.Dataset, dermis: np.ndarray, at_day: float) -> dict[str, float]:
+    """``dermal_thickness_change_pct`` and ``dermal_density_change_pct`` at ``at_day`` (NaN
+    when the result does not carry the read-out parameters in its attrs); see
+    :mod:`dermsim.remodelling.clinical`."""
+    try:
+        phi = float(ds.attrs["dermal_matrix_volume_fraction"])
+        r3 = float(ds.attrs["collagen_III_echogenicity"])
+    except KeyError:
+        return {"dermal_thickness_change_pct": float("nan"),
+                "dermal_density_change_pct": float("nan")}
+    courses = dermal_matrix_courses(ds, dermis, phi, r3)
+    at = {k: 100.0 * float(v.interp(time=at_day)) for k, v in courses.items()}
+    return {"dermal_thickness_change_pct": at["dermal_thickness_rel_change"],
+            "dermal_density_change_pct": at["dermal_density_rel_change"]}
 
 
 def wound_downtime_outcomes(ds: xr.Dataset, erythema_downtime_h: float) -> dict[str, float]:

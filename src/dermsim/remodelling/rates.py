@@ -82,6 +82,8 @@ class Rates:
     k7E: float
     w_clot: float
     w_coag: float
+    w_zone: float  # wound signal of the tissue within reach of a channel, per injured volume
+    Rflare: float  # erythema mediator per axon-reflex flare
     kill: float
     ks: float  # stimulated synthesis per unit fold and activation (young turnover x capacity)
     kap: float  # homeostatic gain of basal synthesis
@@ -187,6 +189,8 @@ def derived_rates(
         k7E=cfg.collagen_VII_mmp_degradation_per_day,
         w_clot=cfg.clot_debris_weight,
         w_coag=cfg.coagulum_debris_weight,
+        w_zone=cfg.wound_zone_signal,
+        Rflare=cfg.erythema_flare_level,
         kill=cfg.injury_kill_fraction,
         ks=ks,
         kap=cfg.homeostatic_gain,

@@ -283,6 +283,8 @@ def _dataset(times: np.ndarray, z: np.ndarray, dz: np.ndarray, Yb: np.ndarray,
         attrs={
             "model": "dermsim remodelling (cells and matrix on depth bands x columns)",
             "erythema_threshold_um": cfg.erythema_threshold_um,
+            "dermal_matrix_volume_fraction": cfg.dermal_matrix_volume_fraction,
+            "collagen_III_echogenicity": cfg.collagen_III_echogenicity,
             "collagen_I_baseline": C10,
             "collagen_III_baseline": C30,
             "remodelling_config": cfg_json,

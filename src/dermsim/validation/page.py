@@ -12,7 +12,8 @@ from pathlib import Path
 
 from dermsim.validation.framework import CASES, ERROR, FAIL, NA, PASS, CaseResult
 
-__all__ = ["STATUS_MARK", "format_results", "page_header", "status_from_markdown", "write_markdown"]
+__all__ = ["STATUS_MARK", "format_results", "page_header", "registry_section",
+           "status_from_markdown", "write_markdown"]
 
 
 def format_results(results: list[CaseResult], details: bool = True) -> str:
@@ -121,7 +122,31 @@ def write_markdown(results: list[CaseResult], path: str | Path,
             save_figure(r.figure, fpath, dpi=110)
             rel = os.path.relpath(fpath, path.parent).replace(os.sep, "/")
             out += [f"![{r.name}: {r.title}]({rel})", ""]
+    out += registry_section()
     return atomic_write_bytes("\n".join(out).encode("utf-8"), path)
+
+
+def registry_section() -> list[str]:
+    """The page's last section: the shipped posterior's predictive check of every registry
+    observation the model computes (empty when the posterior carries no check)."""
+    from dermsim.calibration.check import registry_table
+    from dermsim.calibration.posterior import open_posterior
+
+    post = open_posterior()
+    if "registry_predictive" not in post:
+        return []
+    a = post.attrs
+    return ["## Posterior predictive check of the literature registry", "",
+            "Every observation of `src/dermsim/data/literature/observations.csv` that the "
+            "pipeline computes, re-run with members of the shipped posterior "
+            f"(`dermsim calibrate`: {a.get('walkers')} walkers × {a.get('steps')} steps, "
+            f"burn-in {a.get('burn')}; study runs on the grid {a.get('grid')} with "
+            f"{a.get('remodelling_column_um')} µm remodelling columns). *Inside*: the "
+            "predictive 5–95 % band overlaps the observed value ± its stated sd (the window, "
+            "for direction-only observations). *Fitted*: in the calibration likelihood; the "
+            "others are predictions. Penetration depths do not depend on the calibrated "
+            "(remodelling) parameters, so their band has no width.", "",
+            registry_table(post), ""]
 
 
 def status_from_markdown(path: str | Path) -> dict[str, str] | None:

@@ -316,12 +316,35 @@ PANEL_FUNCTIONS: dict[str, Any] = {
 }
 
 
+def _draw_band(axes: Any, ens: xr.Dataset, colour: str, day: float) -> list[float]:
+    """Shade a posterior ensemble's 5–95 % band on the comparison axes (time courses of the
+    dermis-mean collagen I and III changes; collagen I depth profile at ``day``); returns
+    the extent of the profile band."""
+    t = ens["time"].values
+    for ax, var in ((axes[0], "dermis_collagen_I_change"), (axes[1], "dermis_collagen_III_change")):
+        if var in ens:
+            q = ens[var].values
+            ax.fill_between(t, q[0], q[2], color=colour, alpha=0.2, lw=0)
+    if "collagen_I_change" in ens:
+        prof = ens["collagen_I_change"].interp(time=day).transpose("quantile", "band").values
+        axes[2].fill_betweenx(ens["band"].values, prof[0], prof[2], color=colour, alpha=0.2,
+                              lw=0)
+        return [float(np.nanmin(prof[0])), float(np.nanmax(prof[2]))]
+    return []
+
+
 @style.styled
-def plot_comparison(results: list[xr.Dataset], names: list[str]) -> Any:
+def plot_comparison(results: list[xr.Dataset], names: list[str],
+                    bands: list[xr.Dataset | None] | None = None) -> Any:
     """Side-by-side comparison: collagen time courses with per-scenario session markers, and
     depth profiles at the common comparison time (:func:`dermsim.metrics.comparison_days`)
     when remodelling
-    ran; else effective depth and injury per scenario."""
+    ran; else effective depth and injury per scenario.
+
+    ``bands``: each scenario's posterior ensemble (quantile Dataset of
+    :func:`dermsim.calibration.ensemble.run_ensemble`, or None): its 5–95 % band of the
+    dermis-mean collagen courses and of the depth profile is shaded behind the scenario's
+    line."""
     plt = _plt()
     has_collagen = all("collagen_I_change" in ds for ds in results)
     if not has_collagen:
@@ -342,6 +365,7 @@ def plot_comparison(results: list[xr.Dataset], names: list[str]) -> Any:
                              width_ratios=[1.5, 1.5, 1])
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     units = pretty_units(results[0]["collagen_I_change"].attrs.get("units", "%"))
+    extent: list[float] = []  # of the depth-profile bands
     for k, (ds, name) in enumerate(zip(results, names)):
         c = colours[k % len(colours)]
         t = ds["time"].values
@@ -353,6 +377,9 @@ def plot_comparison(results: list[xr.Dataset], names: list[str]) -> Any:
                     color=c, mfc="white", ms=6)
         prof = ds["collagen_I_change"].interp(time=days[k])
         axes[2].plot(prof.values, ds["band"].values, "o-", ms=3, color=c, label=name)
+        ens = bands[k] if bands else None
+        if ens is not None:
+            extent += _draw_band(axes, ens, c, days[k])
     for ax, text in ((axes[0], "collagen I"), (axes[1], "collagen III")):
         ax.axhline(0, color="k", lw=0.5)
         ax.set(xlabel=label(results[0]["time"]),
@@ -362,8 +389,8 @@ def plot_comparison(results: list[xr.Dataset], names: list[str]) -> Any:
     axes[0].legend(fontsize=8, loc="lower right")
     style.layer_bands(axes[2], results[0],
                       z_max=float(results[0]["band_bottom"].values[-1]) + 25)
-    lo = min(0.0, *(float(line.get_xdata().min()) for line in axes[2].lines))
-    hi = max(1.0, *(float(line.get_xdata().max()) for line in axes[2].lines))
+    lo = min(0.0, *extent, *(float(line.get_xdata().min()) for line in axes[2].lines))
+    hi = max(1.0, *extent, *(float(line.get_xdata().max()) for line in axes[2].lines))
     axes[2].set_xlim(lo, hi * 1.08)
     axes[2].axvline(0, color="k", lw=0.5)
     axes[2].set_ylim(float(results[0]["band_bottom"].values[-1]) + 25, 0)
