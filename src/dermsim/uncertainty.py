@@ -37,3 +37,9 @@ class UncertaintyConfig:
     seed: int = param_field(card(
         "uncertainty.seed", 0, "-", 0, 2**31 - 1, "user choice", "A",
         "seed of the draw of posterior members", integer=True))
+    member_column_um: float = param_field(card(
+        "uncertainty.member_column_um", 250.0, "um", 0.0, 500.0,
+        "numerics choice: members on coarse remodelling columns, corrected by the nominal "
+        "run's fine-minus-coarse difference (control variate; tests/calibration)", "A",
+        "remodelling column width of the ensemble members (0: the scenario's own; used only "
+        "when coarser than the scenario's)"))

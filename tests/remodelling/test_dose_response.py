@@ -1,6 +1,6 @@
 """Whole-pipeline behaviour of the remodelling stage that users vary (20-µm grid).
 
-Dose-response with passes, needle length and density; diminishing returns with session
+Dose-response with passes (roller), needle length and density; diminishing returns with session
 count; durability with and without maintenance; the early-kinetics windows at every needle
 length (Yang 1999; Marikovsky 1993); type III first; non-zero sensitivity to the
 growth-factor transport of the signalling stage.  Gains are dermis means of collagen I,
@@ -30,9 +30,14 @@ BASE = {
 }
 
 
+#: A roller at 1.5 mm: about 15 punctures/cm² per pass, so 1-16 passes span the puncture
+#: densities over which the wound-signal zones of neighbouring channels start to overlap.
+ROLLER_BASE = {**BASE, "device": {"preset": "dermaroller_mf8", "needle_length_um": 1500.0}}
+
+
 @cache
-def _run(items: tuple[tuple[str, object], ...]):
-    sc = with_overrides(load_scenario(BASE), dict(items))
+def _run(items: tuple[tuple[str, object], ...], roller: bool = False):
+    sc = with_overrides(load_scenario(ROLLER_BASE if roller else BASE), dict(items))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return pipeline.simulate(sc)
@@ -40,6 +45,10 @@ def _run(items: tuple[tuple[str, object], ...]):
 
 def run(**ov):
     return _run(tuple(sorted(ov.items())))
+
+
+def run_roller(**ov):
+    return _run(tuple(sorted(ov.items())), roller=True)
 
 
 def _dermis(ds):
@@ -55,9 +64,20 @@ def gain(ds, t=None, var="collagen_I_rel_change"):
 
 
 def test_more_passes_more_collagen():
-    g1 = gain(run(**{"device.passes": 1}))
-    g4 = gain(run(**{"device.passes": 4}))
-    assert g4 >= 1.10 * g1 > 0
+    g4 = gain(run_roller(**{"device.passes": 4}))
+    g16 = gain(run_roller(**{"device.passes": 16}))
+    assert g16 >= 1.5 * g4 > 0
+
+
+def test_dense_pen_passes_add_downtime_not_collagen():
+    """At pen densities (≥ ~600 punctures/cm² a pass) the wound-signal zones already cover
+    the dermis after one pass: more passes lengthen the erythema, the collagen gain stays
+    within a few percent."""
+    from dermsim.metrics import scalar_outcomes
+
+    one, four = run(**{"device.passes": 1}), run(**{"device.passes": 4})
+    assert scalar_outcomes(four)["downtime_h"] > scalar_outcomes(one)["downtime_h"]
+    assert abs(gain(four) / gain(one) - 1.0) < 0.1
 
 
 def test_longer_needles_more_collagen():
@@ -73,15 +93,14 @@ def injured_fraction(ds) -> float:
     return float(inj[reached & (_dermis(ds) == "dermis")].mean())
 
 
-def test_density_sweep_is_monotone_until_the_injury_saturates():
-    runs = [run(**{"device.passes": n}) for n in (1, 2, 4, 8)]
+def test_density_sweep_is_monotone_while_the_zones_do_not_overlap():
+    """Roller passes 1-16 (15-250 punctures/cm²): more injured tissue and more collagen at
+    every step."""
+    runs = [run_roller(**{"device.passes": n}) for n in (1, 2, 4, 8, 16)]
     frac = [injured_fraction(ds) for ds in runs]
     gains = [gain(ds) for ds in runs]
     assert all(b > a for a, b in itertools.pairwise(frac))
-    below = [g for g, f in zip(gains, frac, strict=True) if f < 0.5]
-    assert len(below) >= 3
-    assert all(b > a for a, b in itertools.pairwise(below))
-    assert frac[-1] >= 0.5  # 8 passes: most of the reached dermis is injured
+    assert all(b > a for a, b in itertools.pairwise(gains))
 
 
 def test_diminishing_returns_with_session_count():
@@ -145,8 +164,10 @@ def test_growth_factor_transport_changes_the_outcome(key):
     from dermsim.signalling import SignallingConfig
 
     base = getattr(SignallingConfig(), key.split(".")[1])
-    ov = {"protocol.sessions": 2, "protocol.follow_up_days": 90.0, "grid.width_um": 2000.0}
-    lo = gain(run(**ov, **{key: 0.5 * base}))
-    hi = gain(run(**ov, **{key: 2.0 * base}))
+    # a roller: between sparse channels the growth factors carry the stimulus (at pen
+    # densities the wound-signal zones already cover the dermis)
+    ov = {"device.passes": 16, "protocol.sessions": 2, "protocol.follow_up_days": 90.0}
+    lo = gain(run_roller(**ov, **{key: 0.5 * base}))
+    hi = gain(run_roller(**ov, **{key: 2.0 * base}))
     # non-zero: well above the solver tolerance (rtol 1e-4) on the dermis mean
     assert abs(hi - lo) > 3e-3 * abs(lo)

@@ -24,7 +24,7 @@ from dermsim.calibration.likelihood import ForwardModel
 from dermsim.calibration.registry import Observation, load_registry
 
 __all__ = ["MODEL_OPERATORS", "SECTION_END", "SECTION_START", "add_registry_check", "checkable",
-           "inside", "posterior_section", "registry_observations", "registry_table",
+           "inside", "posterior_section", "recheck", "registry_observations", "registry_table",
            "write_section"]
 
 #: Operators :func:`dermsim.calibration.operators.apply_operator` computes from a result.
@@ -203,9 +203,36 @@ def write_section(path: str, post: xr.Dataset) -> None:
                  encoding="utf-8")
 
 
-if __name__ == "__main__":  # python -m dermsim.calibration.check docs/uncertainty.md
+def recheck(path: str, n: int = 16, workers: int = 1) -> None:
+    """Re-run the registry check of the posterior file ``path`` on the present model (after a
+    model change that leaves the calibrated cards' meaning alone) and rewrite the file."""
+    import ast
+
+    from dermsim.calibration.pool import worker_pool
+    from dermsim.calibration.posterior import open_posterior
+    from dermsim.io import write_netcdf
+
+    post = open_posterior(path)
+    post = post.drop_vars([v for v in post.variables if str(v).startswith("registry_")],
+                          errors="ignore").drop_dims("registry_observation", errors="ignore")
+    grid = ast.literal_eval(str(post.attrs.get("grid", "{}"))) or None
+    col = post.attrs.get("remodelling_column_um")
+    overrides = {"remodelling.cell_width_um": float(col)} if isinstance(col, float) else {}
+    with worker_pool(workers) as pool:
+        post = add_registry_check(post, n, grid, overrides,
+                                  map_fn=pool.imap if pool is not None else map)
+    write_netcdf(post, path)
+
+
+if __name__ == "__main__":
+    # python -m dermsim.calibration.check docs/uncertainty.md   (write the generated section)
+    # python -m dermsim.calibration.check --recheck FILE [N] [WORKERS]
     import sys
 
     from dermsim.calibration.posterior import open_posterior
 
-    write_section(sys.argv[1] if len(sys.argv) > 1 else "docs/uncertainty.md", open_posterior())
+    if len(sys.argv) > 2 and sys.argv[1] == "--recheck":
+        recheck(sys.argv[2], *(int(a) for a in sys.argv[3:5]))
+    else:
+        write_section(sys.argv[1] if len(sys.argv) > 1 else "docs/uncertainty.md",
+                      open_posterior())

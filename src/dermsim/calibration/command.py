@@ -177,7 +177,7 @@ def run_ensemble_for(scenario: Any, n: int | None, posterior: str | None, out_di
     if workers is not None and workers < 1:
         raise ConfigError("--workers", workers, "a whole number >= 1")
     ens = run_ensemble(scenario, members, workers=workers or unc.workers,
-                       dask=dask or unc.dask or None,
+                       dask=dask or unc.dask or None, column_um=unc.member_column_um,
                        progress=(lambda i, _n: bar.update(i - bar.n)) if bar is not None
                        else None)
     if bar is not None:
@@ -234,7 +234,8 @@ def compare_bands(scenarios: list[Any], table: Any, n: int | None, posterior: st
         post = open_posterior(posterior or unc.posterior or None)
         day = float(table["compared_day"].values[k]) if "compared_day" in table else None
         ens = run_ensemble(sc, draw_members(post, m, unc.seed), workers=workers or unc.workers,
-                           dask=dask or unc.dask or None, at_day=day)
+                           dask=dask or unc.dask or None, at_day=day,
+                           column_um=unc.member_column_um)
         ens.attrs["posterior"] = str(posterior or unc.posterior or "shipped default")
         out.append(ens)
         if not quiet:

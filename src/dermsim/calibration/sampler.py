@@ -19,6 +19,7 @@ import xarray as xr
 
 from dermsim.calibration.check import add_registry_check
 from dermsim.calibration.likelihood import ForwardModel, LogPosterior, informative
+from dermsim.calibration.pool import worker_pool
 from dermsim.calibration.posterior import (
     posterior_dataset,
     predictive_band,
@@ -44,6 +45,7 @@ DEFAULT_PARAMETERS: tuple[str, ...] = (
     "remodelling.synthesis_fold_max",
     "remodelling.collagen_half_life_y",
     "remodelling.erythema_mediator_half_life_h",
+    "remodelling.erythema_flare_level",
 )
 
 
@@ -177,7 +179,7 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
         raise DermsimError(f"--workers must be at least 1, got {workers}")
     rng = np.random.default_rng(seed)
     p0 = _start(priors, walkers, rng) if start == "ball" else _draw_prior(logp, walkers, rng)
-    with _pool(workers) as pool:
+    with worker_pool(workers) as pool:
         sampler = emcee.EnsembleSampler(walkers, ndim, logp, pool=pool)
         sampler.random_state = np.random.RandomState(seed).get_state()
         sampler.run_mcmc(p0, steps, progress=progress)
@@ -194,25 +196,6 @@ def calibrate(params: Sequence[str] = DEFAULT_PARAMETERS,
                 post = add_registry_check(post, predictive_members, grid, overrides,
                                           map_fn=pool.imap if pool is not None else map)
     return post
-
-
-class _NoPool:
-    """Context manager standing in for a pool when one process is asked for."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _pool(workers: int) -> Any:
-    """A process pool of ``workers`` (or no pool for one)."""
-    if workers == 1:
-        return _NoPool()
-    import multiprocessing
-
-    return multiprocessing.get_context("fork").Pool(workers)
 
 
 def _posterior(sampler: Any, priors: Sequence[Any], obs: Sequence[Observation], burn: int,

@@ -222,9 +222,8 @@ def v10_multisession(ctx: CaseContext) -> tuple[str, str, bool]:
     dermis 8 weeks after the fifth session (Masson staining measures total collagen). Both
     protocols are then run end to end with ``dermsim.simulate`` (penetration → growth
     factors → remodelling) for a 12-needle pen with 1.5 mm needles on the cheek (2 passes,
-    20 µm grid) and checked against the same targets; the Dermaroller MF8 of both studies is
-    run too and reported (its dermal injury in the penetration stage is small, and gains
-    follow the injured volume).
+    20 µm grid) and for the Dermaroller MF8 of both studies (16 passes, as the registry
+    states) and checked against the same targets.
     """
     rem = _rem(ctx)
     lab = rem.default_band_layers(rem.CAL_BAND_Z_UM)
@@ -246,12 +245,20 @@ def v10_multisession(ctx: CaseContext) -> tuple[str, str, bool]:
     lotfi_window = f"{lo_.low:+g} to {lo_.high:+g} %"
     checks.append(ctx.check("Lotfi papillary collagen 8 weeks after the 5th session",
                             f"{lot:+.1f} % ({lotfi_window})", lo_.low <= lot <= lo_.high))
-    roller = _v10_pipeline(ctx, "dermaroller_mf8", {})
+    passes = int(lo_.passes) if math.isfinite(lo_.passes) else 16
+    roller = _v10_pipeline(ctx, "dermaroller_mf8", {"passes": passes})
     if roller is not None:
-        # the penetration stage gives this roller preset little dermal injury, and collagen
-        # gains follow the injured volume: reported, not checked (see docs/model.md §9.9)
-        ctx.note(f"[info] pipeline, Dermaroller MF8 1.5 mm: Lotfi {roller[2]:+.1f} % "
-                 "(the roller's dermal injury in the penetration stage is small)")
+        # the roller of both studies, rolled as the registry says (~16 passes, ~250
+        # punctures/cm², Fernandes 2008)
+        r1, r3, lot_r = roller
+        for (nm, tm), v in {**{("I", k): x for k, x in r1.items()},
+                            **{("III", k): x for k, x in r3.items()}}.items():
+            checks.append(ctx.check(f"pipeline (roller, {passes} passes): El-Domyati collagen "
+                                    f"{nm} at {tm}", f"{v:+.1f} % (> 0)", v > 0))
+        checks.append(ctx.check(f"pipeline (roller, {passes} passes): Lotfi papillary "
+                                "collagen 8 weeks after the 5th",
+                                f"{lot_r:+.1f} % ({lotfi_window})",
+                                lo_.low <= lot_r <= lo_.high))
     e2e = _v10_pipeline(ctx, "pen_12", {"passes": 2})
     if e2e is not None:
         (e1, e3, lot_p) = e2e
