@@ -119,9 +119,12 @@ def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, A
                                       where=mech_rows > 0), 0.0, 1.0)
     n = band_injury.size
     gf = {name: signalling_ds["gf_band"].sel(species=name).values for name in SPECIES}
+    epi = burn_fields(burn)
     return SessionDrive(day, band_injury, band_bleeding, signalling_ds["time"].values, gf,
                         np.zeros(n) if coagulated is None else coagulated,
-                        np.zeros(n) if heat_shock is None else heat_shock, **burn_fields(burn))
+                        np.zeros(n) if heat_shock is None else heat_shock,
+                        epidermal_necrosis=epi["epidermal_necrosis"],
+                        epidermal_lesion_um=epi["epidermal_lesion_um"])
 
 
 def burn_fields(burn: dict[str, float] | None) -> dict[str, float]:
@@ -268,5 +271,8 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
     if spacing_um is not None and flare_reach_um > 0.0:
         flare = -np.expm1(-coarse(wound_zone_coverage(mechanical_injury, grid.h * 1e6,
                                                       spacing_um, flare_reach_um))).ravel()
+    epi = burn_fields(burn)
     return SessionDrive(day, injury.ravel(), bleeding.ravel(), t_day, gf, per_cell(coagulated),
-                        per_cell(heat_shock), zone, flare, **burn_fields(burn))
+                        per_cell(heat_shock), zone, flare,
+                        epidermal_necrosis=epi["epidermal_necrosis"],
+                        epidermal_lesion_um=epi["epidermal_lesion_um"])
