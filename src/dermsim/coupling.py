@@ -25,6 +25,7 @@ __all__ = [
     "DRIVE_SNAPSHOT_TIMES_H",
     "INACTIVE_WHEN_COUPLED",
     "CouplingWarning",
+    "burn_fields",
     "coupled_signalling_config",
     "field_drive",
     "session_drive",
@@ -76,7 +77,8 @@ def coupled_signalling_config(cfg: SignallingConfig | None = None) -> Signalling
 
 def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any],
                   signalling_ds: xr.Dataset, coagulated: np.ndarray | None = None,
-                  heat_shock: np.ndarray | None = None, day: float = 0.0) -> SessionDrive:
+                  heat_shock: np.ndarray | None = None, day: float = 0.0,
+                  burn: dict[str, float] | None = None) -> SessionDrive:
     """The remodelling drive of one session from the penetration, signalling and RF stages.
 
     Parameters
@@ -93,6 +95,9 @@ def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, A
         RF volume fractions per band (:func:`dermsim.thermal.band_fractions`); zero if None.
     day
         Day of the session [day].
+    burn
+        Epidermal necrosis of the RF stage (:func:`dermsim.thermal.epidermal_necrosis`:
+        ``epidermal_necrosis``, ``epidermal_lesion_um``); none if None.
 
     Returns
     -------
@@ -114,9 +119,20 @@ def session_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, A
                                       where=mech_rows > 0), 0.0, 1.0)
     n = band_injury.size
     gf = {name: signalling_ds["gf_band"].sel(species=name).values for name in SPECIES}
+    epi = burn_fields(burn)
     return SessionDrive(day, band_injury, band_bleeding, signalling_ds["time"].values, gf,
                         np.zeros(n) if coagulated is None else coagulated,
-                        np.zeros(n) if heat_shock is None else heat_shock)
+                        np.zeros(n) if heat_shock is None else heat_shock,
+                        epidermal_necrosis=epi["epidermal_necrosis"],
+                        epidermal_lesion_um=epi["epidermal_lesion_um"])
+
+
+def burn_fields(burn: dict[str, float] | None) -> dict[str, float]:
+    """The epidermal-burn fields of a :class:`SessionDrive` from the RF stage's
+    ``epidermal_necrosis`` and ``epidermal_lesion_um`` (zero without a burn)."""
+    burn = burn or {}
+    return {"epidermal_necrosis": float(burn.get("epidermal_necrosis", 0.0)),
+            "epidermal_lesion_um": float(burn.get("epidermal_lesion_um", 0.0))}
 
 
 def wound_zone_coverage(mechanical_injury: np.ndarray, h_um: float, spacing_um: float,
@@ -187,7 +203,8 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
                 signalling_ds: xr.Dataset, columns: int, coagulated: np.ndarray | None = None,
                 heat_shock: np.ndarray | None = None, day: float = 0.0,
                 spacing_um: float | None = None, reach_um: float = 0.0,
-                flare_reach_um: float = 0.0) -> SessionDrive:
+                flare_reach_um: float = 0.0,
+                burn: dict[str, float] | None = None) -> SessionDrive:
     """The remodelling drive of one session on the coarse 2-D grid (bands x ``columns``).
 
     Each cell gets the 3-D injured volume fraction of its part of the slice: the summed
@@ -203,6 +220,7 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
     (:func:`wound_zone_coverage`, union ``1 - exp(-x)``) and, with ``flare_reach_um`` > 0,
     the fraction of it inside the axon-reflex flare of a channel (the same geometry with the
     flare's reach; union ``1 - exp(-x)``: vasodilation is maximal where flares overlap).
+    ``burn`` is the epidermal necrosis of the RF stage (see :func:`session_drive`).
 
     Returns
     -------
@@ -253,5 +271,8 @@ def field_drive(grid: Grid, mechanical_injury: np.ndarray, inputs: dict[str, Any
     if spacing_um is not None and flare_reach_um > 0.0:
         flare = -np.expm1(-coarse(wound_zone_coverage(mechanical_injury, grid.h * 1e6,
                                                       spacing_um, flare_reach_um))).ravel()
+    epi = burn_fields(burn)
     return SessionDrive(day, injury.ravel(), bleeding.ravel(), t_day, gf, per_cell(coagulated),
-                        per_cell(heat_shock), zone, flare)
+                        per_cell(heat_shock), zone, flare,
+                        epidermal_necrosis=epi["epidermal_necrosis"],
+                        epidermal_lesion_um=epi["epidermal_lesion_um"])

@@ -226,6 +226,7 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
     edges = grid.band_edges(scenario.stage("signalling").band_um)
     coag = np.zeros(len(edges) - 1)
     shock = np.zeros(len(edges) - 1)
+    burn = None
     if sp.device.kind == "rf_tip":
         from dermsim import thermal
 
@@ -236,6 +237,7 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
                                           pin_x_um=sp.result.positions_um)
         fr = thermal.band_fractions(rf_ds, edges)
         coag, shock = fr["coagulated_fraction"], fr["heat_shock_fraction"]
+        burn = {k: float(rf_ds[k]) for k in ("epidermal_necrosis", "epidermal_lesion_um")}
         # coagulated tissue is injured tissue: it releases damage signals like a channel wall
         injury = np.maximum(injury, rf_ds["coagulated"].values.astype(float))
     if progress:
@@ -250,7 +252,8 @@ def run_session_stages(scenario: Scenario, grid: Grid, sp: SessionPenetration,
     drive = field_drive(grid, sp.injury, inputs, sig, remodelling_columns(scenario, grid),
                         coag, shock, spacing_um=sp.result.spacing_um,
                         reach_um=scenario.stage("remodelling").wound_signal_reach_um,
-                        flare_reach_um=scenario.stage("remodelling").erythema_flare_reach_um)
+                        flare_reach_um=scenario.stage("remodelling").erythema_flare_reach_um,
+                        burn=burn)
     out = SessionStages(rf_ds, sig, drive)
     if len(_SESSION_CACHE) >= _SESSION_CACHE_MAX:
         _SESSION_CACHE.pop(next(iter(_SESSION_CACHE)))

@@ -102,10 +102,19 @@ OUTCOMES: tuple[Quantity, ...] = (
     Q("peak_inflammation", "cells/mm3", "peak inflammation: macrophages above baseline, dermis",
       "peak inflammation", "lower",
       "Highest dermis-mean macrophage density above the resting level after any session."),
-    Q("downtime_h", "h", "downtime proxy: visible erythema after the first session",
-      "downtime", "lower",
+    Q("downtime_h", "h", "downtime proxy: visible erythema or open epidermal burn after the "
+      "first session", "downtime", "lower",
       "Hours during which the depth-integrated erythema index stays above its visibility "
-      "threshold after session 1."),
+      "threshold after session 1, or, if longer, until an epidermal burn is re-epithelialised."),
+    Q("reepithelialisation_h", "h", "re-epithelialisation of RF epidermal burns after the "
+      "first session", "re-epithelialisation", "lower",
+      "Hours until the necrotic epidermis (RF damage Ω ≥ 1) around the pins is covered again "
+      "from its edges; 0 without an epidermal burn. The downtime is at least this long."),
+    Q("matrix_replacement_day", "day", "replacement of the RF-coagulated dermal matrix after "
+      "the last session", "matrix replacement", "lower",
+      "Days after the last session until the denatured dermal matrix and the space it left "
+      "have fallen below 10 % of their post-session amount (cleared and refilled with new "
+      "matrix); NaN without coagulation."),
     Q("time_to_plateau_day", "day", "time to 90 % of the collagen I plateau after the last "
       "session", "time to plateau", "lower",
       "Days after the last session until collagen I reaches 90 % of its final gain."),
@@ -229,6 +238,10 @@ VARIABLES: tuple[Quantity, ...] = (
     Q("elastin", "1 (relative to baseline)", "total elastic-fibre elastin", "elastin"),
     Q("collagen_VII", "1 (relative to baseline)",
       "collagen type VII (anchoring fibrils; meaningful at the DEJ band)", "collagen VII"),
+    Q("denatured_matrix", "1 (volume fraction)",
+      "thermally denatured (coagulated) matrix awaiting clearance", "denatured matrix"),
+    Q("matrix_defect", "1 (volume fraction)",
+      "cleared space awaiting new matrix (unfilled thermal defect)", "unfilled defect"),
     Q("tgfb1_drive", "ng/mL", "growth-factor drive: total TGF-beta1 (signalling stage)",
       "TGF-β1 drive"),
     Q("pdgf_drive", "ng/mL", "growth-factor drive: PDGF (signalling stage)", "PDGF drive"),
@@ -307,6 +320,10 @@ VARIABLES: tuple[Quantity, ...] = (
     Q("rf_latent_heat_per_pin_mJ", "mJ", "heat spent on vaporising tissue water, per pin",
       "latent heat per pin"),
     Q("rf_epidermis_max_omega", "1", "maximum omega in the epidermis", "epidermis Ω (max)"),
+    Q("rf_epidermal_necrosis", "1", "necrotic (omega >= 1) area fraction of the viable "
+      "epidermis", "epidermal necrosis", "lower"),
+    Q("rf_epidermal_lesion_um", "um", "closing width of the widest necrotic epidermal zone "
+      "(across the pin row)", "epidermal lesion width", "lower"),
     *(Q(f"rf_{zone}_{key}", units, f"{zname} zone {what}", f"{zname} {what}")
       for zone, zname in (("coag", "coagulation"), ("heat_shock", "heat-shock"))
       for key, units, what in (

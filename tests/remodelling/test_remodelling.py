@@ -480,7 +480,11 @@ def test_summary_outcomes_keys_and_consistency(single):
     assert set(out) == {"collagen_I_change_pct", "collagen_I_change_papillary_pct",
                         "collagen_I_change_reticular_pct", "collagen_III_change_pct",
                         "ratio_I_III_end", "peak_inflammation", "downtime_h",
-                        "time_to_plateau_day"}
+                        "time_to_plateau_day", "matrix_replacement_day",
+                        "reepithelialisation_h", "dermal_thickness_change_pct",
+                        "dermal_density_change_pct"}
+    assert out["reepithelialisation_h"] == 0.0  # mechanical: no epidermal burn
+    assert np.isnan(out["matrix_replacement_day"])  # no coagulation
     pap = papillary_change(single, "collagen_I_rel_change", 90.0) * 100
     assert out["collagen_I_change_papillary_pct"] == pytest.approx(pap)
     assert out["collagen_I_change_pct"] > 0 and out["collagen_III_change_pct"] > 0

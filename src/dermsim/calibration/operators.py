@@ -20,8 +20,9 @@ import xarray as xr
 from dermsim.calibration.registry import Observation
 from dermsim.errors import DermsimError
 
-__all__ = ["CALIBRATION_GRID", "LONG_FOLLOW_UP_DAYS", "LONG_OPERATORS", "SINGLE_FOLLOW_UP_DAYS",
-           "apply_operator", "layer_course", "observation_table", "peak_time", "scenario_key"]
+__all__ = ["CALIBRATION_GRID", "LONG_FOLLOW_UP_DAYS", "LONG_OPERATORS",
+           "REPLACEMENT_FOLLOW_UP_FACTOR", "SINGLE_FOLLOW_UP_DAYS", "apply_operator",
+           "layer_course", "observation_table", "peak_time", "scenario_key"]
 
 #: Grid of the calibration runs (coarse: the remodelling drive is a band average, so a coarse
 #: slice changes it little and keeps the session stages cheap; numerics choice).
@@ -32,6 +33,9 @@ SINGLE_FOLLOW_UP_DAYS = 30.0
 #: remodelling course: their study runs follow one session for this long [day].
 LONG_FOLLOW_UP_DAYS = 365.0
 LONG_OPERATORS = frozenset({"rise90_day", "elevated_until_day"})
+#: Follow-up of a ``replacement_day`` observation, in units of its ``time_day`` (the time the
+#: study saw the replacement complete): long enough to find a slower replacement.
+REPLACEMENT_FOLLOW_UP_FACTOR = 2.0
 
 _LAYER_INDEX = {"papillary": "papillary_dermis", "reticular": "reticular_dermis"}
 
@@ -47,6 +51,8 @@ def observation_table(obs: Observation, grid: Mapping[str, float] | None = None,
     t = obs.time_day if math.isfinite(obs.time_day) else 0.0
     if obs.operator == "value_after_last":
         follow = t
+    elif obs.operator == "replacement_day":
+        follow = REPLACEMENT_FOLLOW_UP_FACTOR * max(t, SINGLE_FOLLOW_UP_DAYS)
     elif obs.operator == "value_at":
         follow = max(t - last, 0.0) + 1.0
     elif obs.operator in LONG_OPERATORS:
@@ -132,10 +138,11 @@ def apply_operator(obs: Observation, ds: xr.Dataset) -> float:
     op, var, layer = obs.operator, obs.output, obs.layer or "dermis"
     if op == "effective_depth":
         return float(ds["effective_depth"].values[0])
-    if op == "downtime_h":
+    if op in ("downtime_h", "replacement_day"):
         from dermsim.metrics import scalar_outcomes
 
-        return float(scalar_outcomes(ds)["downtime_h"])
+        key = "downtime_h" if op == "downtime_h" else "matrix_replacement_day"
+        return float(scalar_outcomes(ds)[key])
     if op == "maximum":
         if var not in ds:
             raise DermsimError(f"the result has no variable {var!r}")

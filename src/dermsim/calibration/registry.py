@@ -47,7 +47,10 @@ OPERATORS: dict[str, str] = {
     "value_at": "layer mean at time_day after the first session",
     "maximum": "maximum of the variable over the run (e.g. the hottest tissue cell)",
     "value_after_last": "layer mean at time_day after the last session",
-    "downtime_h": "hours until the erythema index falls below its threshold",
+    "downtime_h": "hours until the erythema index falls below its threshold (or, if later, "
+                  "an epidermal burn is re-epithelialised)",
+    "replacement_day": "days after the last session until the RF-coagulated dermal matrix "
+                       "is 90 % replaced [day]",
     "channel_closure_90_h": "hours until 90 % of the open channel surface has closed",
     "zone_extent": "RF coagulation zone size of one pulse [um]",
     "none": "no model output yet",

@@ -1,10 +1,11 @@
 """Collagen remodelling after micro-injury: cells, mediators and matrix per tissue compartment.
 
 Each compartment (a cell of a coarse 2-D grid: depth bands by lateral columns, or a whole
-depth band) carries 16 state variables (damage, erythema
+depth band) carries 18 state variables (damage, erythema
 mediators, neutrophils, macrophages, endogenous active TGF-beta and PDGF, heat-shock protein
 induction, fibroblasts, early and mature synthetic activation, MMP activity, collagen III,
-collagen I, tropoelastin, elastin, collagen VII).  Compartments are coupled to the rest of
+collagen I, tropoelastin, elastin, collagen VII, thermally denatured matrix and the cleared
+thermal defect awaiting new matrix).  Compartments are coupled to the rest of
 dermsim through the :class:`SessionDrive` of each session (growth-factor concentrations from
 the signalling stage, injury and bleeding from penetration, coagulated and heat-shocked
 fractions from RF).
@@ -19,7 +20,8 @@ constants), :mod:`~.state` (state table, baseline), :mod:`~.drive` (session driv
 :mod:`~.rhs` (right-hand side), :mod:`~.jacobian` (analytic Jacobian, sparsity),
 :mod:`~.field` (coarse 2-D grid, paracrine spread), :mod:`~.blocksolve` (block LU),
 :mod:`~.integrate` (time integration), :mod:`~.simulate` (a run as a Dataset, untreated twin),
-:mod:`~.outcomes` (derived outcomes), :mod:`~.calibration` (calibration check).
+:mod:`~.outcomes` (derived outcomes), :mod:`~.healing` (replacement of RF-coagulated matrix,
+re-epithelialisation of epidermal burns, downtime), :mod:`~.calibration` (calibration check).
 
 Time is in days, depth in micrometres (edges of the package), concentrations in ng/mL, cell
 densities in cells/mm^3; collagen I and III in units of the baseline total dermal collagen
@@ -49,6 +51,11 @@ from dermsim.remodelling.drive import (
     synthetic_protocol,
 )
 from dermsim.remodelling.field import CoarseGrid, ParacrineField, coarse_grid
+from dermsim.remodelling.healing import (
+    downtime_with_wounds,
+    matrix_replacement_day,
+    reepithelialisation_h,
+)
 from dermsim.remodelling.integrate import (
     DEFAULT_ATOL_FACTOR,
     DEFAULT_METHOD,
@@ -106,6 +113,7 @@ __all__ = [
     "default_output_times",
     "derived_rates",
     "downtime_h",
+    "downtime_with_wounds",
     "iC1",
     "iC3",
     "iE",
@@ -115,8 +123,10 @@ __all__ = [
     "integrate",
     "jac_sparsity",
     "layer_mean",
+    "matrix_replacement_day",
     "peak_inflammation",
     "ratio_I_III",
+    "reepithelialisation_h",
     "simulate_remodelling",
     "summary_outcomes",
     "synthetic_drive",

@@ -83,6 +83,44 @@ class RemodellingConfig:
         _CAL + "; assumption: tissue within the reach signals less than injured tissue", "A",
         "wound signal (damage jump) of intact tissue within the reach of a channel, per unit "
         "volume, relative to the injured volume")
+    # --- thermal injury: denatured matrix, its clearance and replacement
+    denatured_clearance_half_life_day: float = _c(
+        "denatured_clearance_half_life_day", 18.0, "day", 0.5, 365.0,
+        "assumption: denatured (gelatinised) collagen is a substrate of the gelatinases "
+        "MMP-2/-9 and is phagocytosed by macrophages and fibroblasts; calibrated with "
+        "defect_fill_per_day so that RF coagulation zones are replaced by new collagen within "
+        "10 weeks (Hantash et al. 2009, Lasers Surg Med 41:1)", "A",
+        "half-life of thermally denatured matrix at baseline MMP activity (clearance "
+        "without the wound's extra proteases)")
+    denatured_clearance_by_mmp: float = _c(
+        "denatured_clearance_by_mmp", 0.02, "1/day", 0.0, 10.0,
+        "assumption: wound gelatinases (MMP-2/-9 of neutrophils and macrophages) speed the "
+        "clearance of denatured collagen (Hantash 2009: inflammatory infiltrate around the "
+        "zones from day 2 to 10 weeks); calibrated", "A",
+        "extra clearance rate of denatured matrix per unit MMP activity index")
+    defect_fill_per_day: float = _c(
+        "defect_fill_per_day", 0.07, "1/day", 0.0, 10.0,
+        "assumption: fibroblasts fill the cleared space with new matrix (granulation tissue); "
+        "calibrated so that RF coagulation zones are replaced within 10 weeks (Hantash et al. "
+        "2009, Lasers Surg Med 41:1)", "A",
+        "rate at which cleared space is refilled with new matrix, per unit fibroblast density "
+        "(relative to resident)")
+    # --- epidermal burns: re-epithelialisation
+    reepithelialisation_lag_h: float = _c(
+        "reepithelialisation_lag_h", 12.0, "h", 0.0, 96.0,
+        "assumption; keratinocytes at the edge start to migrate within the first day: "
+        "microscopic epidermal necrosis of fractional treatments (~100 um) is closed within "
+        "24 h (Laubach et al. 2006, Lasers Surg Med 38:142)", "A",
+        "delay between an epidermal burn and the start of keratinocyte migration from its "
+        "edge")
+    keratinocyte_migration_um_per_h: float = _c(
+        "keratinocyte_migration_um_per_h", 5.0, "um/h", 0.5, 100.0,
+        "assumption bounded by: >= 4 um/h for 100-um necrotic zones closed within 24 h after "
+        "the lag (Laubach et al. 2006); mm-wide superficial wounds under a dry scab covered "
+        "in about a week (Winter 1962, Nature 193:293; Hinman & Maibach 1963, Nature "
+        "200:377)", "A",
+        "speed at which the epidermis advances from the edge of a necrotic zone under its "
+        "crust")
     injury_kill_fraction: float = _c(
         "injury_kill_fraction", 1.0, "-", 0.0, 1.0,
         "assumption: resident cells inside the injured volume die", "A",

@@ -18,7 +18,7 @@ import numpy as np
 
 from dermsim.remodelling.config import RemodellingConfig
 from dermsim.remodelling.rates import derived_rates
-from dermsim.remodelling.state import iC1, iC3, iC7, iD, iEl, iF, iH, iR
+from dermsim.remodelling.state import iC1, iC3, iC7, iD, iEl, iF, iG, iH, iR, iV
 
 REQUIRED_SPECIES = ("tgfb1", "pdgf")
 
@@ -52,6 +52,10 @@ class SessionDrive:
     flare
         (n_band,) fraction of the compartment inside the axon-reflex flare around a channel,
         0..1; None: no flare.
+    epidermal_necrosis
+        Area fraction of the viable epidermis with RF damage Omega >= 1 (0 if none).
+    epidermal_lesion_um
+        Closing width of the widest necrotic epidermal zone [um] (0 if none).
     """
 
     day: float
@@ -63,6 +67,8 @@ class SessionDrive:
     heat_shock_fraction: np.ndarray
     wound_zone: np.ndarray | None = None
     flare: np.ndarray | None = None
+    epidermal_necrosis: float = 0.0
+    epidermal_lesion_um: float = 0.0
 
     def __post_init__(self) -> None:
         inj = np.atleast_1d(np.asarray(self.band_injury, dtype=float))
@@ -75,6 +81,12 @@ class SessionDrive:
             return a
 
         object.__setattr__(self, "day", float(self.day))
+        nec, les = float(self.epidermal_necrosis), float(self.epidermal_lesion_um)
+        if not (0.0 <= nec <= 1.0) or not (math.isfinite(les) and les >= 0.0):
+            raise ValueError("SessionDrive.epidermal_necrosis must be within [0, 1] and "
+                             "epidermal_lesion_um >= 0")
+        object.__setattr__(self, "epidermal_necrosis", nec)
+        object.__setattr__(self, "epidermal_lesion_um", les)
         object.__setattr__(self, "band_injury", vec("band_injury", inj))
         object.__setattr__(self, "band_bleeding", vec("band_bleeding", self.band_bleeding))
         object.__setattr__(
@@ -283,8 +295,11 @@ def apply_session(state: np.ndarray, drive: SessionDrive, cfg: RemodellingConfig
     weight ``remodelling.wound_zone_signal``; fibroblasts in the injured and coagulated volume
     die; the erythema mediator jumps by the injured dose over ``remodelling.erythema_dose_half_sat``
     plus ``remodelling.erythema_flare_level`` times the fraction of the compartment inside a
-    flare (``drive.flare``); coagulated matrix (collagen I/III, elastin,
-    collagen VII) is removed (it becomes debris and is later replaced by synthesis); the
+    flare (``drive.flare``); the native matrix (collagen I/III, elastin, collagen VII) of the
+    coagulated volume is denatured: it leaves the native pools and the coagulated share of the
+    still-native volume, ``coagulated * (1 - V - G)``, joins the denatured-matrix pool ``V``,
+    which is later cleared (into the unfilled defect ``G``) and refilled with new matrix
+    (:func:`~dermsim.remodelling.rhs.rhs_reference`); the
     heat-shock induction jumps by the heat-shocked fraction.
     """
     p = derived_rates(cfg)
@@ -302,6 +317,7 @@ def apply_session(state: np.ndarray, drive: SessionDrive, cfg: RemodellingConfig
     y[:, iF] *= 1.0 - kill
     for i in (iC3, iC1, iEl, iC7):
         y[:, i] *= 1.0 - co
+    y[:, iV] += co * np.clip(1.0 - y[:, iV] - y[:, iG], 0.0, 1.0)
     y[:, iH] += hs
     return y
 

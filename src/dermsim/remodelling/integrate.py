@@ -145,7 +145,7 @@ def integrate(
         rtol = 1e-10 reference (4 sessions, 6 months, 40 bands), collagen errors are
         <= 1.5e-6 of the baseline content at the default (docs/model.md §9).
     method
-        ``"LSODA"`` (default; analytic Jacobian in banded storage, lband = 8, uband = 5),
+        ``"LSODA"`` (default; analytic Jacobian in banded storage, lband = 10, uband = 6),
         ``"BDF"`` or ``"Radau"`` (analytic sparse CSC Jacobian or ``jac_sparsity``).
     jac
         ``"analytic"`` (default) or ``"sparsity"`` (finite differences with the

@@ -1,6 +1,6 @@
 """Analytic Jacobian of the remodelling right-hand side and its sparsity pattern.
 
-One compartment's Jacobian is a sparse 16 x 16 block (:data:`PATTERN`); compartments are
+One compartment's Jacobian is a sparse N_VAR x N_VAR block (:data:`PATTERN`); compartments are
 independent, so the full Jacobian is block-diagonal (banded in the interleaved layout:
 :data:`LBAND`, :data:`UBAND`).
 """
@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dermsim.remodelling.rates import Rates
-from dermsim.remodelling.rhs import mature_III_factor
+from dermsim.remodelling.rhs import NATIVE_MIN, mature_III_factor
 from dermsim.remodelling.state import (
     N_VAR,
     iA,
@@ -25,12 +25,14 @@ from dermsim.remodelling.state import (
     iE,
     iEl,
     iF,
+    iG,
     iH,
     iM,
     iN,
     iP,
     iR,
     iT,
+    iV,
     iXe,
     iXm,
 )
@@ -55,6 +57,9 @@ PATTERN: tuple[tuple[int, int], ...] = tuple(
             (iT, iF), (iT, iXe), (iT, iXm), (iT, iT),
             (iEl, iT), (iEl, iE), (iEl, iEl),
             (iC7, iF), (iC7, iXe), (iC7, iXm), (iC7, iE), (iC7, iC7),
+            (iC3, iG), (iC1, iG), (iC3, iV), (iC1, iV), (iEl, iF), (iEl, iG),
+            (iV, iE), (iV, iV),
+            (iG, iF), (iG, iE), (iG, iV), (iG, iG),
         }
     )
 )
@@ -68,7 +73,7 @@ def jac_blocks(
     Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, p: Rates, a: float = 1.0
 ) -> np.ndarray:
     """Analytic Jacobian entries of the local RHS, shape (n, len(PATTERN)), PATTERN order."""
-    D, _R, N, M, A, P, H, F, Xe, Xm, E, C3, C1, _T, El, C7 = Y.T
+    D, _R, N, M, A, P, H, F, Xe, Xm, E, C3, C1, _T, El, C7, V, G = Y.T
     nb = Y.shape[0]
     J = np.zeros((nb, len(PATTERN)))
 
@@ -169,6 +174,28 @@ def jac_blocks(
     put(iC7, iXm, p.k7 * F * p.q7)
     put(iC7, iE, -p.k7E * C7)
     put(iC7, iC7, -(p.k7 + p.k7E * E))
+    # thermal defect: clearance of denatured matrix, refill of the cleared space
+    kc = p.kV0 + p.kVE * E
+    put(iV, iV, -kc)
+    put(iV, iE, -p.kVE * V)
+    put(iG, iV, kc)
+    put(iG, iE, p.kVE * V)
+    put(iG, iG, -p.kG * F)
+    put(iG, iF, -p.kG * G)
+    # refill density of each type rho_i = max(C_i / u, C_i0 a), u = max(1 - V - G, NATIVE_MIN)
+    uraw = 1.0 - V - G
+    u = np.maximum(uraw, NATIVE_MIN)
+    fill = p.kG * F * G
+    for row, Ci, Ci0 in ((iC3, C3, p.C3_0), (iC1, C1, p.C1_0)):
+        dense = Ci / u > Ci0 * a
+        rho = np.where(dense, Ci / u, Ci0 * a)
+        drho_dVG = np.where(dense & (uraw > NATIVE_MIN), Ci / u**2, 0.0)
+        J[:, PAT_INDEX[(row, iF)]] += p.kG * G * rho
+        J[:, PAT_INDEX[(row, row)]] += fill * np.where(dense, 1.0 / u, 0.0)
+        put(row, iV, fill * drho_dVG)
+        put(row, iG, p.kG * F * rho + fill * drho_dVG)
+    put(iEl, iF, p.kG * G)
+    put(iEl, iG, p.kG * F)
     return J
 
 
@@ -188,7 +215,7 @@ def sparse_layout(n_band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 
 
 def jac_sparsity(n_band: int) -> sp.csc_matrix:
-    """Structural sparsity pattern of the full Jacobian (block-diagonal, 16x16 blocks)."""
+    """Structural sparsity pattern of the full Jacobian (block-diagonal, N_VAR x N_VAR blocks)."""
     perm, indices, indptr, _ = sparse_layout(n_band)
     n = n_band * N_VAR
     return sp.csc_matrix((np.ones(perm.size), indices, indptr), shape=(n, n))

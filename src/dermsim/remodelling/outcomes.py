@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from dermsim.remodelling.clinical import dermal_matrix_courses
+from dermsim.remodelling.healing import downtime_with_wounds, matrix_replacement_day
 
 #: one layer label per band (a sequence or an array)
 Labels = Sequence[Any] | np.ndarray
@@ -273,9 +274,13 @@ def summary_outcomes(
         ``collagen_I_change_papillary_pct``, ``collagen_I_change_reticular_pct``,
         ``collagen_III_change_pct`` (dermis), ``ratio_I_III_end`` (dermis content ratio),
         ``peak_inflammation`` (peak dermal-mean macrophage excess [cells/mm^3]),
-        ``downtime_h`` (first session), ``time_to_plateau_day`` (dermal collagen I, days
-        after the last session; NaN if still rising), ``dermal_thickness_change_pct`` and
-        ``dermal_density_change_pct`` (:func:`clinical_outcomes`).
+        ``downtime_h`` (first session: the longer of the erythema downtime and the
+        re-epithelialisation time, :func:`wound_downtime_outcomes`),
+        ``reepithelialisation_h`` (first session), ``time_to_plateau_day`` (dermal collagen
+        I, days after the last session; NaN if still rising), ``matrix_replacement_day``
+        (days after the last session until the dermal thermal defect is 90 % replaced),
+        ``dermal_thickness_change_pct`` and ``dermal_density_change_pct``
+        (:func:`clinical_outcomes`).
     """
     t = float(ds["time"].values[-1]) if at_day is None else float(at_day)
     lab = np.asarray(band_layer).astype(object)
@@ -301,8 +306,10 @@ def summary_outcomes(
         "peak_inflammation": peak_inflammation(sub, "macrophages", derm, "dermis")[0],
         "downtime_h": downtime_h(ds) if np.size(ds.attrs.get("session_days", [])) else 0.0,
         "time_to_plateau_day": time_to_plateau_day(ds, "collagen_I_rel_change", derm, "dermis"),
+        "matrix_replacement_day": thermal_replacement_day(ds, derm, "dermis"),
     }
     out.update(clinical_outcomes(ds, derm == "dermis", t))
+    out.update(wound_downtime_outcomes(ds, out["downtime_h"]))
     return out
 
 
@@ -320,5 +327,29 @@ def clinical_outcomes(ds: xr.Dataset, dermis: np.ndarray, at_day: float) -> dict
     at = {k: 100.0 * float(v.interp(time=at_day)) for k, v in courses.items()}
     return {"dermal_thickness_change_pct": at["dermal_thickness_rel_change"],
             "dermal_density_change_pct": at["dermal_density_rel_change"]}
+
+
+def wound_downtime_outcomes(ds: xr.Dataset, erythema_downtime_h: float) -> dict[str, float]:
+    """``reepithelialisation_h`` of the first session (attr ``reepithelialisation_h`` of the
+    run, 0 if absent) and ``downtime_h``, the longer of it and the erythema downtime."""
+    reepi = np.atleast_1d(np.asarray(ds.attrs.get("reepithelialisation_h", [0.0]), float))
+    first = float(reepi[0]) if reepi.size else 0.0
+    return {"reepithelialisation_h": first,
+            "downtime_h": downtime_with_wounds(erythema_downtime_h, first)}
+
+
+def thermal_replacement_day(ds: xr.Dataset, band_layer: Labels | None = None,
+                            layer: Any = None, fraction: float = 0.1) -> float:
+    """Days after the last session until the unreplaced thermal defect (``denatured_matrix``
+    + ``matrix_defect``, layer mean or column mean) falls below ``fraction`` of its
+    post-session value (:func:`~dermsim.remodelling.healing.matrix_replacement_day`); NaN
+    without coagulation."""
+    if "denatured_matrix" not in ds or "matrix_defect" not in ds:
+        return float("nan")
+    total = ds["denatured_matrix"] + ds["matrix_defect"]
+    probe = ds.assign(unreplaced_defect=total)
+    s = _series(probe, "unreplaced_defect", band_layer, layer, "mean")
+    sessions = np.atleast_1d(np.asarray(ds.attrs.get("session_days", []), dtype=float))
+    return matrix_replacement_day(s, sessions, fraction)
 
 

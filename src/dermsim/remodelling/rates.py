@@ -91,6 +91,9 @@ class Rates:
     qa: float  # stimulated-synthesis capacity factor of the patient's age
     DA: float  # diffusivity of active TGF-beta in dermis [um^2/day]
     DP: float  # diffusivity of PDGF in dermis [um^2/day]
+    kV0: float = 0.0  # clearance of denatured matrix at baseline MMP activity [1/day]
+    kVE: float = 0.0  # extra clearance of denatured matrix per unit MMP index [1/day]
+    kG: float = 0.0  # refill rate of cleared space per unit fibroblast density [1/day]
 
 
 @lru_cache(maxsize=64)
@@ -195,4 +198,7 @@ def derived_rates(
         qa=qa,
         DA=signalling.tgfb1_D_dermis_um2_s * _UM2_S_TO_UM2_DAY,
         DP=signalling.pdgf_D_dermis_um2_s * _UM2_S_TO_UM2_DAY,
+        kV0=ln2 / cfg.denatured_clearance_half_life_day,
+        kVE=cfg.denatured_clearance_by_mmp,
+        kG=cfg.defect_fill_per_day,
     )

@@ -24,15 +24,20 @@ from dermsim.remodelling.state import (
     iE,
     iEl,
     iF,
+    iG,
     iH,
     iM,
     iN,
     iP,
     iR,
     iT,
+    iV,
     iXe,
     iXm,
 )
+
+#: smallest native volume fraction used for the density of the native matrix (numerics choice)
+NATIVE_MIN = 1e-3
 
 
 def set_point_factor(t_day: float, p: Rates) -> float:
@@ -50,7 +55,7 @@ def rhs_reference(
     the algebraically identical, faster :func:`rhs_bands` (tested against this one).
     Transport between compartments (diffusion, motility) is added by the caller.
     """
-    D, R, N, M, A, P, H, F, Xe, Xm, E, C3, C1, T, El, C7 = Y.T
+    D, R, N, M, A, P, H, F, Xe, Xm, E, C3, C1, T, El, C7, V, G = Y.T
     out = np.empty_like(Y)
     X = Xe + Xm
     out[:, iD] = -(p.kD + p.kDN * N + p.kDM * M) * D
@@ -80,11 +85,19 @@ def rhs_reference(
     eta1 = L / (L + p.rho0 * (1.0 + p.e1 * E))
     J3 = F * g * (p.p3 * a * h + p.ks * p.q * (p.f3e * Xe + p.f3m * Xm))
     J1 = F * g * (p.p1 * a * h + p.ks * p.q * ((1.0 - p.f3e) * Xe + (1.0 - p.f3m) * Xm))
-    out[:, iC3] = eta3 * J3 - (p.dm + p.kmE * mature_III_factor(p) * E) * C3
-    out[:, iC1] = eta1 * J1 - (p.dm + p.kmE * E) * C1
+    clear = (p.kV0 + p.kVE * E) * V  # clearance of denatured matrix
+    fill = p.kG * F * G  # refill of the cleared space with new matrix (volume fraction/day)
+    # the new matrix is like the native matrix around it (each type at least its set point)
+    u = np.maximum(1.0 - V - G, NATIVE_MIN)
+    rho3 = np.maximum(C3 / u, p.C3_0 * a)
+    rho1 = np.maximum(C1 / u, p.C1_0 * a)
+    out[:, iC3] = eta3 * J3 - (p.dm + p.kmE * mature_III_factor(p) * E) * C3 + fill * rho3
+    out[:, iC1] = eta1 * J1 - (p.dm + p.kmE * E) * C1 + fill * rho1
     out[:, iT] = p.kT * (F * (1.0 + p.qT * X) - T)
-    out[:, iEl] = p.dEl * T - (p.dEl + p.kElE * E) * El
+    out[:, iEl] = p.dEl * T - (p.dEl + p.kElE * E) * El + fill
     out[:, iC7] = p.k7 * F * (1.0 + p.q7 * X) - (p.k7 + p.k7E * E) * C7
+    out[:, iV] = -clear
+    out[:, iG] = clear - fill
     return out
 
 
@@ -93,7 +106,7 @@ _KERNEL_FIELDS = (
     "fa1", "sA", "kA", "sP", "KPD", "kP", "kH", "KH", "rF", "dF", "Fmax", "KP", "KFM", "KFA",
     "KXA", "kon", "ksw", "koff", "kE", "sEN", "sEM", "sEF", "C1_0", "C3_0", "Cmax", "dm",
     "rho0", "p1", "p3", "q", "qL", "f3e", "f3m", "e1", "e3", "kmE", "kT", "qT", "dEl", "kElE",
-    "k7", "q7", "k7E", "ks", "kap",
+    "k7", "q7", "k7E", "ks", "kap", "kV0", "kVE", "kG",
 )
 
 
@@ -110,12 +123,13 @@ def rhs_kernel(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, k: np.ndarray, a: 
     (kD, kDN, kDM, kR, sRN, rN, KND, dN, rM, dM, KMN, KMD, KMT, KMP, fa1, sA, kA, sP, KPD,
      kP, kH, KH, rF, dF, Fmax, KP, KFM, KFA, KXA, kon, ksw, koff, kE, sEN, sEM, sEF, C1_0,
      C3_0, Cmax, dm, rho0, p1, p3, q, qL, f3e, f3m, e1, e3, kmE, kT, qT, dEl, kElE, k7, q7,
-     k7E, ks, kap) = (
+     k7E, ks, kap, kV0, kVE, kG) = (
         k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], k[10], k[11], k[12],
         k[13], k[14], k[15], k[16], k[17], k[18], k[19], k[20], k[21], k[22], k[23], k[24],
         k[25], k[26], k[27], k[28], k[29], k[30], k[31], k[32], k[33], k[34], k[35], k[36],
         k[37], k[38], k[39], k[40], k[41], k[42], k[43], k[44], k[45], k[46], k[47], k[48],
-        k[49], k[50], k[51], k[52], k[53], k[54], k[55], k[56], k[57], k[58])
+        k[49], k[50], k[51], k[52], k[53], k[54], k[55], k[56], k[57], k[58], k[59], k[60],
+        k[61])
     m3 = e3 / max(e1, 1e-300)
     Cset = (C1_0 + C3_0) * a
     for i in range(Y.shape[0]):
@@ -135,6 +149,8 @@ def rhs_kernel(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, k: np.ndarray, a: 
         T = Y[i, 13]
         El = Y[i, 14]
         C7 = Y[i, 15]
+        V = Y[i, 16]
+        G = Y[i, 17]
         X = Xe + Xm
         out[i, 0] = -(kD + kDN * N + kDM * M) * D
         out[i, 1] = sRN * N - kR * R
@@ -159,11 +175,18 @@ def rhs_kernel(Y: np.ndarray, cT: np.ndarray, cP: np.ndarray, k: np.ndarray, a: 
         eta1 = L / (L + rho0 * (1.0 + e1 * E))
         J3 = F * g * (p3 * a * h + ks * q * (f3e * Xe + f3m * Xm))
         J1 = F * g * (p1 * a * h + ks * q * ((1.0 - f3e) * Xe + (1.0 - f3m) * Xm))
-        out[i, 11] = eta3 * J3 - (dm + kmE * m3 * E) * C3
-        out[i, 12] = eta1 * J1 - (dm + kmE * E) * C1
+        clear = (kV0 + kVE * E) * V
+        fill = kG * F * G
+        u = max(1.0 - V - G, 1e-3)
+        rho3 = max(C3 / u, C3_0 * a)
+        rho1 = max(C1 / u, C1_0 * a)
+        out[i, 11] = eta3 * J3 - (dm + kmE * m3 * E) * C3 + fill * rho3
+        out[i, 12] = eta1 * J1 - (dm + kmE * E) * C1 + fill * rho1
         out[i, 13] = kT * (F * (1.0 + qT * X) - T)
-        out[i, 14] = dEl * T - (dEl + kElE * E) * El
+        out[i, 14] = dEl * T - (dEl + kElE * E) * El + fill
         out[i, 15] = k7 * F * (1.0 + q7 * X) - (k7 + k7E * E) * C7
+        out[i, 16] = -clear
+        out[i, 17] = clear - fill
 
 
 def rhs_bands(

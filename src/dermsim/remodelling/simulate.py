@@ -20,6 +20,7 @@ from dermsim.patient import PatientConfig
 from dermsim.remodelling.config import RemodellingConfig
 from dermsim.remodelling.drive import GrowthFactorDrive, SessionDrive, band_widths_um
 from dermsim.remodelling.field import ParacrineField, coarse_grid
+from dermsim.remodelling.healing import session_reepithelialisation_h
 from dermsim.remodelling.integrate import (
     DEFAULT_METHOD,
     DEFAULT_RTOL,
@@ -146,6 +147,8 @@ def simulate_remodelling(
         tropoelastin, collagen VII) as treated minus the untreated twin, relative to the
         start; the twin's own change ``collagen_I_untreated_rel_change`` (time);
         ``erythema_index`` [um]; and maps ``*_change_map`` (map_time, band, column).
+        Attr ``reepithelialisation_h``: the re-epithelialisation time of every session's
+        epidermal burn (0 without one) [h].
     """
     cfg = cfg or RemodellingConfig()
     patient = patient or PatientConfig()
@@ -198,8 +201,12 @@ def simulate_remodelling(
     ds = ds.assign_coords(
         map_time=("map_time", maps_t, {"units": "day", "long_name": "time of the maps"}),
         column=("column", cols, {"units": "um", "long_name": "lateral centre of the column"}))
+    ordered = sorted(drives, key=lambda d: d.day)
     ds.attrs.update({
         "session_days": np.asarray(session_days, dtype=float), "rtol": rtol, "method": method,
+        "reepithelialisation_h": session_reepithelialisation_h(
+            [d.epidermal_necrosis for d in ordered], [d.epidermal_lesion_um for d in ordered],
+            cfg),
         "columns": nx, "column_width_um": cw, "age_years": patient.age_years})
     return ds
 

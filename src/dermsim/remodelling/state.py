@@ -32,6 +32,8 @@ VAR_NAMES: tuple[str, ...] = (
     "tropoelastin",  # 13 T   tropoelastin synthesis/content rel. to baseline [-]
     "elastin",  # 14 El  total elastic-fibre elastin rel. to baseline [-]
     "collagen_VII",  # 15 C7  collagen VII (anchoring fibrils) rel. to baseline [-]
+    "denatured_matrix",  # 16 V  thermally denatured matrix not yet cleared, volume fraction
+    "matrix_defect",  # 17 G  cleared space not yet refilled with new matrix, volume fraction
 )
 N_VAR = len(VAR_NAMES)
 (
@@ -51,6 +53,8 @@ N_VAR = len(VAR_NAMES)
     iT,
     iEl,
     iC7,
+    iV,
+    iG,
 ) = range(N_VAR)
 
 
@@ -71,6 +75,8 @@ UNITS = {
     "tropoelastin": "1 (relative to baseline)",
     "elastin": "1 (relative to baseline)",
     "collagen_VII": "1 (relative to baseline)",
+    "denatured_matrix": "1 (volume fraction)",
+    "matrix_defect": "1 (volume fraction)",
 }
 LONG_NAMES = {
     "damage": "injured and necrotic debris (volume fraction of band)",
@@ -89,10 +95,13 @@ LONG_NAMES = {
     "tropoelastin": "tropoelastin (new elastin) synthesis",
     "elastin": "total elastic-fibre elastin",
     "collagen_VII": "collagen type VII (anchoring fibrils; meaningful at the DEJ band)",
+    "denatured_matrix": "thermally denatured (coagulated) matrix awaiting clearance",
+    "matrix_defect": "cleared space awaiting new matrix (unfilled thermal defect)",
 }
 # characteristic magnitudes used to scale absolute tolerances
 STATE_SCALE = np.array(
-    [0.1, 1.0, 100.0, 100.0, 0.1, 0.1, 0.1, 1.0, 1.0, 1.0, 1.0, 0.15, 0.8, 1.0, 1.0, 1.0]
+    [0.1, 1.0, 100.0, 100.0, 0.1, 0.1, 0.1, 1.0, 1.0, 1.0, 1.0, 0.15, 0.8, 1.0, 1.0, 1.0,
+     0.1, 0.1]
 )
 
 
@@ -112,7 +121,8 @@ def baseline_state(n_band: int, cfg: RemodellingConfig | None = None) -> np.ndar
     numpy.ndarray
         Baseline state: no damage, mediators or excess cells; resident fibroblasts
         (F = 1); collagen I and III at their baseline fractions; elastin, tropoelastin and
-        collagen VII at 1.  The right-hand side vanishes there by construction.
+        collagen VII at 1; no denatured matrix and no unfilled defect.  The right-hand side
+        vanishes there by construction.
     """
     cfg = cfg or RemodellingConfig()
     y = np.zeros((int(n_band), N_VAR))

@@ -57,7 +57,7 @@ from dermsim.thermal.potential import (
 from dermsim.thermal.pulse import RFResult, run_rf
 from dermsim.thermal.stage import simulate_rf_pulse
 from dermsim.thermal.timeline import Phase, PIController, phase_steps, timeline
-from dermsim.thermal.zones import band_fractions, zone_metrics
+from dermsim.thermal.zones import band_fractions, epidermal_necrosis, zone_metrics
 
 __all__ = [
     "ARRHENIUS_SETS",
@@ -83,6 +83,7 @@ __all__ = [
     "clear_potential_cache",
     "conductivity",
     "default_rf_config",
+    "epidermal_necrosis",
     "layout_for_tip",
     "pennes_steady_state",
     "phase_steps",

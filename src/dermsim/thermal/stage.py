@@ -13,7 +13,8 @@ from dermsim.thermal.config import KELVIN, RFConfig
 from dermsim.thermal.damage import arrhenius_constants
 from dermsim.thermal.electrodes import TISSUE
 from dermsim.thermal.pulse import RFResult, run_rf
-from dermsim.thermal.zones import zone_metrics
+from dermsim.thermal.zones import epidermal_necrosis, zone_metrics
+from dermsim.tissue import EPIDERMIS
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -111,6 +112,18 @@ def _scalar_vars(res: RFResult, epi: np.ndarray, zones: dict[str, dict[str, floa
             dv[f"{prefix}_{key}"] = ((), val, {"units": unit,
                                                "long_name": f"{prefix} zone {key}"})
     return dv
+
+
+def _burn_vars(burn: dict[str, float]) -> _Vars:
+    """Necrosis of the viable epidermis (:func:`epidermal_necrosis`)."""
+    return {
+        "epidermal_necrosis": ((), burn["epidermal_necrosis"],
+                               {"units": "1", "long_name": "necrotic (omega >= 1) area "
+                                "fraction of the viable epidermis"}),
+        "epidermal_lesion_um": ((), burn["epidermal_lesion_um"],
+                                {"units": "um", "long_name": "closing width of the widest "
+                                 "necrotic epidermal zone (across the pin row)"}),
+    }
 
 
 def _attrs(res: RFResult, tip: RFTip, cfg: RFConfig, pins: np.ndarray,
@@ -229,8 +242,10 @@ def simulate_rf_pulse(grid: Grid, tip: RFTip, rf_config: RFConfig | None = None,
                                    res.info["out_of_plane_m"]),
     }
     epi = grid.layer <= 1
+    burn = epidermal_necrosis(res.omega, grid.layer == EPIDERMIS, tissue, grid.h,
+                              res.info["spacing_m"])
     dv = {**_field_vars(res, grid, cfg, coag, hs), **_series_vars(res),
-          **_scalar_vars(res, epi, zones)}
+          **_scalar_vars(res, epi, zones), **_burn_vars(burn)}
     return xr.Dataset(
         {k_: xr.Variable(*v) for k_, v in dv.items()},
         coords={

@@ -1,5 +1,6 @@
-"""Thermal zones: size of the coagulation and heat-shock zones around the pins, and their
-volume fractions per depth band (the drive of the remodelling stage).
+"""Thermal zones: size of the coagulation and heat-shock zones around the pins, their volume
+fractions per depth band, and the necrosis of the viable epidermis (the drive of the
+remodelling stage).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
-__all__ = ["band_fractions", "zone_metrics"]
+__all__ = ["band_fractions", "count_runs", "epidermal_necrosis", "zone_metrics"]
 
 
 def zone_metrics(mask: np.ndarray, h: float, pin_x_m: np.ndarray, spacing_m: float,
@@ -120,3 +121,61 @@ def band_fractions(ds: xr.Dataset, band_edges_um: np.ndarray) -> dict[str, np.nd
 
 
 # ------------------------------------------------------------------------------------------------
+
+
+def epidermal_necrosis(omega: np.ndarray, viable_epidermis: np.ndarray, tissue: np.ndarray,
+                       h: float, spacing_m: float) -> dict[str, float]:
+    """Necrosis of the viable epidermis (Arrhenius damage ``Omega >= 1``) around the pins.
+
+    A column of the slice is necrotic where any tissue cell of the viable epidermis has
+    ``Omega >= 1``; needle columns next to necrotic tissue belong to the same zone (the pin
+    sits in the middle of its burn). A run of necrotic columns (x periodic) of length ``w``
+    that holds ``n`` pins (at least 1) is a burn around each pin that has merged along the pin
+    row: an ellipse of axes ``w`` (in the slice) and ``w / n`` (across it, the width of one
+    pin's burn), so its closing width is ``w / n`` and the necrotic area fraction of the skin
+    surface is ``sum(pi w (w / n) / 4) / (W p)`` with slice width ``W`` and pin pitch ``p``
+    (square array; at most 1).
+
+    Parameters
+    ----------
+    omega, viable_epidermis, tissue
+        (nz, nx) damage integral, viable-epidermis mask and tissue mask (not electrode).
+    h, spacing_m
+        Grid spacing and pin pitch [m].
+
+    Returns
+    -------
+    dict
+        ``epidermal_necrosis`` (area fraction, 0..1) and ``epidermal_lesion_um`` (closing
+        width ``w / n`` of the widest necrotic zone [um]; 0 without necrosis).
+    """
+    epi = np.asarray(viable_epidermis, dtype=bool)
+    nec = ((np.asarray(omega) >= 1.0) & epi & tissue).any(axis=0)
+    needle = (epi & ~np.asarray(tissue, dtype=bool)).any(axis=0)
+    nx = nec.size
+    if not nec.any():
+        return {"epidermal_necrosis": 0.0, "epidermal_lesion_um": 0.0}
+    mark = nec.copy()
+    # needle columns bordering a necrotic column join it (repeat to cross wide pins)
+    for _ in range(nx):
+        grow = needle & ~mark & (np.roll(mark, 1) | np.roll(mark, -1))
+        if not grow.any():
+            break
+        mark |= grow
+    start = int(np.flatnonzero(~mark)[0]) if not mark.all() else 0
+    rolled = np.roll(mark, -start)  # begins with a healthy column: no run wraps
+    pins = np.roll(needle, -start)
+    edges = np.diff(np.concatenate([[0], rolled.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    widths = (ends - starts).astype(float) * h
+    counts = np.array([max(count_runs(pins[a:b]), 1) for a, b in zip(starts, ends)], float)
+    closing = widths / counts
+    area = float(np.sum(math.pi * widths * closing / 4.0)) / (nx * h * max(spacing_m, h))
+    return {"epidermal_necrosis": min(area, 1.0),
+            "epidermal_lesion_um": float(closing.max() * 1e6)}
+
+
+def count_runs(mask: np.ndarray) -> int:
+    """Number of runs of True in a 1-D boolean array (not periodic)."""
+    m = np.asarray(mask, dtype=np.int8)
+    return int(np.count_nonzero(np.diff(np.concatenate([[0], m])) == 1))
