@@ -31,7 +31,7 @@ __all__ = ["MODEL_OPERATORS", "SECTION_END", "SECTION_START", "add_registry_chec
 MODEL_OPERATORS = frozenset({
     "effective_depth", "downtime_h", "value_at", "value_after_last", "peak_day",
     "first_peak_h", "second_peak_day", "ratio_to_peak", "rise90_day", "elevated_until_day",
-    "maximum"})
+    "maximum", "replacement_day"})
 
 
 def checkable(obs: Observation) -> bool:
