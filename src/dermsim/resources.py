@@ -175,13 +175,28 @@ def available_memory_bytes() -> float | None:
             avail = None
     try:
         limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+        used = float(Path("/sys/fs/cgroup/memory.current").read_text().strip())
         if limit != "max":
-            room = float(limit) - float(used)
+            # memory.current counts the page cache, which the kernel reclaims on demand:
+            # count only the working set (current - inactive_file), as container runtimes do
+            used -= _cgroup_stat("inactive_file")
+            room = max(float(limit) - used, 0.0)
             avail = room if avail is None else min(avail, room)
     except (OSError, ValueError):
         pass
     return avail
+
+
+def _cgroup_stat(key: str) -> float:
+    """A field of the cgroup's memory.stat [bytes] (0 where absent)."""
+    try:
+        for line in Path("/sys/fs/cgroup/memory.stat").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == key:
+                return float(value)
+    except (OSError, ValueError):
+        pass
+    return 0.0
 
 
 def memory_limit() -> tuple[float, str]:
@@ -221,7 +236,7 @@ def check_resources(scenario: Scenario) -> Estimate:
     limit, source = memory_limit()
     if est.memory_bytes > limit:
         h = scenario.grid.h_um
-        factor = est.memory_bytes / limit
+        factor = est.memory_bytes / limit if limit > 0 else math.inf
         h_ok = h * math.sqrt(factor) * 1.05
         raise ResourceError(
             f"scenario {scenario.name!r} needs about {est.memory_bytes / GIB:.3g} GiB of memory "
