@@ -8,7 +8,9 @@ or not, and its 5/50/95 % predictive quantiles are stored in the posterior file 
 page's numbers come from the shipped posterior.
 
 An observation counts as **inside** when the predictive 5–95 % band overlaps the observed
-value ± its stated sd (for direction-only observations: the observed window ``[low, high]``).
+value ± its stated sd or, where it is wider, the published window ``[low, high]`` (a bound
+such as "still elevated after 6 weeks" is the window [42 d, ∞)); direction-only observations
+use the window.
 """
 
 from __future__ import annotations
@@ -45,13 +47,13 @@ def registry_observations() -> list[Observation]:
 
 
 def inside(q05: float, q95: float, obs: Observation) -> bool:
-    """Whether the band ``[q05, q95]`` overlaps the observation's stated uncertainty."""
+    """Whether the band ``[q05, q95]`` overlaps the observation's stated uncertainty (value ±
+    sd, widened to the published window ``[low, high]``)."""
     if not (math.isfinite(q05) and math.isfinite(q95)):
         return False
-    if math.isfinite(obs.value):
-        lo, hi = obs.value - obs.sd, obs.value + obs.sd
-    else:
-        lo, hi = obs.low, obs.high
+    lo, hi = obs.low, obs.high
+    if math.isfinite(obs.value):  # value ± sd, or the published window where it is wider
+        lo, hi = min(obs.value - obs.sd, lo), max(obs.value + obs.sd, hi)
     return q05 <= hi and q95 >= lo
 
 

@@ -142,8 +142,9 @@ def registry_section() -> list[str]:
             f"(`dermsim calibrate`: {a.get('walkers')} walkers × {a.get('steps')} steps, "
             f"burn-in {a.get('burn')}; study runs on the grid {a.get('grid')} with "
             f"{a.get('remodelling_column_um')} µm remodelling columns). *Inside*: the "
-            "predictive 5–95 % band overlaps the observed value ± its stated sd (the window, "
-            "for direction-only observations). *Fitted*: in the calibration likelihood; the "
+            "predictive 5–95 % band overlaps the observed value ± its stated sd or, where wider, "
+            "the published window (the window alone for direction-only observations). "
+            "*Fitted*: in the calibration likelihood; the "
             "others are predictions. Penetration depths do not depend on the calibrated "
             "(remodelling) parameters, so their band has no width.", "",
             registry_table(post), ""]
