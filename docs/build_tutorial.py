@@ -57,7 +57,8 @@ VALUE = re.compile(r"<!-- tutorial:value (\S+) -->(.*?)<!-- /value -->", re.S)
 CLAIM = re.compile(r"<!-- tutorial:claim (\S+) -->")
 #: Parts of the outputs that differ from run to run (wall time, number of worker processes);
 #: the check ignores them.
-VOLATILE = (re.compile(r"in \d+(?:\.\d+)? s\b"), re.compile(r"on \d+ worker process(?:es)?"))
+VOLATILE = (re.compile(r"in \d+(?:\.\d+)? (?:s|min)\b"),
+            re.compile(r"on \d+ worker process(?:es)?"))
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 

@@ -11,7 +11,7 @@ import pytest
 import tomli_w
 from test_sweep import BASE, cheap_run
 
-from dermsim import cli
+from dermsim import cli, schema
 from dermsim.errors import DermsimError
 from dermsim.sweep import cost, load_sweep, run_sweep
 from dermsim.viz import sweep as viz_sweep
@@ -152,7 +152,7 @@ def test_figure_labels_and_file_names(tmp_path):
     assert cbar.get_ylabel() == "[µm]"
     fig = viz_sweep.plot_lines(ds, "downtime_h", "needle_length_um", hue="site")
     assert fig.axes[0].get_ylabel().replace("\n", " ") == \
-        "downtime proxy: visible erythema after the first session [h]"
+        f"{schema.get('downtime_h').long_name} [h]"
     for a in fig.axes:
         assert "." not in a.get_xlabel() and "degC" not in a.get_ylabel()
     names = [p.name for p in viz_sweep.make_figures(ds, spec, tmp_path)]

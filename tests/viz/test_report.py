@@ -161,7 +161,7 @@ def test_report_renders_in_headless_chromium(chromium, staged_path, tmp_path):
     ok, total = int(m.group(1)), int(m.group(2))
     assert total == n_img and ok == total, f"{ok} of {total} images decoded"
     shot = tmp_path / "shot.png"
-    res = subprocess.run([*args, "--window-size=1200,2400", f"--screenshot={shot}", url],
+    res = subprocess.run([*args, "--window-size=1200,4000", f"--screenshot={shot}", url],
                          capture_output=True, text=True, timeout=180)
     assert res.returncode == 0 and shot.is_file(), res.stderr[-2000:]
     from PIL import Image

@@ -76,6 +76,8 @@ def add_registry_check(post: xr.Dataset, n: int, grid: Mapping[str, float] | Non
     map_fn
         ``map`` or a process pool's ``imap`` (members run in parallel).
     """
+    post = post.drop_vars([v for v in post.variables if str(v).startswith("registry_")],
+                          errors="ignore").drop_dims("registry_observation", errors="ignore")
     obs = registry_observations()
     forward = ForwardModel(obs, grid, scenario_overrides)
     names = [str(p) for p in post["parameter"].values]
@@ -215,8 +217,6 @@ def recheck(path: str, n: int = 16, workers: int = 1) -> None:
     from dermsim.io import write_netcdf
 
     post = open_posterior(path)
-    post = post.drop_vars([v for v in post.variables if str(v).startswith("registry_")],
-                          errors="ignore").drop_dims("registry_observation", errors="ignore")
     grid = ast.literal_eval(str(post.attrs.get("grid", "{}"))) or None
     col = post.attrs.get("remodelling_column_um")
     overrides = {"remodelling.cell_width_um": float(col)} if isinstance(col, float) else {}
